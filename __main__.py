@@ -1,0 +1,64 @@
+"""groundwork: config -> network -> cluster -> GitOps -> exports.
+
+Each step is a component from components/; this file only wires them together.
+"""
+
+import pulumi
+import pulumi_aws as aws
+
+from components import config
+from components.addons import AddonRoles, AddonRolesArgs
+from components.eks import EksCluster, EksClusterArgs
+from components.existing import ExistingCluster, ExistingClusterArgs
+from components.network import Network, NetworkArgs
+
+settings = config.load()
+tags = {"environment": settings.environment, "managed-by": "groundwork",
+        "groundwork:stack": settings.stack}
+
+if settings.cluster.provider == "eks":
+    zones = aws.get_availability_zones(state="available").names
+    config.check_zones(settings, zones)
+    region = aws.get_region().region
+    account_id = aws.get_caller_identity().account_id
+    partition = aws.get_partition().partition
+
+    network = Network("network", NetworkArgs(
+        cidr=settings.network.cidr,
+        availability_zones=zones[: settings.network.az_count],
+        nat_gateways=settings.network.nat_gateways,
+        cluster_name=settings.cluster.name,
+        tags=tags,
+        protect=settings.protect,
+    ))
+    cluster = EksCluster("cluster", EksClusterArgs(
+        settings=settings.cluster,
+        vpc_id=network.vpc_id,
+        private_subnet_ids=network.private_subnet_ids,
+        node_dependencies=network.private_nat_routes,
+        region=region,
+        partition=partition,
+        tags=tags,
+        protect=settings.protect,
+    ))
+    addon_roles = AddonRoles("addons", AddonRolesArgs(
+        addons=settings.gitops.addons,
+        cluster_name=cluster.cluster_name,
+        oidc_provider_arn=cluster.oidc_provider_arn,
+        oidc_issuer_url=cluster.oidc_issuer_url,
+        partition=partition,
+        region=region,
+        account_id=account_id,
+        tags=tags,
+    ))
+    pulumi.export("vpcId", network.vpc_id)
+    pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
+    pulumi.export("addonRoleArns", addon_roles.role_arns)
+else:
+    cluster = ExistingCluster("cluster", ExistingClusterArgs(
+        context=settings.cluster.context,
+        cluster_name=settings.cluster.name,
+    ))
+
+pulumi.export("clusterName", cluster.cluster_name)
+pulumi.export("kubeconfig", cluster.kubeconfig)

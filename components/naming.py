@@ -1,0 +1,76 @@
+"""Names of generated AWS and Kubernetes objects, and the service limits they must fit.
+
+Every name groundwork derives goes through here, so one property test can show that any
+environment and cluster name the config accepts yields names within each service's limit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+ENVIRONMENT_MAX = 32
+CLUSTER_NAME_MAX = 100
+DNS_LABEL_MAX = 63
+DNS_SUBDOMAIN_MAX = 253
+IAM_ROLE_NAME_MAX = 64
+# AWS appends a 26-character unique suffix to a name_prefix.
+IAM_ROLE_PREFIX_MAX = IAM_ROLE_NAME_MAX - 26
+NODE_GROUP_NAME_MAX = 63
+# A node group setting name is used as `<name>-` plus the 26-character suffix.
+NODE_GROUP_SETTING_MAX = NODE_GROUP_NAME_MAX - 26 - 1
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]*$")
+_LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$")
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+
+
+def is_dns_label(text: str, limit: int = DNS_LABEL_MAX) -> bool:
+    return len(text) <= limit and bool(_DNS_LABEL.match(text))
+
+
+def is_dns_subdomain(text: str) -> bool:
+    return len(text) <= DNS_SUBDOMAIN_MAX and bool(_DNS_SUBDOMAIN.match(text))
+
+
+def is_cluster_name(text: str) -> bool:
+    return len(text) <= CLUSTER_NAME_MAX and bool(_CLUSTER_NAME.match(text))
+
+
+def is_label_key(text: str) -> bool:
+    """A Kubernetes label or annotation key: an optional DNS subdomain prefix and a name."""
+    prefix, _, name = text.rpartition("/")
+    if prefix and not is_dns_subdomain(prefix):
+        return False
+    return len(name) <= DNS_LABEL_MAX and bool(_LABEL_NAME.match(name))
+
+
+def is_label_value(text: str) -> bool:
+    return len(text) <= DNS_LABEL_MAX and bool(_LABEL_VALUE.match(text))
+
+
+def _shortened(text: str, limit: int) -> str:
+    """`text` if it fits, else a truncation plus a hash of the whole, so distinct long inputs stay
+    distinct after shortening."""
+    if len(text) <= limit:
+        return text
+    digest = hashlib.sha256(text.encode()).hexdigest()[:8]
+    return f"{text[: limit - len(digest) - 1]}-{digest}"
+
+
+def iam_role_prefix(cluster_name: str, purpose: str) -> str:
+    """name_prefix of an IAM role: `<cluster>-<purpose>-`, within the 38 characters AWS allows."""
+    suffix = f"-{purpose}-"
+    return _shortened(cluster_name, IAM_ROLE_PREFIX_MAX - len(suffix)) + suffix
+
+
+def node_group_prefix(group: str) -> str:
+    """node_group_name_prefix: AWS appends 26 characters, so a new group can be created before the
+    old one is deleted when a change forces replacement."""
+    return f"{group}-"
+
+
+def kms_alias(cluster_name: str) -> str:
+    return f"alias/{cluster_name}-secrets"
