@@ -1,0 +1,1 @@
+"""groundwork components: one concern per module, composed by __main__.py."""

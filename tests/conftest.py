@@ -1,0 +1,55 @@
+"""Shared fixtures: run the real program under mocks with a stack's config, layered the way the
+Pulumi CLI layers it (Pulumi.yaml defaults, then Pulumi.<stack>.yaml, then per-test overrides)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tools import mock_runner
+from tools.graph import Graph
+
+STACKS = ("dev", "prod", "local")
+ENGINES = ("argocd", "flux")
+
+
+def _key(overrides: dict) -> str:
+    return json.dumps(overrides, sort_keys=True)
+
+
+_runs: dict[tuple[str, str], mock_runner.Run] = {}
+
+
+@pytest.fixture
+def run_stack():
+    """`run_stack(stack, **overrides)`: the recorded run. Overrides use groundwork key paths with
+    `__` for dots, e.g. `gitops__engine="flux"`. Runs are cached: treat results as read-only."""
+
+    def run(stack: str, **overrides) -> mock_runner.Run:
+        paths = {key.replace("__", "."): value for key, value in overrides.items()}
+        cache_key = (stack, _key(paths))
+        if cache_key not in _runs:
+            _runs[cache_key] = mock_runner.run(stack, paths)
+        return _runs[cache_key]
+
+    return run
+
+
+@pytest.fixture
+def graph_of():
+    return Graph
+
+
+@pytest.fixture(scope="session")
+def schemas_dir() -> Path:
+    """The upstream CRDs. Missing schemas fail the suite under CI rather than skipping checks."""
+    path = Path(os.environ.get("GROUNDWORK_SCHEMAS",
+                               Path(__file__).resolve().parents[2] / "shared" / "schemas"))
+    if not (path / "argocd").is_dir():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"upstream schemas not found at {path}; set GROUNDWORK_SCHEMAS")
+        pytest.skip(f"upstream schemas not found at {path}; set GROUNDWORK_SCHEMAS")
+    return path

@@ -1,0 +1,1 @@
+"""Offline tools: the mock runner, render and benchmarks."""
