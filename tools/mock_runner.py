@@ -194,6 +194,7 @@ class GroundworkMocks(pulumi.runtime.Mocks):
 @dataclass
 class Resource:
     urn: str
+    id: str
     type: str
     name: str
     custom: bool
@@ -240,6 +241,7 @@ class RecordingMonitor(mocks.MockMonitor):
             inputs, secret_paths = _split_secrets(rpc.deserialize_properties(request.object))
             self.recorded.append(Resource(
                 urn=response.urn,
+                id=response.id,
                 type=request.type,
                 name=request.name,
                 custom=bool(request.custom),
