@@ -1,0 +1,204 @@
+"""What a recorded run would deploy to Kubernetes: the objects, in apply order, and the Helm
+releases with their values. Secret values are kept in memory for validation and replaced by
+`<redacted>` in everything meant to be written (`redacted`, `HelmRelease.redacted_values`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tools.graph import Graph
+from tools.mock_runner import SECRET_PLACEHOLDER, Resource, Run
+
+REDACTED = "<redacted>"
+HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
+SECRET_DATA_FIELDS = ("data", "stringData")
+# Shorter strings match unrelated text by chance; real credentials are longer.
+MIN_SECRET_LENGTH = 4
+
+
+def plain(value: Any) -> Any:
+    """Recorded inputs carry every number as a float (the wire format has no integers); give back
+    the integers a manifest author wrote."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
+
+
+def _leaves(value: Any, path: str = "") -> Iterable[tuple[str, Any]]:
+    """(path, leaf) pairs, with paths spelled the way the mock runner records `secret_paths`."""
+    yield path or ".", value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _leaves(item, f"{path}[{i}]")
+
+
+def _redact(value: Any, secret_paths: frozenset[str], path: str = "", inside: bool = False) -> Any:
+    """`value` with every leaf at or under a secret path replaced; keys stay, so a reader still
+    sees which entries a Secret has."""
+    inside = inside or (path or ".") in secret_paths
+    if isinstance(value, dict):
+        return {key: _redact(item, secret_paths, f"{path}.{key}" if path else key, inside)
+                for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redact(item, secret_paths, f"{path}[{i}]", inside) for i, item in enumerate(value)]
+    return REDACTED if inside and value is not None else value
+
+
+def _ordered(body: Mapping[str, Any]) -> dict[str, Any]:
+    """apiVersion, kind, metadata first, then the rest; keys sorted below so renders diff cleanly
+    (recorded inputs come in wire order, which is not stable)."""
+    def sort(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: sort(value[key]) for key in sorted(value)}
+        if isinstance(value, list):
+            return [sort(item) for item in value]
+        return value
+
+    head = ("apiVersion", "kind", "metadata")
+    return {**{key: sort(body[key]) for key in head if key in body},
+            **{key: sort(body[key]) for key in sorted(body) if key not in head}}
+
+
+def is_builtin(api_version: str) -> bool:
+    """Kubernetes' own API groups are `v1` (core), dotless (`apps`) or end in `.k8s.io`; every
+    custom resource group is a dotted domain (`argoproj.io`)."""
+    group = api_version.rpartition("/")[0]
+    return "." not in group or group.endswith(".k8s.io")
+
+
+@dataclass(frozen=True)
+class K8sObject:
+    """One Kubernetes object a Pulumi resource would create. `body` is the full object, secrets
+    included: validate it, never write it (write `redacted(obj)`)."""
+
+    body: Mapping[str, Any]
+    resource: Resource
+
+    @property
+    def api_version(self) -> str:
+        return self.body["apiVersion"]
+
+    @property
+    def kind(self) -> str:
+        return self.body["kind"]
+
+    @property
+    def name(self) -> str:
+        return (self.body.get("metadata") or {}).get("name", self.resource.name)
+
+    @property
+    def namespace(self) -> str:
+        return (self.body.get("metadata") or {}).get("namespace", "")
+
+    @property
+    def phase(self) -> int:
+        """Apply phase: Namespaces, then built-in kinds, then custom resources (whose CRDs the
+        Helm releases install)."""
+        if self.api_version == "v1" and self.kind == "Namespace":
+            return 0
+        return 1 if is_builtin(self.api_version) else 2
+
+    @property
+    def slug(self) -> str:
+        """`secret-argocd-repo-creds`: kind, namespace and name, unique within a render."""
+        return "-".join(part for part in (self.kind.lower(), self.namespace, self.name) if part)
+
+
+def _is_object(resource: Resource) -> bool:
+    return (resource.custom and resource.type.startswith("kubernetes:")
+            and resource.type != HELM_RELEASE_TYPE)
+
+
+def _body(resource: Resource) -> dict[str, Any]:
+    """The object from the resource's inputs. apiVersion and kind are recorded as inputs; the type
+    token (`kubernetes:<group>/<version>:<Kind>`, `core` for the empty group) is the fallback."""
+    _, group_version, kind = resource.type.split(":", 2)
+    group, _, version = group_version.partition("/")
+    derived = version if group == "core" else group_version
+    return _ordered({"apiVersion": derived, "kind": kind, **plain(resource.inputs)})
+
+
+def kubernetes_objects(run: Run) -> list[K8sObject]:
+    """Every Kubernetes object of the run, in apply order: phase, then the engine's creation order
+    (a topological order of the dependency graph)."""
+    position = {r.urn: i for i, r in enumerate(Graph(run).topological())}
+    objects = [K8sObject(_body(r), r) for r in run.resources if _is_object(r)]
+    return sorted(objects, key=lambda o: (o.phase, position[o.resource.urn]))
+
+
+def redacted(obj: K8sObject) -> dict[str, Any]:
+    """The object as it may be written: inputs that arrived as secrets, and every value of a
+    Secret's data/stringData, become `<redacted>`."""
+    paths = set(obj.resource.secret_paths)
+    if obj.api_version == "v1" and obj.kind == "Secret":
+        paths.update(field for field in SECRET_DATA_FIELDS if field in obj.body)
+    return _redact(obj.body, frozenset(paths))
+
+
+@dataclass(frozen=True)
+class HelmRelease:
+    name: str
+    chart: str
+    repo: str
+    version: str
+    namespace: str
+    # The values this program passes. Chart defaults apply beneath them; they are not known
+    # offline, so "effective" here means everything the stack sets.
+    values: Mapping[str, Any]
+    resource: Resource
+
+    def redacted(self) -> dict[str, Any]:
+        values = _redact(plain(self.resource.inputs), frozenset(self.resource.secret_paths))
+        return {"name": self.name, "chart": self.chart, "repo": self.repo, "version": self.version,
+                "namespace": self.namespace, "values": _ordered(values.get("values") or {})}
+
+
+def helm_releases(run: Run) -> list[HelmRelease]:
+    releases = []
+    for resource in Graph(run).topological():
+        if resource.type != HELM_RELEASE_TYPE:
+            continue
+        inputs = plain(resource.inputs)
+        releases.append(HelmRelease(
+            name=inputs.get("name") or resource.name,
+            chart=inputs.get("chart", ""),
+            repo=(inputs.get("repositoryOpts") or {}).get("repo", ""),
+            version=inputs.get("version", ""),
+            namespace=inputs.get("namespace", ""),
+            values=inputs.get("values") or {},
+            resource=resource,
+        ))
+    return releases
+
+
+def _strings(value: Any) -> Iterable[str]:
+    for _, leaf in _leaves(value):
+        if isinstance(leaf, str):
+            yield leaf
+
+
+def secret_values(run: Run, secret_config_keys: Iterable[str]) -> set[str]:
+    """Every secret string of the run that must never reach a file: config values of secret keys
+    and inputs at secret paths. A value the program also passes as a plain input somewhere (a
+    repository URL inside a credentials Secret) is public by the program's own choice."""
+    secret: set[str] = set()
+    public: set[str] = set()
+    for key in secret_config_keys:
+        secret.update(_strings(run.config.get(key)))
+    for resource in run.resources:
+        paths = set(resource.secret_paths)
+        for path, leaf in _leaves(resource.inputs):
+            if path in paths:
+                secret.update(_strings(leaf))
+        public.update(_strings(_redact(resource.inputs, frozenset(paths))))
+    return {value for value in secret - public
+            if len(value) >= MIN_SECRET_LENGTH and value != SECRET_PLACEHOLDER}
