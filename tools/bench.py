@@ -1,0 +1,494 @@
+"""Benchmarks: the modeled deploy critical path, the cost of evaluating the program, and how that
+cost grows with the number of seed apps.
+
+    python -m tools.bench [--quick] [--out PATH]
+
+Prints markdown tables and writes the numbers as JSON (bench/results.json by default). It is a
+benchmark, not a test: it asserts nothing and exits 0 whether or not a target is met.
+
+- Critical path: the program runs once per stack under mocks; every recorded resource gets a
+  typical create duration from `DURATIONS`, and the longest weighted chain of create-time edges
+  (dependencies plus the provider a resource is created through) is compared with the floor that
+  no ordering can beat: control plane + node group + GitOps engine release.
+- Evaluation: each sample is a fresh process (tools/bench_probe.py) that imports the SDKs and runs
+  one stack; medians of several samples, taken in rotation so that load from other processes on
+  the machine spreads over every label. The SDK import alone is measured the same way.
+- Scaling: 10, 100 and 1000 generated seed apps on the dev stack, for Argo CD Applications, the
+  Argo CD ApplicationSet option and Flux Kustomizations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib.metadata
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from tools import mock_runner
+from tools.graph import Graph
+from tools.mock_runner import ROOT, Resource, Run
+
+STACKS = ("dev", "prod", "local")
+DEFAULT_OUT = ROOT / "bench" / "results.json"
+
+# --- modeled deploy critical path ------------------------------------------------------------------
+
+CLUSTER = "aws:eks/cluster:Cluster"
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    seconds: float
+    source: str
+
+
+# Typical create durations. AWS and the chart projects publish no service-level figures for these;
+# each is a typical value as observed and reported, and the source says where it comes from.
+DURATIONS: Mapping[str, Estimate] = {
+    CLUSTER: Estimate(600, "EKS control plane: typical ~10 min (EKS CreateCluster API reference: "
+                           "'in most cases, it takes several minutes'; aws/containers-roadmap#1227 "
+                           "tracked an average of 15 min being brought down)"),
+    NODE_GROUP: Estimate(240, "EKS managed node group: typical 3-5 min until ACTIVE (instances "
+                              "launch and join), as observed in AWS docs walkthroughs and blogs"),
+    "aws:ec2/natGateway:NatGateway": Estimate(90, "NAT gateway: typical 1-2 min from pending to "
+                                                  "available, as observed"),
+    "aws:eks/addon:Addon": Estimate(60, "EKS add-on: typical ~1 min until ACTIVE, as observed"),
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": Estimate(
+        2, "IAM OIDC provider: one IAM API call, seconds"),
+    "aws:kms/key:Key": Estimate(2, "KMS key: one KMS API call, seconds"),
+}
+# A Helm release waits until its workloads are ready, so its time is the engine's start-up.
+ENGINE_RELEASES: Mapping[str, Estimate] = {
+    "argo-cd": Estimate(150, "Helm release of Argo CD with wait: typical 2-3 min until every "
+                             "Deployment is ready (Argo CD install docs, observed)"),
+    "flux2": Estimate(90, "Helm release of Flux with wait: typical 1-2 min until the controllers "
+                          "are ready (Flux install docs, observed)"),
+}
+DEFAULT = Estimate(5, "default: one API call or object apply, a few seconds")
+NO_TIME = Estimate(0, "no cloud call: a component or a provider's configuration")
+
+
+def estimate(resource: Resource) -> Estimate:
+    if not resource.custom or resource.type.startswith("pulumi:providers:"):
+        return NO_TIME
+    if resource.type == RELEASE:
+        return ENGINE_RELEASES.get(resource.inputs.get("chart"), DEFAULT)
+    return DURATIONS.get(resource.type, DEFAULT)
+
+
+def _provider_urn(resource: Resource) -> str:
+    """Provider references are `<urn>::<id>`; the resource is created only once that exists."""
+    return resource.provider.rsplit("::", 1)[0] if resource.provider else ""
+
+
+def create_graph(resources: Sequence[Resource]) -> Graph:
+    """The create-time graph: recorded dependencies plus each resource's explicit provider (the
+    Kubernetes objects reach the cluster only through it), limited to recorded resources."""
+    known = {r.urn for r in resources}
+    return Graph(Run(stack="", config={}, resources=[
+        replace(r, dependencies=[d for d in (*r.dependencies, _provider_urn(r)) if d in known])
+        for r in resources
+    ]))
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    type: str
+    start: float
+    seconds: float
+    # How much later it could finish without delaying the deploy.
+    slack: float
+
+
+@dataclass(frozen=True)
+class Model:
+    seconds: float
+    path: tuple[Step, ...]
+    floor: float
+    floor_parts: tuple[Step, ...]
+    # Time before the first floor part can start (its own prerequisites) and after the engine
+    # release (the objects created through it): both are forced by the floor parts themselves.
+    head: float
+    tail: float
+    # Slow resources (a minute or more) that run beside the critical path.
+    parallel: tuple[Step, ...]
+    findings: tuple[str, ...]
+
+    @property
+    def ratio(self) -> float:
+        return self.seconds / self.floor if self.floor else float("nan")
+
+    @property
+    def ratio_with_prerequisites(self) -> float:
+        bound = self.head + self.floor + self.tail
+        return self.seconds / bound if bound else float("nan")
+
+
+SLOW = 60.0
+
+
+def model(resources: Sequence[Resource]) -> Model:
+    """Schedule every resource as early as its edges allow; report the longest chain and the floor."""
+    graph = create_graph(resources)
+    order = graph.topological()
+    seconds = {r.urn: estimate(r).seconds for r in order}
+    finish: dict[str, float] = {}
+    for r in order:
+        finish[r.urn] = seconds[r.urn] + max((finish[d] for d in graph.edges[r.urn]), default=0.0)
+    total = max(finish.values(), default=0.0)
+
+    successors: dict[str, list[str]] = {r.urn: [] for r in order}
+    for r in order:
+        for dependency in graph.edges[r.urn]:
+            successors[dependency].append(r.urn)
+    latest: dict[str, float] = {}
+    downstream: dict[str, float] = {}
+    for r in reversed(order):
+        latest[r.urn] = min((latest[s] - seconds[s] for s in successors[r.urn]), default=total)
+        downstream[r.urn] = seconds[r.urn] + max((downstream[s] for s in successors[r.urn]),
+                                                 default=0.0)
+
+    def step(urn: str) -> Step:
+        r = graph.resources[urn]
+        return Step(r.name, r.type, finish[urn] - seconds[urn], seconds[urn],
+                    latest[urn] - finish[urn])
+
+    path: list[str] = []
+    current = max(finish, key=finish.get) if finish else None
+    while current is not None:
+        path.append(current)
+        current = max(graph.edges[current], key=finish.get, default=None)
+    path.reverse()
+
+    parts = _floor_parts(graph.resources.values(), seconds)
+    head = min((finish[p] - seconds[p] for p in parts), default=0.0)
+    release = parts[-1] if parts and graph.resources[parts[-1]].type == RELEASE else None
+    tail = downstream[release] - seconds[release] if release else 0.0
+    on_path = set(path)
+    return Model(
+        seconds=total,
+        path=tuple(step(u) for u in path if seconds[u] > 0),
+        floor=sum(seconds[p] for p in parts),
+        floor_parts=tuple(step(p) for p in parts),
+        head=head,
+        tail=tail,
+        parallel=tuple(step(u) for u in seconds if seconds[u] >= SLOW and u not in on_path),
+        findings=tuple(_findings(graph, path, seconds)),
+    )
+
+
+def _floor_kind(resource: Resource) -> int | None:
+    """0 for a control plane, 1 for a node group, 2 for an engine release: the floor's order."""
+    if resource.type == CLUSTER:
+        return 0
+    if resource.type == NODE_GROUP:
+        return 1
+    if resource.type == RELEASE and resource.inputs.get("chart") in ENGINE_RELEASES:
+        return 2
+    return None
+
+
+def _floor_parts(resources: Iterable[Resource], seconds: Mapping[str, float]) -> list[str]:
+    """The slowest resource of each floor kind present, in the order they must run."""
+    kinds: dict[int, list[str]] = {}
+    for r in resources:
+        kind = _floor_kind(r)
+        if kind is not None:
+            kinds.setdefault(kind, []).append(r.urn)
+    return [max(kinds[kind], key=seconds.get) for kind in sorted(kinds)]
+
+
+def _findings(graph: Graph, path: Sequence[str], seconds: Mapping[str, float]) -> list[str]:
+    """What keeps the critical path off the floor: a floor kind that does not wait for the one
+    before it, and other resources that sit between floor resources or are slow yet on the path."""
+    by_kind: dict[int, list[Resource]] = {}
+    for r in graph.resources.values():
+        kind = _floor_kind(r)
+        if kind is not None:
+            by_kind.setdefault(kind, []).append(r)
+    findings = []
+    kinds = sorted(by_kind)
+    for earlier, later in zip(kinds, kinds[1:]):
+        for r in by_kind[later]:
+            if not any(graph.waits_for(r, e) for e in by_kind[earlier]):
+                findings.append(f"{r.name} waits for no {by_kind[earlier][0].type}: the floor's "
+                                "order is missing, so the modeled path understates the deploy")
+    on_floor = [i for i, urn in enumerate(path) if _floor_kind(graph.resources[urn]) is not None]
+    first, last = (on_floor[0], on_floor[-1]) if on_floor else (len(path), -1)
+    for index, urn in enumerate(path):
+        r = graph.resources[urn]
+        if _floor_kind(r) is not None or not seconds[urn]:
+            continue
+        if first < index < last:
+            findings.append(f"{r.name} ({r.type}, {seconds[urn]:.0f} s) sits between floor "
+                            "resources on the critical path")
+        elif seconds[urn] >= SLOW:
+            findings.append(f"{r.name} ({r.type}, {seconds[urn]:.0f} s) is slow and on the "
+                            "critical path outside the floor")
+    return findings
+
+
+# --- evaluation cost -------------------------------------------------------------------------------
+
+
+def probe(request: Mapping[str, Any]) -> dict[str, Any]:
+    """One sample in a fresh interpreter (see tools/bench_probe.py)."""
+    done = subprocess.run([sys.executable, "-m", "tools.bench_probe"], input=json.dumps(request),
+                          capture_output=True, text=True, cwd=ROOT)
+    if done.returncode:
+        raise RuntimeError(f"probe {request.get('stack', 'import')} failed:\n{done.stderr}")
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+@dataclass(frozen=True)
+class Summary:
+    total_s: float
+    import_s: float
+    rss_mib: float
+    resources: int
+    runs: int
+    samples_s: tuple[float, ...]
+
+
+def summarize(samples: Sequence[Mapping[str, Any]]) -> Summary:
+    return Summary(
+        total_s=statistics.median(s["total_s"] for s in samples),
+        import_s=statistics.median(s["import_s"] for s in samples),
+        rss_mib=statistics.median(s["rss_kib"] for s in samples) / 1024,
+        resources=samples[0].get("resources", 0),
+        runs=len(samples),
+        samples_s=tuple(round(s["total_s"], 4) for s in samples),
+    )
+
+
+def measure(requests: Mapping[str, Mapping[str, Any]], repeats: int) -> dict[str, Summary]:
+    """Medians per label, sampling the labels in rotation rather than one after another."""
+    samples: dict[str, list[dict[str, Any]]] = {label: [] for label in requests}
+    for _ in range(repeats):
+        for label, request in requests.items():
+            samples[label].append(probe(request))
+    return {label: summarize(found) for label, found in samples.items()}
+
+
+# --- scaling with seed apps --------------------------------------------------------------------------
+
+VARIANTS: Mapping[str, Mapping[str, Any]] = {
+    "argocd-applications": {},
+    "argocd-applicationset": {"gitops.argocd.applicationSet": True},
+    "flux-kustomizations": {"gitops.engine": "flux"},
+}
+SCALING_STACK = "dev"
+# Apps -> samples; 1000 apps take longest and vary least, so fewer samples suffice.
+SCALING_REPEATS = {10: 5, 100: 5, 1000: 3}
+WAVES = 4
+LINEAR_TOLERANCE = 1.5
+
+
+def seed_apps(count: int) -> list[dict[str, Any]]:
+    """Generated apps spread over a few sync waves, so wave ordering is exercised too."""
+    return [{"name": f"app-{i:04d}", "path": f"gitops/apps/app-{i:04d}",
+             "namespace": f"app-{i:04d}", "wave": i % WAVES} for i in range(count)]
+
+
+def slope(low: tuple[int, float], high: tuple[int, float]) -> float:
+    """Cost per added app between two (apps, cost) points."""
+    return (high[1] - low[1]) / (high[0] - low[0])
+
+
+def growth(early: float, late: float, tolerance: float = LINEAR_TOLERANCE) -> str:
+    """`linear` when the later slope is within `tolerance` times the earlier one either way;
+    `unclear` when the earlier slope is not positive, i.e. lost in measurement noise."""
+    if early <= 0:
+        return "unclear"
+    ratio = late / early
+    if ratio > tolerance:
+        return "superlinear"
+    return "linear" if ratio >= 1 / tolerance else "sublinear"
+
+
+@dataclass(frozen=True)
+class Scaling:
+    points: dict[int, Summary]
+    ms_per_app: float
+    early_ms_per_app: float
+    kib_per_app: float
+    growth: str
+
+
+def scaling(points: Mapping[int, Summary]) -> Scaling:
+    small, mid, large = sorted(points)
+
+    def seconds_at(n: int) -> tuple[int, float]:
+        return n, points[n].total_s
+
+    return Scaling(
+        points=dict(points),
+        ms_per_app=1000 * slope(seconds_at(mid), seconds_at(large)),
+        early_ms_per_app=1000 * slope(seconds_at(small), seconds_at(mid)),
+        kib_per_app=1024 * slope((mid, points[mid].rss_mib), (large, points[large].rss_mib)),
+        growth=growth(slope(seconds_at(small), seconds_at(mid)),
+                      slope(seconds_at(mid), seconds_at(large))),
+    )
+
+
+# --- targets and report ------------------------------------------------------------------------------
+
+TARGET_RATIO = 1.00
+TARGET_EVAL_VS_IMPORT = 6.0
+TARGET_EVAL_MIB = 250.0
+TARGET_MS_PER_APP = 3.0
+
+
+def targets(models: Mapping[str, Model], evaluation: Mapping[str, Summary],
+            scaled: Mapping[str, Scaling]) -> list[dict[str, Any]]:
+    found = []
+
+    def target(name: str, value: float, limit: float, unit: str = "") -> None:
+        found.append({"target": name, "value": round(value, 3), "limit": limit, "unit": unit,
+                      "met": round(value, 2) <= limit})
+
+    for stack, m in models.items():
+        target(f"{stack}: critical path / floor", m.ratio, TARGET_RATIO)
+        target(f"{stack}: critical path / (prerequisites + floor + follow-ups)",
+               m.ratio_with_prerequisites, TARGET_RATIO)
+    floor, prod = evaluation["import floor"], evaluation["prod"]
+    target("prod evaluation time / import floor", prod.total_s / floor.total_s,
+           TARGET_EVAL_VS_IMPORT, "x")
+    target("prod evaluation memory / import floor", prod.rss_mib / floor.rss_mib,
+           TARGET_EVAL_VS_IMPORT, "x")
+    target("prod evaluation peak RSS", prod.rss_mib, TARGET_EVAL_MIB, "MiB")
+    for variant, s in scaled.items():
+        target(f"{variant}: time per added app (100 -> 1000)", s.ms_per_app, TARGET_MS_PER_APP,
+               "ms")
+    return found
+
+
+def _minutes(seconds: float) -> str:
+    return f"{int(seconds // 60)} min {seconds % 60:02.0f} s"
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def report(results: Mapping[str, Any]) -> str:
+    """The markdown tables printed by the tool and pasted into bench/README.md."""
+    models, evaluation = results["critical_path"], results["evaluation"]
+    floor = evaluation["import floor"]
+    sections = ["### Modeled deploy critical path", _table(
+        ("stack", "engine", "critical path", "floor", "path / floor",
+         "path / (prerequisites + floor + follow-ups)", "critical path"),
+        ((stack, m["engine"], _minutes(m["seconds"]), _minutes(m["floor"]), f"{m['ratio']:.2f}",
+          f"{m['ratio_with_prerequisites']:.2f}",
+          " → ".join(f"{s['name']} ({s['seconds']:.0f} s)" for s in m["path"]))
+         for stack, m in models.items()))]
+    findings = [f"- {stack}: {f}" for stack, m in models.items() for f in m["findings"]]
+    if findings:
+        sections.append("Findings:\n" + "\n".join(findings))
+    sections += ["### Evaluation under mocks (fresh process, median)", _table(
+        ("run", "time", "of which SDK import", "peak RSS", "resources", "time / import floor",
+         "RSS / import floor", "samples"),
+        ((label, f"{s['total_s']:.3f} s", f"{s['import_s']:.3f} s", f"{s['rss_mib']:.1f} MiB",
+          s["resources"] or "-", f"{s['total_s'] / floor['total_s']:.2f}x",
+          f"{s['rss_mib'] / floor['rss_mib']:.2f}x", s["runs"])
+         for label, s in evaluation.items()))]
+    sections += [f"### Scaling with seed apps ({results['settings']['scaling_stack']} stack)", _table(
+        ("variant", "apps", "time", "peak RSS", "resources", "samples"),
+        ((variant, n, f"{p['total_s']:.3f} s", f"{p['rss_mib']:.1f} MiB", p["resources"], p["runs"])
+         for variant, s in results["scaling"].items() for n, p in s["points"].items())),
+        _table(("variant", "ms per app (100 → 1000)", "ms per app (10 → 100)", "KiB per app",
+                "growth"),
+               ((variant, f"{s['ms_per_app']:.2f}", f"{s['early_ms_per_app']:.2f}",
+                 f"{s['kib_per_app']:.0f}", s["growth"])
+                for variant, s in results["scaling"].items()))]
+    sections += ["### Targets", _table(
+        ("target", "value", "limit", "met"),
+        ((t["target"], f"{t['value']:.2f} {t['unit']}".strip(), f"{t['limit']:.2f} {t['unit']}".strip(),
+          "yes" if t["met"] else "**no**") for t in results["targets"]))]
+    return "\n\n".join(sections) + "\n"
+
+
+def _engine(run: Run) -> str:
+    return run.config.get(f"{mock_runner.PROJECT}:gitops", {}).get("engine", "")
+
+
+def _machine() -> dict[str, Any]:
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "packages": {name: importlib.metadata.version(name)
+                     for name in ("pulumi", "pulumi_aws", "pulumi_kubernetes")},
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="one sample per measurement: a smoke run, not numbers to keep")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to write the JSON")
+    args = parser.parse_args(argv)
+    repeats = 1 if args.quick else 7
+    scaling_repeats = {n: 1 if args.quick else r for n, r in SCALING_REPEATS.items()}
+    started = datetime.datetime.now(datetime.timezone.utc)
+    machine = _machine()
+
+    runs = {stack: mock_runner.run(stack) for stack in STACKS}
+    models = {stack: model(run.resources) for stack, run in runs.items()}
+
+    evaluation = measure({"import floor": {}, **{stack: {"stack": stack} for stack in STACKS}},
+                         repeats)
+
+    scaled = {}
+    for variant, overrides in VARIANTS.items():
+        points = {}
+        for count, count_repeats in scaling_repeats.items():
+            request = {"stack": SCALING_STACK,
+                       "overrides": {**overrides, "gitops.apps": seed_apps(count)}}
+            points[count] = measure({variant: request}, count_repeats)[variant]
+        scaled[variant] = scaling(points)
+
+    machine["load_average_after"] = os.getloadavg()
+    results = {
+        "generated": started.isoformat(timespec="seconds"),
+        "elapsed_s": round((datetime.datetime.now(datetime.timezone.utc) - started).total_seconds(), 1),
+        "mode": "quick" if args.quick else "full",
+        "machine": machine,
+        "settings": {"evaluation_repeats": repeats, "scaling_repeats": scaling_repeats,
+                     "scaling_stack": SCALING_STACK, "waves": WAVES,
+                     "linear_tolerance": LINEAR_TOLERANCE},
+        "durations": {**{typ: asdict(e) for typ, e in DURATIONS.items()},
+                      **{f"{RELEASE} chart={chart}": asdict(e)
+                         for chart, e in ENGINE_RELEASES.items()},
+                      "default": asdict(DEFAULT), "components and providers": asdict(NO_TIME)},
+        "critical_path": {stack: {"engine": _engine(runs[stack]), **asdict(m), "ratio": m.ratio,
+                                  "ratio_with_prerequisites": m.ratio_with_prerequisites}
+                          for stack, m in models.items()},
+        "evaluation": {label: asdict(s) for label, s in evaluation.items()},
+        "scaling": {variant: asdict(s) for variant, s in scaled.items()},
+        "targets": targets(models, evaluation, scaled),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print(report(json.loads(json.dumps(results))))
+    print(f"wrote {args.out} in {results['elapsed_s']} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
