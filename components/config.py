@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,27 @@ _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,64}$")
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 _VERSION = re.compile(r"^1\.\d{2}$")
 _DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$")
+# Pulumi sends numbers as doubles and the AWS and Kubernetes APIs read them as 32-bit integers, so
+# counts and waves stay in that range to arrive exactly as written.
+INT32_RANGE = (-(2**31), 2**31 - 1)
+# A hard EKS limit: it cannot be raised by a quota request.
+PUBLIC_ACCESS_CIDRS_MAX = 40
+
+# The keys each object accepts. Pulumi.yaml describes every one of them (tested).
+NETWORK_KEYS = ("cidr", "azCount", "natGateways")
+CLUSTER_KEYS = ("provider", "name", "version", "endpointPublicAccess", "endpointPrivateAccess",
+                "publicAccessCidrs", "allowPublicEndpointFromAnywhere", "logTypes",
+                "secretsEncryption", "adminRoleArns", "nodeGroups", "context")
+NODE_GROUP_KEYS = ("name", "instanceTypes", "capacityType", "minSize", "desiredSize", "maxSize",
+                   "labels", "taints")
+TAINT_KEYS = ("key", "value", "effect")
+GITOPS_KEYS = ("engine", "repoUrl", "revision", "path", "sync", "addons", "apps", "argocd", "flux")
+SYNC_KEYS = ("automated", "prune", "selfHeal")
+APP_KEYS = ("name", "path", "namespace", "repoUrl", "revision", "wave")
+ARGOCD_KEYS = ("chartVersion", "ha", "values", "applicationSet")
+FLUX_KEYS = ("chartVersion", "values", "interval")
+HTTPS_CREDENTIAL_KEYS = ("username", "password")
+SSH_CREDENTIAL_KEYS = ("sshPrivateKey", "knownHosts")
 
 
 class ConfigError(pulumi.RunError):
@@ -169,16 +191,27 @@ class _Reader:
     def problem(self, path: str, message: str) -> None:
         self.problems.append(f"{NAMESPACE}:{path}: {message}")
 
-    def typed(self, path: str, value: Any, kind: type, fallback: Any) -> Any:
+    def typed(self, path: str, value: Any, kind: type, fallback: Any, secret: bool = False) -> Any:
         # bool is an int in Python; a YAML `true` where a number belongs is still a mistake.
         if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
             return value
-        self.problem(path, f"expected {self._KINDS[kind]}, got {value!r}")
+        # A secret value is named by its type only: the message reaches terminals and CI logs.
+        given = f"a {type(value).__name__}" if secret else repr(value)
+        self.problem(path, f"expected {self._KINDS[kind]}, got {given}")
         return fallback
 
+    def integer(self, path: str, value: Any, fallback: int,
+                bounds: tuple[int, int] = INT32_RANGE) -> int:
+        number = self.typed(path, value, int, fallback)
+        low, high = bounds
+        if not low <= number <= high:
+            self.problem(path, f"{number} must be between {low} and {high}")
+            return fallback
+        return number
+
     def fields(self, path: str, value: Any, allowed: tuple[str, ...],
-               required: tuple[str, ...] = ()) -> dict[str, Any]:
-        obj = self.typed(path, value, dict, {})
+               required: tuple[str, ...] = (), secret: bool = False) -> dict[str, Any]:
+        obj = self.typed(path, value, dict, {}, secret)
         for key in obj:
             if key not in allowed:
                 self.problem(f"{path}.{key}", f"unknown key; valid keys are {', '.join(allowed)}")
@@ -205,6 +238,12 @@ class _Reader:
     def each(self, path: str, value: Any, read: Callable[[str, Any], Any]) -> tuple[Any, ...]:
         items = self.typed(path, value, list, [])
         return tuple(read(f"{path}[{i}]", item) for i, item in enumerate(items))
+
+    def unique(self, path: str, items: tuple[str, ...], suffix: str = "") -> None:
+        """Report each repeat of an earlier item at `path[i]<suffix>`."""
+        for i, item in enumerate(items):
+            if item in items[:i]:
+                self.problem(f"{path}[{i}]{suffix}", f"{item!r} is listed twice")
 
 
 def _merged(defaults: Any, override: Any) -> Any:
@@ -248,6 +287,11 @@ def load(stack: str | None = None, config: pulumi.Config | None = None) -> Setti
     protect = reader.typed("protect", raw("protect"), bool, False)
     network = _network(reader, raw("network"))
     cluster = _cluster(reader, raw("cluster"), environment, protect)
+    if (cluster.provider == "eks" and network.nat_gateways == "none"
+            and not cluster.endpoint_private_access):
+        reader.problem("network.natGateways", "'none' leaves the nodes' private subnets without "
+                       "a route to the public API endpoint; set cluster.endpointPrivateAccess to "
+                       "true")
     gitops = _gitops(reader, raw("gitops"), cluster)
     credentials = _credentials(reader, raw("gitCredentials"), gitops.source.repo_url)
     if reader.problems:
@@ -264,7 +308,7 @@ def check_zones(settings: Settings, available: list[str]) -> None:
 
 
 def _network(reader: _Reader, value: Any) -> NetworkSettings:
-    obj = reader.fields("network", value, ("cidr", "azCount", "natGateways"))
+    obj = reader.fields("network", value, NETWORK_KEYS)
     cidr_text = reader.typed("network.cidr", obj.get("cidr"), str, "10.0.0.0/16")
     try:
         cidr = ipaddress.IPv4Network(cidr_text)
@@ -278,19 +322,13 @@ def _network(reader: _Reader, value: Any) -> NetworkSettings:
         if not cidr.is_private:
             reader.problem("network.cidr", f"{cidr_text!r} is not a private range "
                            "(10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10)")
-    az_count = reader.typed("network.azCount", obj.get("azCount"), int, 2)
-    if not AZ_COUNT_RANGE[0] <= az_count <= AZ_COUNT_RANGE[1]:
-        reader.problem("network.azCount", f"{az_count} must be between {AZ_COUNT_RANGE[0]} and "
-                       f"{AZ_COUNT_RANGE[1]}")
+    az_count = reader.integer("network.azCount", obj.get("azCount"), 2, AZ_COUNT_RANGE)
     nat = reader.choice("network.natGateways", obj.get("natGateways"), NAT_STRATEGIES)
     return NetworkSettings(cidr, az_count, nat)
 
 
 def _cluster(reader: _Reader, value: Any, environment: str, protect: bool) -> ClusterSettings:
-    keys = ("provider", "name", "version", "endpointPublicAccess", "endpointPrivateAccess",
-            "publicAccessCidrs", "allowPublicEndpointFromAnywhere", "logTypes",
-            "secretsEncryption", "adminRoleArns", "nodeGroups", "context")
-    obj = reader.fields("cluster", value, keys)
+    obj = reader.fields("cluster", value, CLUSTER_KEYS)
     provider = reader.choice("cluster.provider", obj.get("provider"), PROVIDERS)
     name = reader.typed("cluster.name", obj.get("name"), str, "") or f"groundwork-{environment}"
     if not naming.is_cluster_name(name):
@@ -311,18 +349,23 @@ def _cluster(reader: _Reader, value: Any, environment: str, protect: bool) -> Cl
         reader.problem("cluster.endpointPrivateAccess", "must be true when endpointPublicAccess is "
                        "false, or the API server is unreachable")
     cidrs = reader.strings("cluster.publicAccessCidrs", obj.get("publicAccessCidrs"))
+    anywhere = False
     for i, cidr in enumerate(cidrs):
         try:
-            ipaddress.IPv4Network(cidr)
+            # Written any way (0.0.0.0/0, 0.0.0.0/00), a /0 is the whole internet.
+            anywhere |= ipaddress.IPv4Network(cidr).prefixlen == 0
         except ValueError:
             reader.problem(f"cluster.publicAccessCidrs[{i}]", f"{cidr!r} is not a valid IPv4 "
                            "network (host bits must be zero)")
     if public and not cidrs:
         reader.problem("cluster.publicAccessCidrs", "must list at least one CIDR when "
                        "endpointPublicAccess is true")
+    if len(cidrs) > PUBLIC_ACCESS_CIDRS_MAX:
+        reader.problem("cluster.publicAccessCidrs", f"lists {len(cidrs)} CIDRs; EKS accepts at "
+                       f"most {PUBLIC_ACCESS_CIDRS_MAX}")
     open_to_world = reader.typed("cluster.allowPublicEndpointFromAnywhere",
                                  obj.get("allowPublicEndpointFromAnywhere"), bool, False)
-    if protect and public and "0.0.0.0/0" in cidrs and not open_to_world:
+    if protect and public and anywhere and not open_to_world:
         reader.problem("cluster.publicAccessCidrs", "contains 0.0.0.0/0 in a protected stack; list "
                        "your networks, set endpointPublicAccess to false, or set "
                        "allowPublicEndpointFromAnywhere to true")
@@ -337,6 +380,7 @@ def _cluster(reader: _Reader, value: Any, environment: str, protect: bool) -> Cl
         if not _ROLE_ARN.match(arn):
             reader.problem(f"cluster.adminRoleArns[{i}]", f"{arn!r} is not an IAM role ARN "
                            "(arn:aws:iam::<12-digit account>:role/<name>)")
+    reader.unique("cluster.adminRoleArns", admins)
     node_groups = reader.each("cluster.nodeGroups", obj.get("nodeGroups"), _node_group(reader))
     context = reader.typed("cluster.context", obj.get("context"), str, "")
     if provider == "existing" and not context:
@@ -347,20 +391,14 @@ def _cluster(reader: _Reader, value: Any, environment: str, protect: bool) -> Cl
             reader.problem("cluster.context", "is only valid when provider is 'existing'")
         if not node_groups:
             reader.problem("cluster.nodeGroups", "must define at least one node group for EKS")
-        seen: set[str] = set()
-        for i, group in enumerate(node_groups):
-            if group.name in seen:
-                reader.problem(f"cluster.nodeGroups[{i}].name", f"{group.name!r} is used twice")
-            seen.add(group.name)
+        reader.unique("cluster.nodeGroups", tuple(group.name for group in node_groups), ".name")
     return ClusterSettings(provider, name, version, public, private, cidrs, log_types, encryption,
                            admins, node_groups, context)
 
 
 def _node_group(reader: _Reader) -> Callable[[str, Any], NodeGroupSettings]:
     def read(path: str, value: Any) -> NodeGroupSettings:
-        keys = ("name", "instanceTypes", "capacityType", "minSize", "desiredSize", "maxSize",
-                "labels", "taints")
-        obj = reader.fields(path, value, keys, required=("name", "instanceTypes"))
+        obj = reader.fields(path, value, NODE_GROUP_KEYS, required=("name", "instanceTypes"))
         name = reader.typed(f"{path}.name", obj.get("name", ""), str, "")
         if not naming.is_dns_label(name, naming.NODE_GROUP_SETTING_MAX):
             reader.problem(f"{path}.name", f"{name!r} must be a DNS-1123 label of at most "
@@ -374,10 +412,8 @@ def _node_group(reader: _Reader) -> Callable[[str, Any], NodeGroupSettings]:
                                "instance type such as t3.large")
         capacity = reader.choice(f"{path}.capacityType", obj.get("capacityType", "ON_DEMAND"),
                                  CAPACITY_TYPES)
-        sizes = {key: reader.typed(f"{path}.{key}", obj.get(key, 1), int, 1)
+        sizes = {key: reader.integer(f"{path}.{key}", obj.get(key, 1), 1, (0, INT32_RANGE[1]))
                  for key in ("minSize", "desiredSize", "maxSize")}
-        if sizes["minSize"] < 0:
-            reader.problem(f"{path}.minSize", f"{sizes['minSize']} must not be negative")
         if sizes["maxSize"] < 1:
             reader.problem(f"{path}.maxSize", f"{sizes['maxSize']} must be at least 1")
         if not sizes["minSize"] <= sizes["desiredSize"] <= sizes["maxSize"]:
@@ -399,7 +435,7 @@ def _node_group(reader: _Reader) -> Callable[[str, Any], NodeGroupSettings]:
 
 def _taint(reader: _Reader) -> Callable[[str, Any], Taint]:
     def read(path: str, value: Any) -> Taint:
-        obj = reader.fields(path, value, ("key", "value", "effect"), required=("key", "effect"))
+        obj = reader.fields(path, value, TAINT_KEYS, required=("key", "effect"))
         key = reader.typed(f"{path}.key", obj.get("key", "taint"), str, "taint")
         if not naming.is_label_key(key):
             reader.problem(f"{path}.key", f"{key!r} is not a valid taint key")
@@ -414,7 +450,10 @@ def _taint(reader: _Reader) -> Callable[[str, Any], Taint]:
 
 def _repo_url(reader: _Reader, path: str, value: Any) -> str:
     url = reader.typed(path, value, str, "")
-    if not (_HTTPS_GIT.match(url) or _SSH_GIT.match(url)):
+    if url.startswith("https://") and "@" in urllib.parse.urlsplit(url).netloc:
+        # Not echoed: what stands before the '@' is usually a token.
+        reader.problem(path, "must not embed credentials; set them in gitCredentials")
+    elif not (_HTTPS_GIT.match(url) or _SSH_GIT.match(url)):
         reader.problem(path, f"{url!r} is not an https:// or ssh Git URL "
                        "(https://host/org/repo.git, ssh://git@host/org/repo.git or "
                        "git@host:org/repo.git)")
@@ -434,19 +473,20 @@ def _revision(reader: _Reader, path: str, value: Any) -> str:
     revision = reader.typed(path, value, str, "")
     if not revision.strip():
         reader.problem(path, "must not be empty (a branch, tag or commit)")
+    elif re.search(r"\s", revision):
+        reader.problem(path, f"{revision!r} contains whitespace, which no Git ref can")
     return revision
 
 
 def _gitops(reader: _Reader, value: Any, cluster: ClusterSettings) -> GitopsSettings:
-    keys = ("engine", "repoUrl", "revision", "path", "sync", "addons", "apps", "argocd", "flux")
-    obj = reader.fields("gitops", value, keys)
+    obj = reader.fields("gitops", value, GITOPS_KEYS)
     engine = reader.choice("gitops.engine", obj.get("engine"), ENGINES)
     source = GitSource(
         repo_url=_repo_url(reader, "gitops.repoUrl", obj.get("repoUrl")),
         revision=_revision(reader, "gitops.revision", obj.get("revision")),
         path=_repo_path(reader, "gitops.path", obj.get("path")).replace("{engine}", engine),
     )
-    sync_obj = reader.fields("gitops.sync", obj.get("sync"), ("automated", "prune", "selfHeal"))
+    sync_obj = reader.fields("gitops.sync", obj.get("sync"), SYNC_KEYS)
     sync = SyncPolicy(
         automated=reader.typed("gitops.sync.automated", sync_obj.get("automated", True), bool, True),
         prune=reader.typed("gitops.sync.prune", sync_obj.get("prune", True), bool, True),
@@ -461,15 +501,10 @@ def _gitops(reader: _Reader, value: Any, cluster: ClusterSettings) -> GitopsSett
         elif addon.policy is not None and cluster.provider != "eks":
             reader.problem(f"gitops.addons[{i}]", f"{name!r} needs an AWS IAM role, which only "
                            "provider 'eks' can create")
-    if len(set(enabled)) != len(enabled):
-        reader.problem("gitops.addons", "lists an add-on more than once")
+    reader.unique("gitops.addons", enabled)
     apps = reader.each("gitops.apps", obj.get("apps"), _app(reader, source))
-    names = [app.name for app in apps]
-    for i, name in enumerate(names):
-        if name in names[:i]:
-            reader.problem(f"gitops.apps[{i}].name", f"{name!r} is used twice")
-    argo_obj = reader.fields("gitops.argocd", obj.get("argocd"),
-                             ("chartVersion", "ha", "values", "applicationSet"))
+    reader.unique("gitops.apps", tuple(app.name for app in apps), ".name")
+    argo_obj = reader.fields("gitops.argocd", obj.get("argocd"), ARGOCD_KEYS)
     argocd = ArgoCdSettings(
         chart_version=_chart_version(reader, "gitops.argocd.chartVersion",
                                      argo_obj.get("chartVersion")),
@@ -478,7 +513,7 @@ def _gitops(reader: _Reader, value: Any, cluster: ClusterSettings) -> GitopsSett
         application_set=reader.typed("gitops.argocd.applicationSet",
                                      argo_obj.get("applicationSet", False), bool, False),
     )
-    flux_obj = reader.fields("gitops.flux", obj.get("flux"), ("chartVersion", "values", "interval"))
+    flux_obj = reader.fields("gitops.flux", obj.get("flux"), FLUX_KEYS)
     interval = reader.typed("gitops.flux.interval", flux_obj.get("interval", "5m"), str, "5m")
     if not _DURATION.match(interval):
         reader.problem("gitops.flux.interval", f"{interval!r} is not a duration such as 1m or 10m30s")
@@ -500,8 +535,7 @@ def _chart_version(reader: _Reader, path: str, value: Any) -> str:
 
 def _app(reader: _Reader, default_source: GitSource) -> Callable[[str, Any], SeedApp]:
     def read(path: str, value: Any) -> SeedApp:
-        keys = ("name", "path", "namespace", "repoUrl", "revision", "wave")
-        obj = reader.fields(path, value, keys, required=("name", "path", "namespace"))
+        obj = reader.fields(path, value, APP_KEYS, required=("name", "path", "namespace"))
         name = reader.typed(f"{path}.name", obj.get("name", ""), str, "")
         if not naming.is_dns_label(name):
             reader.problem(f"{path}.name", f"{name!r} must be a DNS-1123 label (lowercase letters, "
@@ -516,18 +550,19 @@ def _app(reader: _Reader, default_source: GitSource) -> Callable[[str, Any], See
                       else default_source.revision),
             path=_repo_path(reader, f"{path}.path", obj.get("path", ".")),
         )
-        wave = reader.typed(f"{path}.wave", obj.get("wave", 0), int, 0)
+        wave = reader.integer(f"{path}.wave", obj.get("wave", 0), 0)
         return SeedApp(name, source, namespace, wave)
 
     return read
 
 
 def _credentials(reader: _Reader, value: Any, repo_url: str) -> GitCredentials | None:
-    https_keys, ssh_keys = ("username", "password"), ("sshPrivateKey", "knownHosts")
-    obj = reader.fields("gitCredentials", value, https_keys + ssh_keys)
+    obj = reader.fields("gitCredentials", value, HTTPS_CREDENTIAL_KEYS + SSH_CREDENTIAL_KEYS,
+                        secret=True)
     if not obj:
         return None
-    shapes = [keys for keys in (https_keys, ssh_keys) if any(key in obj for key in keys)]
+    shapes = [keys for keys in (HTTPS_CREDENTIAL_KEYS, SSH_CREDENTIAL_KEYS)
+              if any(key in obj for key in keys)]
     if len(shapes) != 1:
         reader.problem("gitCredentials", "set exactly one of {username, password} or "
                        "{sshPrivateKey, knownHosts}")
@@ -538,7 +573,7 @@ def _credentials(reader: _Reader, value: Any, repo_url: str) -> GitCredentials |
         reader.problem(f"gitCredentials.{key}", "is required and must be a non-empty string")
     if missing:
         return None
-    is_ssh = shapes[0] == ssh_keys
+    is_ssh = shapes[0] == SSH_CREDENTIAL_KEYS
     if is_ssh and _HTTPS_GIT.match(repo_url):
         reader.problem("gitCredentials", "holds an SSH key but gitops.repoUrl is https://")
     if not is_ssh and _SSH_GIT.match(repo_url):

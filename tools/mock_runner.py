@@ -313,6 +313,10 @@ def run(stack: str, overrides: Mapping[str, Any] | None = None,
 
     try:
         _sync_await(run_pulumi_func(program))
+    except Exception as error:
+        # What was registered before the failure, for callers that check a ConfigError left nothing.
+        error.partial_run = result
+        raise
     finally:
         result.resources = monitor.recorded
         result.logs = collector.lines
