@@ -180,7 +180,8 @@ def helm_releases(run: Run) -> list[HelmRelease]:
     return releases
 
 
-def _strings(value: Any) -> Iterable[str]:
+def strings(value: Any) -> Iterable[str]:
+    """Every string inside `value`."""
     for _, leaf in _leaves(value):
         if isinstance(leaf, str):
             yield leaf
@@ -193,12 +194,12 @@ def secret_values(run: Run, secret_config_keys: Iterable[str]) -> set[str]:
     secret: set[str] = set()
     public: set[str] = set()
     for key in secret_config_keys:
-        secret.update(_strings(run.config.get(key)))
+        secret.update(strings(run.config.get(key)))
     for resource in run.resources:
         paths = set(resource.secret_paths)
         for path, leaf in _leaves(resource.inputs):
             if path in paths:
-                secret.update(_strings(leaf))
-        public.update(_strings(_redact(resource.inputs, frozenset(paths))))
+                secret.update(strings(leaf))
+        public.update(strings(_redact(resource.inputs, frozenset(paths))))
     return {value for value in secret - public
             if len(value) >= MIN_SECRET_LENGTH and value != SECRET_PLACEHOLDER}

@@ -1,0 +1,434 @@
+"""Offline render: everything a stack would deploy, written out and checked, with no cloud account.
+
+    python -m tools.render --stack dev [--out DIR] [--schemas DIR] [--require-schemas]
+                                       [--set KEY=VALUE ...] [--diff OTHER_DIR]
+
+Runs the program under Pulumi's mocks with the stack's config (Pulumi.yaml defaults, then
+Pulumi.<stack>.yaml, then each `--set`; `secure:` values become `<secret>`) and writes to DIR
+(default build/render/<stack>):
+
+    manifests/NNN-<kind>-<namespace>-<name>.yaml   one object per file, numbered in apply order
+    helm-releases.yaml                             chart, repo, version, namespace, values
+    resources.md                                   inventory table and a Mermaid graph
+    plan.json                                      the same, machine-readable
+
+Secret values are never written: Secret data and every input that arrived as a secret become
+`<redacted>`, secret outputs `<secret>`, and the render refuses to write a file that would still
+contain one.
+
+It validates strictly: custom resources against the upstream CRDs (`--schemas`, else
+$GROUNDWORK_SCHEMAS; with neither, CRD checks are skipped with a warning, or refused under
+`--require-schemas`), core kinds with kubernetes-validate for the stack's `cluster.version`,
+Pulumi.yaml against Pulumi's project schema when the schemas have it, and every YAML document of
+the sample tree under gitops/. kustomize's own `kustomization.yaml` files have no CRD; only their
+top-level fields are checked.
+
+`--set KEY=VALUE` overrides one config value, as `pulumi config set --path` would: KEY is a
+groundwork key path (`gitops.engine`) or a full key (`aws:region`); VALUE is parsed as JSON when
+it is valid JSON (`3`, `true`, `{"username": "bot"}`), else taken as a string (quote it as JSON,
+`'"1.34"'`, to keep a number-like string). `--diff OTHER_DIR` prints a unified diff of this
+render's manifests against another render's (objects are matched by kind, namespace and name).
+
+Exit codes: 0 valid, 1 invalid objects, 2 configuration or usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import re
+import shutil
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components.config import ConfigError, project_declarations
+from tools import mock_runner
+from tools.graph import Graph
+from tools.manifests import (HelmRelease, K8sObject, helm_releases, kubernetes_objects, redacted,
+                             secret_values, strings)
+from tools.mock_runner import ROOT, SECRET_PLACEHOLDER, Resource, Run
+from tools.validate import (Problem, SchemaError, Validator, load_documents, schemas_from,
+                            validate_project)
+
+EXIT_VALID, EXIT_INVALID, EXIT_CONFIG = 0, 1, 2
+MANIFESTS = "manifests"
+GITOPS_DIR = "gitops"
+_PREFIX = re.compile(r"^\d+-")
+
+
+class SecretLeak(RuntimeError):
+    """A secret value would have been written to a file. A bug in the render or the program:
+    never caught, so it stops the render loudly."""
+
+
+# --- command line --------------------------------------------------------------------------------
+
+
+def _override(text: str) -> tuple[str, Any]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.render",
+        description="Render and strictly validate everything a stack would deploy, offline.",
+        epilog="Exit codes: 0 valid, 1 invalid objects, 2 configuration or usage error.")
+    parser.add_argument("--stack", required=True, help="stack name (reads Pulumi.<stack>.yaml)")
+    parser.add_argument("--out", type=Path, help="output directory (default build/render/<stack>)")
+    parser.add_argument("--schemas", type=Path,
+                        help="upstream CRDs and project schema (default $GROUNDWORK_SCHEMAS)")
+    parser.add_argument("--require-schemas", action="store_true",
+                        help="fail instead of skipping CRD checks when no schemas are found")
+    parser.add_argument("--set", dest="overrides", metavar="KEY=VALUE", type=_override,
+                        action="append", default=[],
+                        help="override a config value (gitops.engine=flux); VALUE is JSON or text")
+    parser.add_argument("--diff", type=Path, metavar="OTHER_DIR",
+                        help="print a unified diff of the manifests against another render")
+    return parser
+
+
+# --- output documents ----------------------------------------------------------------------------
+
+
+def _yaml(value: Any) -> str:
+    return yaml.safe_dump(value, sort_keys=False, default_flow_style=False, allow_unicode=True,
+                          width=100)
+
+
+def manifest_files(objects: Sequence[K8sObject]) -> list[str]:
+    """`010-namespace-argocd.yaml`, ...: numbered in apply order, so `kubectl apply -f` on the
+    directory applies them in that order."""
+    width = max(3, len(str(10 * len(objects))))
+    return [f"{10 * (i + 1):0{width}d}-{obj.slug}.yaml" for i, obj in enumerate(objects)]
+
+
+def _short(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1]
+
+
+def _component_of(resource: Resource, by_urn: Mapping[str, Resource]) -> str | None:
+    """The urn of the nearest enclosing component, None for resources directly in the stack."""
+    parent = by_urn.get(resource.parent)
+    return parent.urn if parent is not None else None
+
+
+def _node_label(typ: str, count: int) -> str:
+    if typ.startswith("pulumi:providers:"):
+        label = f"Provider {typ.rsplit(':', 1)[-1]}"
+    else:
+        label = typ.rsplit(":", 1)[-1]
+    return f"{label} ×{count}" if count > 1 else label
+
+
+def _reduced(edges: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Drop an edge a->c when a longer path a->...->c exists, so the chart shows the chain once.
+    Aggregation can create cycles; then the edges are kept as they are."""
+    successors: dict[str, set[str]] = defaultdict(set)
+    for a, c in edges:
+        successors[a].add(c)
+
+    def reachable(start: str, skip: tuple[str, str]) -> set[str]:
+        seen: set[str] = set()
+        stack = [n for n in successors[start] if (start, n) != skip]
+        while stack:
+            node = stack.pop()
+            if node not in seen:
+                seen.add(node)
+                stack.extend(successors[node])
+        return seen
+
+    if any(a in reachable(a, ("", "")) for a in list(successors)):
+        return edges
+    return {(a, c) for a, c in edges if c not in reachable(a, (a, c))}
+
+
+def mermaid(run: Run) -> str:
+    """One subgraph per component, one node per resource type inside it (`Subnet ×6`), and one
+    arrow per pair of nodes where something in the first is created before something in the
+    second that waits for it."""
+    by_urn = run.by_urn()
+    components = [r for r in run.resources if not r.custom]
+    ids: dict[tuple[str | None, str], str] = {}
+    counts: Counter[tuple[str | None, str]] = Counter()
+    node_of: dict[str, str] = {}
+    for resource in run.resources:
+        if not resource.custom:
+            continue
+        key = (_component_of(resource, by_urn), resource.type)
+        ids.setdefault(key, f"n{len(ids)}")
+        counts[key] += 1
+        node_of[resource.urn] = ids[key]
+    for component in components:
+        node_of[component.urn] = f"c{components.index(component)}"
+
+    lines = ["flowchart LR"]
+
+    def emit(component: str | None, indent: str) -> None:
+        for (owner, typ), node in ids.items():
+            if owner == component:
+                lines.append(f'{indent}{node}["{_node_label(typ, counts[(owner, typ)])}"]')
+        for child in components:
+            if _component_of(child, by_urn) == component:
+                token = child.type.rsplit(":", 1)[-1]
+                lines.append(f'{indent}subgraph {node_of[child.urn]}["{child.name} ({token})"]')
+                emit(child.urn, indent + "  ")
+                lines.append(f"{indent}end")
+
+    emit(None, "  ")
+    edges = {(node_of[dep], node_of[r.urn]) for r in run.resources if r.custom
+             for dep in r.dependencies
+             if dep in node_of and by_urn[dep].custom and node_of[dep] != node_of[r.urn]}
+    numbered = sorted(_reduced(edges), key=lambda edge: [int(node[1:]) for node in edge])
+    lines += [f"  {a} --> {c}" for a, c in numbered]
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|") or "—"
+
+
+def resources_markdown(run: Run, objects: Sequence[K8sObject], files: Sequence[str]) -> str:
+    by_urn = run.by_urn()
+    rows = ["| type | name | parent | depends on | protected |", "|---|---|---|---|---|"]
+    for r in Graph(run).topological():
+        parent = by_urn[r.parent].name if r.parent in by_urn else ""
+        depends = ", ".join(sorted({_short(d) for d in r.dependencies}))
+        rows.append(f"| `{r.type}` | {_cell(r.name)} | {_cell(parent)} | {_cell(depends)} | "
+                    f"{'yes' if r.protect else ''} |")
+    object_rows = ["| file | kind | namespace | name | Pulumi resource |", "|---|---|---|---|---|"]
+    object_rows += [f"| {MANIFESTS}/{file} | {obj.kind} | {_cell(obj.namespace)} | {obj.name} | "
+                    f"{obj.resource.name} |" for obj, file in zip(objects, files)]
+    return "\n".join([
+        f"# Stack `{run.stack}`: {len(run.resources)} resources, {len(objects)} Kubernetes objects",
+        "",
+        "## Components and dependencies",
+        "",
+        "Each box is a component; each node counts the resources of one type in it. An arrow "
+        "points from what is created first to what waits for it (longer chains imply shorter "
+        "ones, which are left out).",
+        "",
+        "```mermaid", mermaid(run), "```",
+        "",
+        "## Resources, in creation order",
+        "",
+        *rows,
+        "",
+        "## Kubernetes objects, in apply order",
+        "",
+        *object_rows,
+        "",
+    ])
+
+
+def plan(run: Run, objects: Sequence[K8sObject], files: Sequence[str],
+         releases: Sequence[HelmRelease], kubernetes_version: str,
+         problems: Sequence[Problem], crd_checks: bool) -> dict[str, Any]:
+    return {
+        "stack": run.stack,
+        "kubernetesVersion": kubernetes_version,
+        "resources": [{"type": r.type, "name": r.name, "urn": r.urn, "parent": r.parent,
+                       "dependencies": list(dict.fromkeys(r.dependencies)), "protect": r.protect}
+                      for r in Graph(run).topological()],
+        "kubernetesObjects": [{"file": f"{MANIFESTS}/{file}", "urn": obj.resource.urn,
+                               "object": redacted(obj)} for obj, file in zip(objects, files)],
+        "helmReleases": [release.redacted() for release in releases],
+        "outputs": {name: SECRET_PLACEHOLDER if output.secret else output.value
+                    for name, output in sorted(run.outputs.items())},
+        "validation": {"valid": not problems, "crdChecks": crd_checks,
+                       "problems": [str(p) for p in problems]},
+    }
+
+
+# --- secrets guard -------------------------------------------------------------------------------
+
+
+def _texts(name: str, text: str) -> Iterable[str]:
+    """The file as written and, for YAML and JSON, every string in it as read back: a multi-line
+    or escaped secret is not a substring of the raw text but is one of its strings."""
+    yield text
+    if name.endswith(".json"):
+        documents: Iterable[Any] = [json.loads(text)]
+    elif name.endswith(".yaml"):
+        documents = yaml.safe_load_all(text)
+    else:
+        return
+    for document in documents:
+        yield from strings(document)
+
+
+def assert_no_secrets(files: Mapping[str, str], secrets: Iterable[str]) -> None:
+    secrets = list(secrets)
+    for name, text in files.items():
+        for haystack in _texts(name, text):
+            for secret in secrets:
+                if secret in haystack:
+                    raise SecretLeak(f"refusing to write {name}: it would contain a secret value "
+                                     f"({len(secret)} characters)")
+
+
+def secret_config_keys(run: Run) -> set[str]:
+    """Config keys Pulumi.yaml declares secret; stack-file `secure:` values are placeholders
+    already and carry nothing to leak."""
+    return {key if ":" in key else f"{mock_runner.PROJECT}:{key}"
+            for key, spec in project_declarations().items()
+            if isinstance(spec, dict) and spec.get("secret")} & set(run.config)
+
+
+# --- validation ----------------------------------------------------------------------------------
+
+
+def cluster_version(run: Run) -> str:
+    """The stack's `cluster.version`: object values replace the Pulumi.yaml default field by
+    field, so an unset field falls back to the declared default."""
+    declared = project_declarations()["cluster"]["default"]["version"]
+    return (run.config.get(f"{mock_runner.PROJECT}:cluster") or {}).get("version") or declared
+
+
+@dataclass
+class Checked:
+    problems: list[Problem]
+    gitops_documents: int
+
+
+def _gitops_problems(validator: Validator, root: Path) -> tuple[list[Problem], int]:
+    """Every Kubernetes document of the sample tree. Documents with neither apiVersion nor kind
+    (Helm values files) are data, not objects."""
+    problems: list[Problem] = []
+    count = 0
+    tree = root / GITOPS_DIR
+    for file in sorted(p for p in tree.rglob("*") if p.suffix in (".yaml", ".yml")):
+        name = str(file.relative_to(root))
+        try:
+            documents = load_documents(file)
+        except yaml.YAMLError as error:
+            problems.append(Problem(name, "?", "?", "(file)", f"not YAML: {error}"))
+            continue
+        for doc in documents:
+            if isinstance(doc, dict) and "apiVersion" not in doc and "kind" not in doc:
+                continue
+            count += 1
+            problems += validator.validate(doc, name)
+    return problems, count
+
+
+def validate(run: Run, objects: Sequence[K8sObject], files: Sequence[str], validator: Validator,
+             root: Path) -> Checked:
+    problems = [p for obj, file in zip(objects, files)
+                for p in validator.validate(obj.body, f"{MANIFESTS}/{file}")]
+    problems += validate_project(root / "Pulumi.yaml", validator.schemas_dir)
+    gitops, count = _gitops_problems(validator, root)
+    return Checked(problems + gitops, count)
+
+
+# --- diff ----------------------------------------------------------------------------------------
+
+
+def _manifests_by_object(directory: Path) -> dict[str, Path]:
+    return {_PREFIX.sub("", p.name): p for p in sorted((directory / MANIFESTS).glob("*.yaml"))}
+
+
+def manifest_diff(ours: Path, theirs: Path) -> str:
+    """Unified diff of `theirs` (before) against `ours` (after), matching objects by file name
+    without the apply-order number, so one inserted object does not renumber the whole diff."""
+    before, after = _manifests_by_object(theirs), _manifests_by_object(ours)
+    chunks: list[str] = []
+    for key in sorted(before.keys() | after.keys()):
+        old = before[key].read_text().splitlines(keepends=True) if key in before else []
+        new = after[key].read_text().splitlines(keepends=True) if key in after else []
+        chunks += difflib.unified_diff(
+            old, new, fromfile=str(before[key]) if key in before else "/dev/null",
+            tofile=str(after[key]) if key in after else "/dev/null")
+    return "".join(chunks)
+
+
+# --- main ----------------------------------------------------------------------------------------
+
+
+def _write(out: Path, files: Mapping[str, str]) -> None:
+    # Only what a render writes is replaced: a stale manifest would survive into the next diff.
+    if (out / MANIFESTS).is_dir():
+        shutil.rmtree(out / MANIFESTS)
+    (out / MANIFESTS).mkdir(parents=True)
+    for name, text in files.items():
+        path = out / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def main(argv: Sequence[str] | None = None, root: Path = ROOT) -> int:
+    started = time.perf_counter()
+    args = _parser().parse_args(argv)
+    out = args.out or root / "build" / "render" / args.stack
+
+    def config_error(message: str) -> int:
+        print(f"error: {message}", file=sys.stderr)
+        return EXIT_CONFIG
+
+    if not (root / f"Pulumi.{args.stack}.yaml").is_file():
+        return config_error(f"no stack file Pulumi.{args.stack}.yaml in {root}")
+    if args.diff is not None and not (args.diff / MANIFESTS).is_dir():
+        return config_error(f"--diff: {args.diff} has no {MANIFESTS}/ directory to compare with")
+    try:
+        schemas = schemas_from(args.schemas)
+    except SchemaError as error:
+        return config_error(str(error))
+    if schemas is None and args.require_schemas:
+        return config_error("--require-schemas: no schemas given; pass --schemas DIR or set "
+                            "GROUNDWORK_SCHEMAS")
+    if schemas is None:
+        print("warning: no --schemas and GROUNDWORK_SCHEMAS is unset; custom resources are not "
+              "checked against their CRDs", file=sys.stderr)
+    try:
+        run = mock_runner.run(args.stack, dict(args.overrides), project_dir=root)
+        validator = Validator(schemas, cluster_version(run))
+    except (ConfigError, SchemaError) as error:
+        print(error, file=sys.stderr)
+        return EXIT_CONFIG
+
+    objects = kubernetes_objects(run)
+    names = manifest_files(objects)
+    releases = helm_releases(run)
+    checked = validate(run, objects, names, validator, root)
+    files = {f"{MANIFESTS}/{name}": f"# {obj.resource.type} {obj.resource.name}\n"
+                                    f"{_yaml(redacted(obj))}"
+             for obj, name in zip(objects, names)}
+    files["helm-releases.yaml"] = _yaml([release.redacted() for release in releases])
+    files["resources.md"] = resources_markdown(run, objects, names)
+    files["plan.json"] = json.dumps(plan(run, objects, names, releases, validator.kubernetes_version,
+                                         checked.problems, validator.crd_checks), indent=2) + "\n"
+    assert_no_secrets(files, secret_values(run, secret_config_keys(run)))
+    _write(out, files)
+
+    for problem in checked.problems:
+        print(problem)
+    if args.diff is not None:
+        sys.stdout.write(manifest_diff(out, args.diff))
+    result = (f"invalid ({_plural(len(checked.problems), 'problem')})" if checked.problems
+              else "valid" if validator.crd_checks else "valid (CRD checks skipped)")
+    print(f"{args.stack}: {_plural(len(objects), 'object')}, "
+          f"{_plural(len(run.resources), 'resource')}, {_plural(len(releases), 'Helm release')}, "
+          f"{_plural(checked.gitops_documents, 'GitOps document')}; Kubernetes "
+          f"{validator.kubernetes_version}; {result}; {time.perf_counter() - started:.2f}s; {out}")
+    return EXIT_INVALID if checked.problems else EXIT_VALID
+
+
+if __name__ == "__main__":
+    sys.exit(main())
