@@ -10,6 +10,7 @@ from components import config
 from components.addons import AddonRoles, AddonRolesArgs
 from components.eks import EksCluster, EksClusterArgs
 from components.existing import ExistingCluster, ExistingClusterArgs
+from components.gitops import AwsFacts, GitOps, GitOpsArgs, cluster_metadata
 from components.network import Network, NetworkArgs
 
 settings = config.load()
@@ -54,11 +55,24 @@ if settings.cluster.provider == "eks":
     pulumi.export("vpcId", network.vpc_id)
     pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
     pulumi.export("addonRoleArns", addon_roles.role_arns)
+    aws_facts = AwsFacts(region, account_id, network.vpc_id, addon_roles.role_arns)
+    nodes = cluster.node_groups
 else:
     cluster = ExistingCluster("cluster", ExistingClusterArgs(
         context=settings.cluster.context,
         cluster_name=settings.cluster.name,
     ))
+    aws_facts, nodes = None, []
+
+# The engine waits for nodes only; the bridge carries the add-on role ARNs as values.
+gitops = GitOps("gitops", GitOpsArgs(
+    settings=settings.gitops,
+    metadata=cluster_metadata(settings, cluster.cluster_name, aws_facts),
+    credentials=settings.git_credentials,
+    depends_on=nodes,
+), opts=pulumi.ResourceOptions(providers=[cluster.provider]))
 
 pulumi.export("clusterName", cluster.cluster_name)
 pulumi.export("kubeconfig", cluster.kubeconfig)
+pulumi.export("gitopsEngine", gitops.engine)
+pulumi.export("gitopsNamespace", gitops.namespace)

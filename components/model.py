@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pulumi
+
+if TYPE_CHECKING:
+    from components.config import GitCredentials
 
 
 @dataclass(frozen=True)
@@ -96,3 +100,39 @@ class ClusterMetadata:
         labels = {"environment": self.environment}
         labels.update({f"enable_{addon.name.replace('-', '_')}": "true" for addon in self.addons})
         return labels
+
+    def variables(self) -> Mapping[str, pulumi.Input[str]]:
+        """Labels and annotations as one flat map: what Flux substitutes as `${key}`."""
+        return {**self.labels(), **self.annotations()}
+
+
+@dataclass(frozen=True)
+class Bootstrap:
+    """Everything an engine seeds from Git, whichever engine it is: the root app's source, how to
+    sync, the seed apps, the cluster bridge and the credentials of `source.repo_url` (None for a
+    public repository)."""
+
+    source: GitSource
+    sync: SyncPolicy
+    apps: tuple[SeedApp, ...]
+    metadata: ClusterMetadata
+    credentials: GitCredentials | None = None
+
+    def repo_urls(self) -> tuple[str, ...]:
+        """Every repository the bootstrap reads, the root's first, each once."""
+        return tuple(dict.fromkeys([self.source.repo_url,
+                                    *(app.source.repo_url for app in self.apps)]))
+
+    def app_namespaces(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(app.namespace for app in self.apps))
+
+
+def overlay(base: Mapping, top: Mapping) -> dict:
+    """`top` over `base` by Helm's rule for values: maps merge key by key, anything else (lists
+    included) replaces. Neither input is changed."""
+    merged = dict(base)
+    for key, value in top.items():
+        below = merged.get(key)
+        merged[key] = (overlay(below, value) if isinstance(below, Mapping) and isinstance(value, Mapping)
+                       else value)
+    return merged

@@ -1,0 +1,243 @@
+"""ArgoCd: Argo CD from its Helm chart, seeded from Git as an app of apps.
+
+The builders return plain manifests (leaves may be `pulumi.Input`s); `ArgoCd` only wraps them in
+resources. What they make:
+
+- the `platform` AppProject, limited to the configured repositories, the in-cluster server with
+  the seed apps' namespaces plus `argocd`, and Namespace as the only cluster-scoped kind;
+- the in-cluster cluster Secret, which carries the cluster bridge as labels and annotations for
+  the add-ons ApplicationSets in Git to select on and read;
+- a repository Secret when the repository is private;
+- the root Application, an app of apps over `gitops.path`;
+- one Application per seed app, or one ApplicationSet over all of them.
+
+Every Application carries the resources finalizer, so deleting it deletes what it deployed first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from components.config import ArgoCdSettings, GitCredentials
+from components.engine import Chart, EngineComponent
+from components.model import Bootstrap, ClusterMetadata, GitSource, SeedApp, SyncPolicy, overlay
+
+NAMESPACE = "argocd"
+CHART = "argo-cd"
+CHART_REPOSITORY = "https://argoproj.github.io/argo-helm"
+# Service and workload names follow the release: argocd-server, argocd-repo-server, ...
+RELEASE_NAME = "argocd"
+API_VERSION = "argoproj.io/v1alpha1"
+PROJECT = "platform"
+ROOT_APP = "root"
+SEED_APPS = "seed-apps"
+IN_CLUSTER = "https://kubernetes.default.svc"
+# Argo CD's own name for the cluster it runs in; keeping it lets `destination.name: in-cluster`
+# go on working once the Secret below replaces the built-in entry.
+IN_CLUSTER_NAME = "in-cluster"
+REPOSITORY_SECRET = "platform-repository"
+SECRET_TYPE = "argocd.argoproj.io/secret-type"
+SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+RESOURCES_FINALIZER = "resources-finalizer.argocd.argoproj.io"
+
+_BASE_VALUES: Mapping[str, Any] = {
+    # No SSO is configured here; Dex would only run idle. Enable it through `values` with a config.
+    "dex": {"enabled": False},
+}
+# The chart's documented HA layout without autoscaling. Redis HA spreads over three nodes; one
+# controller is enough because replicas shard by cluster and this Argo CD manages one cluster.
+_HA_VALUES: Mapping[str, Any] = {
+    "redis-ha": {"enabled": True},
+    "controller": {"replicas": 1},
+    "server": {"replicas": 2, "pdb": {"enabled": True, "minAvailable": 1}},
+    "repoServer": {"replicas": 2, "pdb": {"enabled": True, "minAvailable": 1}},
+    "applicationSet": {"replicas": 2, "pdb": {"enabled": True, "minAvailable": 1}},
+}
+# On a fresh cluster an app can reference CRDs or namespaces another app is still creating.
+_RETRY: Mapping[str, Any] = {"limit": 5,
+                             "backoff": {"duration": "10s", "factor": 2, "maxDuration": "3m"}}
+
+
+def helm_values(settings: ArgoCdSettings, known_hosts: pulumi.Input[str] | None = None) -> dict:
+    """Chart values: the base, the HA layout when `ha`, extra SSH known hosts, then the user's
+    `values` over all of it."""
+    values = overlay(_BASE_VALUES, _HA_VALUES) if settings.ha else dict(_BASE_VALUES)
+    if known_hosts is not None:
+        # Appended to the chart's defaults (GitHub, GitLab, Bitbucket, Azure DevOps).
+        values = overlay(values, {"configs": {"ssh": {"extraHosts": known_hosts}}})
+    return overlay(values, settings.values)
+
+
+def _secret(name: str, secret_type: str, string_data: Any, *,
+            labels: Mapping[str, str] | None = None,
+            annotations: Mapping[str, pulumi.Input[str]] | None = None) -> dict:
+    metadata: dict[str, Any] = {"name": name, "namespace": NAMESPACE,
+                                "labels": {SECRET_TYPE: secret_type, **(labels or {})}}
+    if annotations:
+        metadata["annotations"] = dict(annotations)
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": metadata, "type": "Opaque",
+            "stringData": string_data}
+
+
+def repository_secret(repo_url: str, credentials: GitCredentials) -> dict:
+    """Credentials for `repo_url`. The whole stringData is one secret Output, so no field of it
+    can reach state or a preview in plain text."""
+    fields = ({"sshPrivateKey": credentials.ssh_private_key} if credentials.is_ssh
+              else {"username": credentials.username, "password": credentials.password})
+    string_data = pulumi.Output.secret(pulumi.Output.all(**fields).apply(
+        lambda values: {"type": "git", "url": repo_url, **values}))
+    return _secret(REPOSITORY_SECRET, "repository", string_data)
+
+
+def cluster_secret(metadata: ClusterMetadata) -> dict:
+    """The cluster Argo CD runs in, labelled and annotated with the bridge keys. It holds no
+    credential: Argo CD reaches its own cluster through its service account."""
+    return _secret(
+        IN_CLUSTER_NAME, "cluster",
+        {"name": IN_CLUSTER_NAME, "server": IN_CLUSTER,
+         "config": json.dumps({"tlsClientConfig": {"insecure": False}})},
+        labels=metadata.labels(),
+        annotations=metadata.annotations(),
+    )
+
+
+def project(bootstrap: Bootstrap) -> dict:
+    """The AppProject of the root app and the seed apps: exactly the configured repositories and
+    namespaces. `argocd` is a destination because the root app creates Applications,
+    ApplicationSets and AppProjects there."""
+    namespaces = dict.fromkeys([NAMESPACE, *bootstrap.app_namespaces()])
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "AppProject",
+        "metadata": {"name": PROJECT, "namespace": NAMESPACE},
+        "spec": {
+            "description": "Root app and seed apps of the groundwork bootstrap",
+            "sourceRepos": list(bootstrap.repo_urls()),
+            "destinations": [{"server": IN_CLUSTER, "namespace": ns} for ns in namespaces],
+            # CreateNamespace=true needs Namespace; nothing else cluster-wide is allowed.
+            "clusterResourceWhitelist": [{"group": "", "kind": "Namespace"}],
+        },
+    }
+
+
+def sync_policy(sync: SyncPolicy, *, create_namespace: bool) -> dict:
+    options = ["ServerSideApply=true"]
+    if create_namespace:
+        options.append("CreateNamespace=true")
+    policy: dict[str, Any] = {"syncOptions": options, "retry": dict(_RETRY)}
+    if sync.automated:
+        policy["automated"] = {"prune": sync.prune, "selfHeal": sync.self_heal}
+    return policy
+
+
+def application(name: str, source: GitSource, namespace: str, sync: SyncPolicy, *,
+                create_namespace: bool, wave: int | str | None = None) -> dict:
+    metadata: dict[str, Any] = {"name": name, "namespace": NAMESPACE,
+                                "finalizers": [RESOURCES_FINALIZER]}
+    if wave is not None:
+        metadata["annotations"] = {SYNC_WAVE: str(wave)}
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "Application",
+        "metadata": metadata,
+        "spec": {
+            "project": PROJECT,
+            "source": {"repoURL": source.repo_url, "targetRevision": source.revision,
+                       "path": source.path},
+            "destination": {"server": IN_CLUSTER, "namespace": namespace},
+            "syncPolicy": sync_policy(sync, create_namespace=create_namespace),
+        },
+    }
+
+
+def root_application(bootstrap: Bootstrap) -> dict:
+    """The app of apps: whatever `gitops.path` holds (the add-ons ApplicationSets in the sample
+    tree), applied into the `argocd` namespace."""
+    return application(ROOT_APP, bootstrap.source, NAMESPACE, bootstrap.sync,
+                       create_namespace=False)
+
+
+def seed_application(app: SeedApp, sync: SyncPolicy) -> dict:
+    """The sync-wave annotation orders the app whenever a parent app syncs it (for example after
+    it moves into the Git tree); Pulumi itself creates all seed apps at once."""
+    return application(app.name, app.source, app.namespace, sync, create_namespace=True,
+                       wave=app.wave)
+
+
+def list_element(app: SeedApp) -> dict[str, str]:
+    """One list-generator element; every value is a string because templates render strings."""
+    return {"name": app.name, "namespace": app.namespace, "repoURL": app.source.repo_url,
+            "revision": app.source.revision, "path": app.source.path, "wave": str(app.wave)}
+
+
+def application_set(apps: Sequence[SeedApp], sync: SyncPolicy) -> dict:
+    """All seed apps as one ApplicationSet; each element renders the same Application that
+    `seed_application` builds."""
+    template = application("{{.name}}", GitSource("{{.repoURL}}", "{{.revision}}", "{{.path}}"),
+                           "{{.namespace}}", sync, create_namespace=True, wave="{{.wave}}")
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "ApplicationSet",
+        "metadata": {"name": SEED_APPS, "namespace": NAMESPACE},
+        "spec": {
+            "goTemplate": True,
+            # A typo in a template key fails the generation instead of rendering "<no value>".
+            "goTemplateOptions": ["missingkey=error"],
+            "generators": [{"list": {"elements": [list_element(app) for app in apps]}}],
+            "template": {"metadata": template["metadata"], "spec": template["spec"]},
+        },
+    }
+
+
+def seed_manifests(bootstrap: Bootstrap, use_application_set: bool) -> dict[str, dict]:
+    """Seed-app manifests by resource-name suffix."""
+    if not bootstrap.apps:
+        return {}
+    if use_application_set:
+        return {SEED_APPS: application_set(bootstrap.apps, bootstrap.sync)}
+    return {f"app-{app.name}": seed_application(app, bootstrap.sync) for app in bootstrap.apps}
+
+
+@dataclass
+class ArgoCdArgs:
+    bootstrap: Bootstrap
+    settings: ArgoCdSettings
+    # What the chart's pods need before they can schedule: the node groups on EKS.
+    depends_on: Sequence[pulumi.Resource] = ()
+
+
+class ArgoCd(EngineComponent):
+    """Argo CD installed from its chart and seeded from Git. Every custom resource and Secret waits
+    for the release (see components/engine.py), so Application finalizers can remove what the
+    apps deployed before the controllers go."""
+
+    def __init__(self, name: str, args: ArgoCdArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("groundwork:argocd:ArgoCd", name, None, opts)
+        bootstrap = args.bootstrap
+        credentials = bootstrap.credentials
+        known_hosts = credentials.known_hosts if credentials is not None else None
+        self._install(name, Chart(
+            release_name=RELEASE_NAME, chart=CHART, repository=CHART_REPOSITORY,
+            version=args.settings.chart_version, namespace=NAMESPACE,
+            values=helm_values(args.settings, known_hosts),
+            # Redis HA needs three pods scheduled and ready before the release settles.
+            timeout_seconds=900,
+        ), args.depends_on)
+        secrets = [self._secret(f"{name}-cluster", cluster_secret(bootstrap.metadata))]
+        if credentials is not None:
+            secrets.append(self._secret(f"{name}-repository",
+                                        repository_secret(bootstrap.source.repo_url, credentials)))
+        platform = self._custom(f"{name}-project", project(bootstrap))
+        # The root app waits for its project and Secrets, and the seed apps for the root, so a
+        # destroy deletes the seed apps (and their load balancers) while the add-ons the root app
+        # installed, such as the load balancer controller, still run.
+        root = self._custom(f"{name}-root", root_application(bootstrap), platform, *secrets)
+        for suffix, manifest in seed_manifests(bootstrap, args.settings.application_set).items():
+            self._custom(f"{name}-{suffix}", manifest, platform, root)
+        self.register_outputs({"namespace": self.namespace,
+                               "chartVersion": args.settings.chart_version})

@@ -1,0 +1,206 @@
+"""Flux: Flux from the community Helm chart, seeded from Git the way `flux bootstrap` seeds it.
+
+The builders return plain manifests (leaves may be `pulumi.Input`s); `Flux` only wraps them in
+resources. What they make, all in `flux-system`:
+
+- the `flux-system` GitRepository over `gitops.repoUrl` at `gitops.revision` (a branch, a semver
+  tag such as v1.2.3, or a 40-character commit), with a credentials Secret when private;
+- the `cluster-vars` ConfigMap: the cluster bridge, the same keys as the Argo CD cluster Secret;
+- the root Kustomization `flux-system` over `gitops.path`, which substitutes `${key}` from
+  cluster-vars in everything it applies;
+- one Kustomization per seed app into its namespace, after the apps of the wave before it, from
+  `flux-system` or from its own GitRepository when the app names another repository or revision.
+
+Sync policy: `automated: false` suspends the Kustomizations (Flux's manual mode: `flux resume`),
+`prune` is the Kustomizations' prune. Flux has no switch for `selfHeal`: kustomize-controller
+re-applies Git at every interval and so always reverts drift.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from components.config import FluxSettings, GitCredentials
+from components.engine import Chart, EngineComponent
+from components.model import Bootstrap, ClusterMetadata, SeedApp, SyncPolicy, overlay
+
+NAMESPACE = "flux-system"
+CHART = "flux2"
+CHART_REPOSITORY = "https://fluxcd-community.github.io/helm-charts"
+RELEASE_NAME = "flux"
+SOURCE_API = "source.toolkit.fluxcd.io/v1"
+KUSTOMIZE_API = "kustomize.toolkit.fluxcd.io/v1"
+# `flux bootstrap`'s names, so Flux's docs and CLI defaults (`flux reconcile ks flux-system`) apply.
+ROOT = "flux-system"
+CREDENTIALS = "flux-system"
+CLUSTER_VARS = "cluster-vars"
+# Namespaces a cluster already has; a seed app may deploy into them but Pulumi must not own them.
+EXISTING_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease",
+                                 NAMESPACE})
+
+_BASE_VALUES: Mapping[str, Any] = {
+    # Image update automation writes to Git; off unless asked for through `values`.
+    "imageAutomationController": {"create": False},
+    "imageReflectionController": {"create": False},
+}
+_SEMVER_TAG = re.compile(r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?"
+                         r"(\+[0-9A-Za-z.-]+)?$")
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+_SCP_LIKE = re.compile(r"^(?P<user>[A-Za-z0-9._-]+)@(?P<host>[A-Za-z0-9.-]+):(?P<path>[^/\s]\S*)$")
+
+
+def helm_values(settings: FluxSettings) -> dict:
+    return overlay(_BASE_VALUES, settings.values)
+
+
+def git_url(url: str) -> str:
+    """Flux takes SSH only as a URL: `git@host:org/repo.git` becomes
+    `ssh://git@host/org/repo.git`. Other URLs pass unchanged."""
+    match = _SCP_LIKE.match(url)
+    if match is None:
+        return url
+    return f"ssh://{match['user']}@{match['host']}/{match['path']}"
+
+
+def git_ref(revision: str) -> dict[str, str]:
+    if _COMMIT.match(revision):
+        return {"commit": revision}
+    if _SEMVER_TAG.match(revision):
+        return {"tag": revision}
+    return {"branch": revision}
+
+
+def credentials_secret(credentials: GitCredentials) -> dict:
+    """Git credentials in the form source-controller reads. The whole stringData is one secret
+    Output, so no field of it can reach state or a preview in plain text."""
+    fields = ({"identity": credentials.ssh_private_key, "known_hosts": credentials.known_hosts}
+              if credentials.is_ssh
+              else {"username": credentials.username, "password": credentials.password})
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": CREDENTIALS, "namespace": NAMESPACE},
+        "type": "Opaque",
+        "stringData": pulumi.Output.secret(pulumi.Output.all(**fields)),
+    }
+
+
+def cluster_vars(metadata: ClusterMetadata) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": CLUSTER_VARS, "namespace": NAMESPACE},
+        "data": dict(metadata.variables()),
+    }
+
+
+def git_repository(name: str, repo_url: str, revision: str, interval: str,
+                   secret: str | None) -> dict:
+    spec: dict[str, Any] = {"interval": interval, "url": git_url(repo_url), "ref": git_ref(revision)}
+    if secret is not None:
+        spec["secretRef"] = {"name": secret}
+    return {"apiVersion": SOURCE_API, "kind": "GitRepository",
+            "metadata": {"name": name, "namespace": NAMESPACE}, "spec": spec}
+
+
+def kustomization(name: str, path: str, source: str, sync: SyncPolicy, interval: str,
+                  **spec: Any) -> dict:
+    """`wait` makes Ready mean "everything applied is healthy", which is what dependsOn waits
+    for."""
+    base: dict[str, Any] = {"interval": interval, "path": f"./{path}", "prune": sync.prune,
+                            "wait": True, "sourceRef": {"kind": "GitRepository", "name": source}}
+    if not sync.automated:
+        base["suspend"] = True
+    return {"apiVersion": KUSTOMIZE_API, "kind": "Kustomization",
+            "metadata": {"name": name, "namespace": NAMESPACE}, "spec": {**base, **spec}}
+
+
+def root_kustomization(bootstrap: Bootstrap, interval: str) -> dict:
+    return kustomization(ROOT, bootstrap.source.path, ROOT, bootstrap.sync, interval,
+                         postBuild={"substituteFrom": [{"kind": "ConfigMap",
+                                                        "name": CLUSTER_VARS}]})
+
+
+def app_source(app: SeedApp, bootstrap: Bootstrap) -> str:
+    """The GitRepository an app reads: the root's unless it names another repository or
+    revision."""
+    main = bootstrap.source
+    if (app.source.repo_url, app.source.revision) == (main.repo_url, main.revision):
+        return ROOT
+    return f"app-{app.name}"
+
+
+def wave_dependencies(apps: Sequence[SeedApp]) -> dict[str, list[str]]:
+    """For each app, the apps of the nearest lower wave; through them it waits for every lower
+    wave, as Argo CD sync waves do."""
+    waves = sorted({app.wave for app in apps})
+    earlier = {wave: waves[i - 1] for i, wave in enumerate(waves) if i}
+    return {app.name: [other.name for other in apps if other.wave == earlier.get(app.wave)]
+            for app in apps}
+
+
+def app_kustomization(app: SeedApp, bootstrap: Bootstrap, interval: str,
+                      depends_on: Sequence[str]) -> dict:
+    spec: dict[str, Any] = {"targetNamespace": app.namespace}
+    if depends_on:
+        spec["dependsOn"] = [{"name": name} for name in depends_on]
+    return kustomization(app.name, app.source.path, app_source(app, bootstrap), bootstrap.sync,
+                         interval, **spec)
+
+
+@dataclass
+class FluxArgs:
+    bootstrap: Bootstrap
+    settings: FluxSettings
+    # What the chart's pods need before they can schedule: the node groups on EKS.
+    depends_on: Sequence[pulumi.Resource] = ()
+
+
+class Flux(EngineComponent):
+    """Flux installed from the community chart and seeded from Git. Every custom resource, Secret
+    and ConfigMap waits for the release (see components/engine.py), so Kustomization finalizers
+    can prune what the apps deployed before the controllers go."""
+
+    def __init__(self, name: str, args: FluxArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("groundwork:flux:Flux", name, None, opts)
+        bootstrap, interval = args.bootstrap, args.settings.interval
+        self._install(name, Chart(
+            release_name=RELEASE_NAME, chart=CHART, repository=CHART_REPOSITORY,
+            version=args.settings.chart_version, namespace=NAMESPACE,
+            values=helm_values(args.settings),
+        ), args.depends_on)
+        credentials: list[pulumi.Resource] = []
+        if bootstrap.credentials is not None:
+            credentials.append(self._secret(f"{name}-credentials",
+                                            credentials_secret(bootstrap.credentials)))
+        variables = self._config_map(f"{name}-cluster-vars", cluster_vars(bootstrap.metadata))
+        sources = {ROOT: self._custom(f"{name}-source", git_repository(
+            ROOT, bootstrap.source.repo_url, bootstrap.source.revision, interval,
+            CREDENTIALS if credentials else None), *credentials)}
+        # Apps wait for the root so a destroy prunes them while the add-ons it installed run.
+        root = self._custom(f"{name}-root", root_kustomization(bootstrap, interval),
+                            sources[ROOT], variables)
+        namespaces = {ns: self._namespace(f"{name}-namespace-{ns}", ns)
+                      for ns in bootstrap.app_namespaces() if ns not in EXISTING_NAMESPACES}
+        dependencies = wave_dependencies(bootstrap.apps)
+        for app in bootstrap.apps:
+            source = app_source(app, bootstrap)
+            same_repo = app.source.repo_url == bootstrap.source.repo_url
+            if source not in sources:
+                # The root's credentials serve the root's repository only.
+                sources[source] = self._custom(
+                    f"{name}-source-{app.name}",
+                    git_repository(source, app.source.repo_url, app.source.revision, interval,
+                                   CREDENTIALS if credentials and same_repo else None),
+                    *(credentials if same_repo else []))
+            own_namespace = [namespaces[app.namespace]] if app.namespace in namespaces else []
+            self._custom(f"{name}-app-{app.name}",
+                         app_kustomization(app, bootstrap, interval, dependencies[app.name]),
+                         root, sources[source], *own_namespace)
+        self.register_outputs({"namespace": self.namespace,
+                               "chartVersion": args.settings.chart_version})
