@@ -15,7 +15,8 @@ from components.addons import CATALOG
 from components.gitops import ADDONS_BASEPATH
 from components.model import AddonBinding, ClusterMetadata, GitSource
 from tests.conftest import ENGINES, STACKS
-from tools.manifests import HELM_RELEASE_TYPE, K8sObject, kubernetes_objects
+# The leaf walker spells paths exactly as the mock runner spells secret paths.
+from tools.manifests import HELM_RELEASE_TYPE, K8sObject, _leaves, kubernetes_objects
 from tools.mock_runner import ACCOUNT_ID, ROOT, Run
 from tools.render import cluster_version
 from tools.validate import Validator, load_documents
@@ -162,18 +163,6 @@ def test_both_engines_get_the_same_bridge_and_the_same_infrastructure(run_stack,
         return kept
 
     assert infrastructure(argo) == infrastructure(flux)
-
-
-def _leaves(value: Any, path: str = "") -> Iterable[tuple[str, Any]]:
-    """(path, leaf) pairs, paths spelled as the mock runner spells secret paths."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _leaves(item, f"{path}.{key}" if path else key)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _leaves(item, f"{path}[{i}]")
-    else:
-        yield path, value
 
 
 def _under(path: str, secret_paths: Iterable[str]) -> bool:
