@@ -64,12 +64,14 @@ class Network(pulumi.ComponentResource):
                                           opts=child)
         public_table = aws.ec2.RouteTable(f"{name}-public", vpc_id=vpc.id,
                                           tags=tags(f"{name}-public"), opts=child)
-        aws.ec2.Route(f"{name}-public-default", route_table_id=public_table.id,
-                      destination_cidr_block="0.0.0.0/0", gateway_id=gateway.id, opts=child)
+        public_default = aws.ec2.Route(f"{name}-public-default", route_table_id=public_table.id,
+                                       destination_cidr_block="0.0.0.0/0", gateway_id=gateway.id,
+                                       opts=child)
 
         private_cidrs, public_cidrs = subnet_plan(args.cidr, len(args.availability_zones))
         public_subnets: list[aws.ec2.Subnet] = []
         private_subnets: list[aws.ec2.Subnet] = []
+        public_associations: list[aws.ec2.RouteTableAssociation] = []
         for zone, public_cidr, private_cidr in zip(args.availability_zones, public_cidrs,
                                                    private_cidrs):
             public = aws.ec2.Subnet(
@@ -80,8 +82,9 @@ class Network(pulumi.ComponentResource):
                 tags=tags(f"{name}-public-{zone}", {**cluster_tag, "kubernetes.io/role/elb": "1"}),
                 opts=child,
             )
-            aws.ec2.RouteTableAssociation(f"{name}-public-{zone}", subnet_id=public.id,
-                                          route_table_id=public_table.id, opts=child)
+            public_associations.append(aws.ec2.RouteTableAssociation(
+                f"{name}-public-{zone}", subnet_id=public.id, route_table_id=public_table.id,
+                opts=child))
             private = aws.ec2.Subnet(
                 f"{name}-private-{zone}",
                 vpc_id=vpc.id,
@@ -99,15 +102,20 @@ class Network(pulumi.ComponentResource):
         for index, (zone, subnet) in enumerate(zip(args.availability_zones, private_subnets)):
             table = aws.ec2.RouteTable(f"{name}-private-{zone}", vpc_id=vpc.id,
                                        tags=tags(f"{name}-private-{zone}"), opts=child)
-            aws.ec2.RouteTableAssociation(f"{name}-private-{zone}", subnet_id=subnet.id,
-                                          route_table_id=table.id, opts=child)
+            association = aws.ec2.RouteTableAssociation(f"{name}-private-{zone}",
+                                                        subnet_id=subnet.id,
+                                                        route_table_id=table.id, opts=child)
             if nat_ids:
                 self.private_nat_routes.append(aws.ec2.Route(
                     f"{name}-private-{zone}-default",
                     route_table_id=table.id,
                     destination_cidr_block="0.0.0.0/0",
                     nat_gateway_id=nat_ids[index % len(nat_ids)],
-                    opts=child,
+                    # The rest of the way out as well: a destroy then keeps it until the nodes are
+                    # gone, so the load balancer controller can still reach the AWS API to delete
+                    # the load balancers of the apps being removed.
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[
+                        association, public_default, *public_associations]),
                 ))
 
         self.vpc_id = vpc.id
