@@ -47,8 +47,10 @@ def scan() -> tuple[str, frozenset[str]]:
 
 def write() -> None:
     version, taggable = scan()
-    header = f"# AWS resource types that take `tags`, from pulumi-aws {version}. Regenerate: python policy/taggable.py\n"
-    TYPES_FILE.write_text(header + "".join(f"{token}\n" for token in sorted(taggable)), encoding="utf-8")
+    header = (f"# AWS resource types that take `tags`, from pulumi-aws {version}. "
+              "Regenerate: python policy/taggable.py\n")
+    lines = "".join(f"{token}\n" for token in sorted(taggable))
+    TYPES_FILE.write_text(header + lines, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,207 @@
+"""The GitHub workflows in .github/workflows: valid for GitHub, least-privileged, pinned, and
+doing what the delivery flow promises (preview on PR, dev then approved prod on main, nightly drift).
+
+GitHub itself is not reachable from here, so "valid" means valid against the workflow JSON schema
+that check-jsonschema ships (SchemaStore's github-workflow.json).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKFLOWS = ROOT / ".github" / "workflows"
+FILES = sorted(WORKFLOWS.glob("*.yml"))
+SCHEMAS_SCRIPT = ROOT / ".github" / "scripts" / "schemas.sh"
+SCHEMAS_MANIFEST = ROOT / ".github" / "upstream-schemas.txt"
+# An action pinned to a major release tag, e.g. actions/checkout@v4.
+PINNED_MAJOR = re.compile(r"[\w.-]+/[\w.-]+(?:/[\w./-]+)?@v\d+")
+# What each workflow may ask GITHUB_TOKEN and OIDC for, at most.
+ALLOWED_PERMISSIONS = {
+    "preview.yml": {"contents": "read", "id-token": "write", "pull-requests": "write"},
+    "deploy.yml": {"contents": "read", "id-token": "write"},
+    "drift.yml": {"contents": "read", "id-token": "write", "issues": "write"},
+}
+
+
+def load(name):
+    return yaml.safe_load((WORKFLOWS / name).read_text())
+
+
+def triggers(workflow):
+    # YAML 1.1 reads the bare key `on` as the boolean true.
+    return workflow.get("on", workflow.get(True))
+
+
+def steps(job):
+    return job.get("steps", [])
+
+
+def uses(job, action):
+    return [step for step in steps(job) if step.get("uses", "").split("@")[0] == action]
+
+
+def run_scripts(job):
+    return "\n".join(step.get("run", "") for step in steps(job))
+
+
+def test_the_three_workflows_exist():
+    assert [path.name for path in FILES] == ["deploy.yml", "drift.yml", "preview.yml"]
+
+
+def test_workflows_match_githubs_workflow_schema():
+    result = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows",
+         *map(str, FILES)],
+        capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_schema_check_rejects_a_broken_workflow(tmp_path):
+    broken = tmp_path / "broken.yml"
+    broken.write_text("on: push\njobs:\n  build:\n    steps:\n      - run: true\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", str(broken)],
+        capture_output=True, text=True, check=False)
+    assert result.returncode == 1, "a job without runs-on must fail the schema check"
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda path: path.name)
+def test_every_job_gets_least_privilege(path):
+    workflow = load(path.name)
+    allowed = ALLOWED_PERMISSIONS[path.name]
+    assert workflow["permissions"] == {"contents": "read"}, "the workflow default must be read-only"
+    for name, job in workflow["jobs"].items():
+        permissions = job.get("permissions", workflow["permissions"])
+        assert isinstance(permissions, dict), f"{name}: no read-all/write-all shorthands"
+        for scope, level in permissions.items():
+            assert level == "read" or allowed.get(scope) == level, f"{name}: {scope}: {level}"
+        if uses(job, "aws-actions/configure-aws-credentials"):
+            assert permissions.get("id-token") == "write", f"{name}: OIDC needs id-token: write"
+        else:
+            assert "id-token" not in permissions, f"{name}: id-token without AWS"
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda path: path.name)
+def test_every_action_is_pinned_to_a_major_release(path):
+    for name, job in load(path.name)["jobs"].items():
+        for step in steps(job):
+            if "uses" in step:
+                assert PINNED_MAJOR.fullmatch(step["uses"]), f"{name}: {step['uses']}"
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda path: path.name)
+def test_aws_access_is_through_oidc_only(path):
+    text = path.read_text()
+    assert "aws-access-key-id" not in text and "AWS_SECRET_ACCESS_KEY" not in text
+    for job in load(path.name)["jobs"].values():
+        for step in uses(job, "aws-actions/configure-aws-credentials"):
+            assert step["uses"].endswith("@v4")
+            assert step["with"]["role-to-assume"] == "${{ vars.AWS_ROLE_ARN }}"
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda path: path.name)
+def test_pulumi_runs_a_pinned_cli(path):
+    requirements = (ROOT / "policy" / "requirements.txt").read_text()
+    sdk = re.search(r"^pulumi==(\S+)$", requirements, re.M).group(1)
+    for job in load(path.name)["jobs"].values():
+        for step in uses(job, "pulumi/actions"):
+            assert step["uses"] == "pulumi/actions@v6"
+            assert step["with"]["pulumi-version"] == sdk
+
+
+def test_preview_runs_on_pull_requests_with_tests_render_diff_and_policy():
+    workflow = load("preview.yml")
+    assert set(triggers(workflow)) == {"pull_request"}
+    jobs = workflow["jobs"]
+    assert ".venv/bin/python -m pytest -q" in run_scripts(jobs["test"])
+
+    render = run_scripts(jobs["render"])
+    assert 'for stack in dev prod local; do' in render
+    assert '--require-schemas --schemas "$GROUNDWORK_SCHEMAS"' in render
+    assert "-m tools.render --stack dev --diff render-base/dev" in render
+    base_checkout = [step for step in uses(jobs["render"], "actions/checkout") if "with" in step]
+    assert base_checkout[0]["with"] == {"ref": "${{ github.event.pull_request.base.sha }}", "path": "base"}
+    assert uses(jobs["render"], "marocchino/sticky-pull-request-comment")[0]["with"]["path"] == "render-diff.md"
+
+    preview = jobs["preview"]
+    assert preview["strategy"]["matrix"]["stack"] == ["dev", "prod"]
+    pulumi = uses(preview, "pulumi/actions")[0]["with"]
+    assert pulumi["command"] == "preview"
+    assert pulumi["policyPacks"] == "policy"
+    assert pulumi["policyPackConfigs"] == "policy/config.${{ matrix.stack }}.json"
+    assert pulumi["comment-on-pr"] is True
+
+
+def test_deploy_goes_to_dev_then_to_approved_prod_one_at_a_time():
+    workflow = load("deploy.yml")
+    assert triggers(workflow) == {"push": {"branches": ["main"]}}
+    assert workflow["concurrency"] == {"group": "deploy", "cancel-in-progress": False}
+    dev, prod = workflow["jobs"]["dev"], workflow["jobs"]["prod"]
+    assert prod["needs"] == "dev"
+    assert prod["environment"] == "production"
+    for job, stack in ((dev, "dev"), (prod, "prod")):
+        pulumi = uses(job, "pulumi/actions")[0]["with"]
+        assert (pulumi["command"], pulumi["stack-name"]) == ("up", stack)
+        assert pulumi["policyPackConfigs"] == f"policy/config.{stack}.json"
+        assert job["concurrency"]["group"] == f"stack-{stack}"
+
+
+def test_drift_refreshes_then_fails_on_any_change_every_night():
+    workflow = load("drift.yml")
+    on = triggers(workflow)
+    assert "workflow_dispatch" in on and on["schedule"][0]["cron"]
+    drift = workflow["jobs"]["drift"]
+    assert drift["strategy"]["matrix"]["stack"] == ["dev", "prod"]
+    assert drift["strategy"]["fail-fast"] is False
+    assert drift["concurrency"]["group"] == "stack-${{ matrix.stack }}"
+    refresh, preview = (step["with"] for step in uses(drift, "pulumi/actions"))
+    assert refresh["command"] == "refresh"
+    assert (preview["command"], preview["expect-no-changes"]) == ("preview", True)
+    assert workflow["jobs"]["report"]["if"] == "failure()"
+
+
+def shared_schemas():
+    return Path(os.environ.get("GROUNDWORK_SCHEMAS", ROOT.parent / "shared" / "schemas"))
+
+
+def manifest():
+    lines = SCHEMAS_MANIFEST.read_text().splitlines()
+    return [line.split() for line in lines if line and not line.startswith("#")]
+
+
+def test_schema_manifest_pins_every_upstream_file_to_a_commit():
+    for sha256, path, url in manifest():
+        assert re.fullmatch(r"[0-9a-f]{64}", sha256), path
+        assert re.fullmatch(r"https://raw\.githubusercontent\.com/[\w.-]+/[\w.-]+/[0-9a-f]{40}/\S+", url), url
+        assert url.endswith("/" + Path(path).name), url
+
+
+@pytest.mark.skipif(not shared_schemas().is_dir(), reason="no upstream schemas folder on this machine")
+def test_schema_manifest_lists_exactly_the_shared_schemas():
+    files = {str(path.relative_to(shared_schemas())) for path in shared_schemas().rglob("*")
+             if path.is_file() and path.name != "README.md"}
+    assert {path for _, path, _ in manifest()} == files
+
+
+@pytest.mark.skipif(not shared_schemas().is_dir(), reason="no upstream schemas folder on this machine")
+def test_schemas_script_accepts_the_upstream_copy_and_rejects_a_changed_file(tmp_path):
+    # Every file is present, so the script downloads nothing and only checks hashes.
+    copy = tmp_path / "schemas"
+    shutil.copytree(shared_schemas(), copy)
+    for path in copy.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    check = ["bash", str(SCHEMAS_SCRIPT), str(copy)]
+    accepted = subprocess.run(check, capture_output=True, text=True, check=False)
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    with (copy / "argocd" / "application-crd.yaml").open("a") as changed:
+        changed.write("# edited\n")
+    assert subprocess.run(check, capture_output=True, text=True, check=False).returncode != 0
