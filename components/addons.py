@@ -241,7 +241,7 @@ class AddonRoles(pulumi.ComponentResource):
                 tags=args.tags,
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            aws.iam.RolePolicy(
+            policy = aws.iam.RolePolicy(
                 f"{name}-{addon.name}",
                 role=role.id,
                 policy=pulumi.Output.from_input(args.cluster_name).apply(
@@ -249,5 +249,9 @@ class AddonRoles(pulumi.ComponentResource):
                         args.partition, args.region, args.account_id, cluster)))),
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            self.role_arns[addon.name] = role.arn
+            # The ARN resolves only once the policy is attached, so whatever reads it (the GitOps
+            # bridge) is created after the policy and, on destroy, deleted before it: the add-on
+            # keeps its permissions while it cleans up, e.g. deletes its load balancers.
+            self.role_arns[addon.name] = pulumi.Output.all(role.arn, policy.id).apply(
+                lambda values: values[0])
         self.register_outputs({"roleArns": self.role_arns})

@@ -272,6 +272,10 @@ class EksCluster(pulumi.ComponentResource):
             # Take over the self-managed copy EKS bootstrapped instead of failing on it.
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="PRESERVE",
+            # Nothing waits for the add-ons, so a destroy removes them first; without `preserve`
+            # that would take DNS, kube-proxy and pod networking away from the controllers still
+            # deleting the GitOps apps and their load balancers. The cluster's deletion ends them.
+            preserve=True,
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)),
         )
