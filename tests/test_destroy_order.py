@@ -69,7 +69,8 @@ def test_seed_apps_go_before_the_root_and_the_root_before_add_on_permissions(run
     [root] = [r for r in apps if r.inputs["metadata"]["name"] == ROOT_APPS[r.type]]
     seeds = [r for r in apps if r is not root]
     assert seeds and all(graph.waits_for(seed, root) for seed in seeds)
-    iam = [r for r in run.resources if r.type in ("aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy")
+    iam = [r for r in run.resources
+           if r.type in ("aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy")
            and r.parent.endswith("AddonRoles::addons")]
     assert len(iam) >= 2
     assert not [r.name for r in iam if not graph.waits_for(root, r)]
@@ -88,7 +89,8 @@ def test_kubernetes_provider_outlives_every_object_and_waits_for_admin_access(ru
     run = run_stack("prod", gitops__engine=engine)
     graph = graph_of(run)
     [provider] = run.by_type(K8S_PROVIDER)
-    access = (run.by_type("aws:eks/cluster:Cluster") + run.by_type("aws:eks/accessEntry:AccessEntry")
+    access = (run.by_type("aws:eks/cluster:Cluster")
+              + run.by_type("aws:eks/accessEntry:AccessEntry")
               + run.by_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation"))
     assert len(access) >= 3
     assert all(graph.waits_for(provider, r) for r in access)

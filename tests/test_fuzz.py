@@ -38,7 +38,8 @@ _VALUE = st.recursive(_LEAF, lambda inner: st.one_of(
 def _paths(node: Any, prefix: tuple = ()):
     """Every path into a config value, containers and leaves alike."""
     yield prefix
-    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    items = (node.items() if isinstance(node, dict)
+             else enumerate(node) if isinstance(node, list) else ())
     for key, child in items:
         yield from _paths(child, prefix + (key,))
 
