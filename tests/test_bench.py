@@ -160,9 +160,9 @@ def test_scaling_reports_the_late_slope_per_app():
 
 
 def test_seed_apps_are_unique_and_spread_over_waves():
-    apps = bench.seed_apps(10)
+    apps = bench.seed_apps(10, 4)
     assert len({a["name"] for a in apps}) == 10
-    assert {a["wave"] for a in apps} == set(range(bench.WAVES))
+    assert {a["wave"] for a in apps} == {0, 1, 2, 3}
 
 
 def test_targets_compare_rounded_values_with_their_limits():
@@ -178,3 +178,14 @@ def test_targets_compare_rounded_values_with_their_limits():
     assert found["prod evaluation time / import floor"]["met"] is True
     assert found["prod evaluation peak RSS"]["met"] is True
     assert math.isclose(found["prod evaluation memory / import floor"]["value"], 2.0)
+
+
+@pytest.mark.parametrize("stack,engine", [("dev", "argocd"), ("prod", "argocd"), ("local", "flux"),
+                                          ("dev", "flux"), ("local", "argocd")])
+def test_each_stack_deploys_in_floor_order_with_nothing_avoidable_on_the_path(run_stack, stack,
+                                                                             engine):
+    m = bench.model(run_stack(stack, gitops__engine=engine).resources)
+    kinds = [step.type for step in m.floor_parts]
+    assert kinds == ([CLUSTER, NODE_GROUP, RELEASE] if stack != "local" else [RELEASE])
+    assert m.findings == ()
+    assert m.ratio_with_prerequisites == pytest.approx(1.0)

@@ -284,22 +284,29 @@ def measure(requests: Mapping[str, Mapping[str, Any]], repeats: int) -> dict[str
 
 # --- scaling with seed apps --------------------------------------------------------------------------
 
-VARIANTS: Mapping[str, Mapping[str, Any]] = {
-    "argocd-applications": {},
-    "argocd-applicationset": {"gitops.argocd.applicationSet": True},
-    "flux-kustomizations": {"gitops.engine": "flux"},
+@dataclass(frozen=True)
+class Variant:
+    overrides: Mapping[str, Any]
+    # Sync waves the generated apps are spread over.
+    waves: int
+
+
+# Four waves exercise wave ordering; the one-wave Flux run shows what the ordering itself costs.
+VARIANTS: Mapping[str, Variant] = {
+    "argocd-applications": Variant({}, 4),
+    "argocd-applicationset": Variant({"gitops.argocd.applicationSet": True}, 4),
+    "flux-kustomizations": Variant({"gitops.engine": "flux"}, 4),
+    "flux-kustomizations-one-wave": Variant({"gitops.engine": "flux"}, 1),
 }
 SCALING_STACK = "dev"
 # Apps -> samples; 1000 apps take longest and vary least, so fewer samples suffice.
 SCALING_REPEATS = {10: 5, 100: 5, 1000: 3}
-WAVES = 4
 LINEAR_TOLERANCE = 1.5
 
 
-def seed_apps(count: int) -> list[dict[str, Any]]:
-    """Generated apps spread over a few sync waves, so wave ordering is exercised too."""
+def seed_apps(count: int, waves: int) -> list[dict[str, Any]]:
     return [{"name": f"app-{i:04d}", "path": f"gitops/apps/app-{i:04d}",
-             "namespace": f"app-{i:04d}", "wave": i % WAVES} for i in range(count)]
+             "namespace": f"app-{i:04d}", "wave": i % waves} for i in range(count)]
 
 
 def slope(low: tuple[int, float], high: tuple[int, float]) -> float:
@@ -455,11 +462,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                          repeats)
 
     scaled = {}
-    for variant, overrides in VARIANTS.items():
+    for variant, spec in VARIANTS.items():
         points = {}
         for count, count_repeats in scaling_repeats.items():
             request = {"stack": SCALING_STACK,
-                       "overrides": {**overrides, "gitops.apps": seed_apps(count)}}
+                       "overrides": {**spec.overrides, "gitops.apps": seed_apps(count, spec.waves)}}
             points[count] = measure({variant: request}, count_repeats)[variant]
         scaled[variant] = scaling(points)
 
@@ -470,7 +477,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "mode": "quick" if args.quick else "full",
         "machine": machine,
         "settings": {"evaluation_repeats": repeats, "scaling_repeats": scaling_repeats,
-                     "scaling_stack": SCALING_STACK, "waves": WAVES,
+                     "scaling_stack": SCALING_STACK,
+                     "variants": {name: asdict(spec) for name, spec in VARIANTS.items()},
                      "linear_tolerance": LINEAR_TOLERANCE},
         "durations": {**{typ: asdict(e) for typ, e in DURATIONS.items()},
                       **{f"{RELEASE} chart={chart}": asdict(e)
