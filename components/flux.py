@@ -101,7 +101,8 @@ def cluster_vars(metadata: ClusterMetadata) -> dict:
 
 def git_repository(name: str, repo_url: str, revision: str, interval: str,
                    secret: str | None) -> dict:
-    spec: dict[str, Any] = {"interval": interval, "url": git_url(repo_url), "ref": git_ref(revision)}
+    spec: dict[str, Any] = {"interval": interval, "url": git_url(repo_url),
+                            "ref": git_ref(revision)}
     if secret is not None:
         spec["secretRef"] = {"name": secret}
     return {"apiVersion": SOURCE_API, "kind": "GitRepository",

@@ -133,6 +133,6 @@ def overlay(base: Mapping, top: Mapping) -> dict:
     merged = dict(base)
     for key, value in top.items():
         below = merged.get(key)
-        merged[key] = (overlay(below, value) if isinstance(below, Mapping) and isinstance(value, Mapping)
-                       else value)
+        both_maps = isinstance(below, Mapping) and isinstance(value, Mapping)
+        merged[key] = overlay(below, value) if both_maps else value
     return merged

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from components import argocd, flux
-from components.model import AddonBinding, Bootstrap, ClusterMetadata, GitSource, SeedApp, SyncPolicy
+from components.model import (AddonBinding, Bootstrap, ClusterMetadata, GitSource, SeedApp,
+                              SyncPolicy)
 from tools.manifests import kubernetes_objects
 from tools.validate import Validator
 
@@ -24,7 +25,8 @@ def _app(name: str, wave: int, repo: str = MAIN.repo_url, revision: str = "main"
     ("v1.2.3", {"tag": "v1.2.3"}),
     ("1.2.3-rc.1", {"tag": "1.2.3-rc.1"}),
     ("v1.2", {"branch": "v1.2"}),
-    ("0123456789abcdef0123456789abcdef01234567", {"commit": "0123456789abcdef0123456789abcdef01234567"}),
+    ("0123456789abcdef0123456789abcdef01234567",
+     {"commit": "0123456789abcdef0123456789abcdef01234567"}),
     ("0123456789abcdef", {"branch": "0123456789abcdef"}),
 ])
 def test_git_ref(revision, ref):

@@ -79,7 +79,7 @@ def test_engine_objects_wait_for_the_release_and_the_release_for_nodes_only(
     graph, release = graph_of(run), _release(run)
     for obj in kubernetes_objects(run):
         if obj.kind != "Namespace":
-            assert graph.waits_for(obj.resource, release), f"{obj.slug} does not wait for the release"
+            assert graph.waits_for(obj.resource, release), f"{obj.slug} does not wait"
     waited = graph.ancestors(release.urn)
     node_groups = run.by_type("aws:eks/nodeGroup:NodeGroup")
     assert all(group.urn in waited for group in node_groups)
@@ -166,7 +166,7 @@ def test_both_engines_get_the_same_bridge_and_the_same_infrastructure(run_stack,
 
 
 def _under(path: str, secret_paths: Iterable[str]) -> bool:
-    return any(path == s or path.startswith(f"{s}.") or path.startswith(f"{s}[") for s in secret_paths)
+    return any(path == s or path.startswith((f"{s}.", f"{s}[")) for s in secret_paths)
 
 
 CREDENTIALS = {
