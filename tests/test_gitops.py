@@ -90,6 +90,10 @@ def test_engine_objects_wait_for_the_release_and_the_release_for_nodes_only(
             and ("AddonRoles" in r.parent or r.type == "aws:eks/addon:Addon")]
     assert [r.name for r in late if r.urn in waited] == []
     assert late or stack == "local"
+    # Everything goes to the stack's cluster, through its provider, never an ambient kubeconfig.
+    (provider,) = run.by_type("pulumi:providers:kubernetes")
+    assert all(obj.resource.provider.startswith(f"{provider.urn}::")
+               for obj in kubernetes_objects(run)) and release.provider.startswith(provider.urn)
 
 
 @pytest.mark.parametrize("stack,engine", COMBINATIONS)
