@@ -76,7 +76,8 @@ class ConfigError(pulumi.RunError):
     def __init__(self, problems: list[str]):
         self.problems = tuple(problems)
         listing = "\n".join(f"  - {problem}" for problem in problems)
-        super().__init__(f"invalid groundwork configuration ({len(problems)} problems):\n{listing}")
+        count = f"{len(problems)} problem{'' if len(problems) == 1 else 's'}"
+        super().__init__(f"invalid groundwork configuration ({count}):\n{listing}")
 
 
 # --- settings ------------------------------------------------------------------------------------
@@ -206,7 +207,6 @@ class _Reader:
         low, high = bounds
         if not low <= number <= high:
             self.problem(path, f"{number} must be between {low} and {high}")
-            return fallback
         return number
 
     def fields(self, path: str, value: Any, allowed: tuple[str, ...],
