@@ -23,6 +23,7 @@ from typing import Any
 
 import pulumi
 
+from components import naming
 from components.config import ArgoCdSettings, GitCredentials
 from components.engine import Chart, EngineComponent
 from components.model import Bootstrap, ClusterMetadata, GitSource, SeedApp, SyncPolicy, overlay
@@ -34,7 +35,7 @@ CHART_REPOSITORY = "https://argoproj.github.io/argo-helm"
 RELEASE_NAME = "argocd"
 API_VERSION = "argoproj.io/v1alpha1"
 PROJECT = "platform"
-ROOT_APP = "root"
+ROOT_APP = naming.ARGOCD_ROOT_APP
 SEED_APPS = "seed-apps"
 IN_CLUSTER = "https://kubernetes.default.svc"
 # Argo CD's own name for the cluster it runs in; keeping it lets `destination.name: in-cluster`

@@ -287,11 +287,10 @@ def load(stack: str | None = None, config: pulumi.Config | None = None) -> Setti
     protect = reader.typed("protect", raw("protect"), bool, False)
     network = _network(reader, raw("network"))
     cluster = _cluster(reader, raw("cluster"), environment, protect)
-    if (cluster.provider == "eks" and network.nat_gateways == "none"
-            and not cluster.endpoint_private_access):
-        reader.problem("network.natGateways", "'none' leaves the nodes' private subnets without "
-                       "a route to the public API endpoint; set cluster.endpointPrivateAccess to "
-                       "true")
+    if cluster.provider == "eks" and network.nat_gateways == "none":
+        reader.problem("network.natGateways", "'none' leaves nodes in the private subnets unable "
+                       "to pull images (groundwork creates no VPC endpoints); use 'single' or "
+                       "'perAz'")
     gitops = _gitops(reader, raw("gitops"), cluster)
     credentials = _credentials(reader, raw("gitCredentials"), gitops.source.repo_url)
     if reader.problems:
@@ -540,6 +539,9 @@ def _app(reader: _Reader, default_source: GitSource) -> Callable[[str, Any], See
         if not naming.is_dns_label(name):
             reader.problem(f"{path}.name", f"{name!r} must be a DNS-1123 label (lowercase letters, "
                            "digits and '-', at most 63 characters)")
+        if name in naming.RESERVED_APP_NAMES:
+            reader.problem(f"{path}.name", f"{name!r} is the name of the engine's root object; "
+                           f"choose another (reserved: {', '.join(naming.RESERVED_APP_NAMES)})")
         namespace = reader.typed(f"{path}.namespace", obj.get("namespace", ""), str, "")
         if not naming.is_dns_label(namespace):
             reader.problem(f"{path}.namespace", f"{namespace!r} must be a DNS-1123 label")

@@ -153,7 +153,8 @@ class EksCluster(pulumi.ComponentResource):
         self.endpoint = cluster.endpoint
         self.oidc_issuer_url = cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
 
-        access = self._admin_access(name, cluster, settings.admin_role_arns, args.partition)
+        access = self._admin_access(name, cluster, settings.admin_role_arns, args.partition,
+                                    args.tags)
 
         oidc = aws.iam.OpenIdConnectProvider(
             f"{name}-oidc",
@@ -189,7 +190,7 @@ class EksCluster(pulumi.ComponentResource):
         })
 
     def _admin_access(self, name: str, cluster: aws.eks.Cluster, role_arns: Sequence[str],
-                      partition: str) -> list[pulumi.Resource]:
+                      partition: str, tags: Mapping[str, str]) -> list[pulumi.Resource]:
         """Cluster admin for each listed role, through an access entry and policy association."""
         resources: list[pulumi.Resource] = []
         for index, role_arn in enumerate(role_arns):
@@ -198,6 +199,7 @@ class EksCluster(pulumi.ComponentResource):
                 cluster_name=cluster.name,
                 principal_arn=role_arn,
                 type="STANDARD",
+                tags=tags,
                 opts=pulumi.ResourceOptions(parent=self),
             )
             association = aws.eks.AccessPolicyAssociation(

@@ -25,6 +25,7 @@ from typing import Any
 
 import pulumi
 
+from components import naming
 from components.config import FluxSettings, GitCredentials
 from components.engine import Chart, EngineComponent
 from components.model import Bootstrap, ClusterMetadata, SeedApp, SyncPolicy, overlay
@@ -35,9 +36,8 @@ CHART_REPOSITORY = "https://fluxcd-community.github.io/helm-charts"
 RELEASE_NAME = "flux"
 SOURCE_API = "source.toolkit.fluxcd.io/v1"
 KUSTOMIZE_API = "kustomize.toolkit.fluxcd.io/v1"
-# `flux bootstrap`'s names, so Flux's docs and CLI defaults (`flux reconcile ks flux-system`) apply.
-ROOT = "flux-system"
-CREDENTIALS = "flux-system"
+ROOT = naming.FLUX_ROOT
+CREDENTIALS = naming.FLUX_ROOT
 CLUSTER_VARS = "cluster-vars"
 # Namespaces a cluster already has; a seed app may deploy into them but Pulumi must not own them.
 EXISTING_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease",
@@ -112,9 +112,13 @@ def git_repository(name: str, repo_url: str, revision: str, interval: str,
 def kustomization(name: str, path: str, source: str, sync: SyncPolicy, interval: str,
                   **spec: Any) -> dict:
     """`wait` makes Ready mean "everything applied is healthy", which is what dependsOn waits
-    for."""
+    for. With pruning on, deletion waits until what the Kustomization applied is gone, so a
+    destroy removes an app's load balancers while the controller that deletes them still runs;
+    the default would return at once and leave them to block the subnets' deletion."""
     base: dict[str, Any] = {"interval": interval, "path": f"./{path}", "prune": sync.prune,
                             "wait": True, "sourceRef": {"kind": "GitRepository", "name": source}}
+    if sync.prune:
+        base["deletionPolicy"] = "WaitForTermination"
     if not sync.automated:
         base["suspend"] = True
     return {"apiVersion": KUSTOMIZE_API, "kind": "Kustomization",

@@ -20,6 +20,13 @@ NODE_GROUP_NAME_MAX = 63
 # A node group setting name is used as `<name>-` plus the 26-character suffix.
 NODE_GROUP_SETTING_MAX = NODE_GROUP_NAME_MAX - 26 - 1
 
+# Names of the root objects each engine's bootstrap creates. Seed apps may not take them, under
+# either engine, so that switching engines never turns a valid config invalid.
+ARGOCD_ROOT_APP = "root"
+# `flux bootstrap`'s name, so Flux's docs and CLI defaults (`flux reconcile ks flux-system`) apply.
+FLUX_ROOT = "flux-system"
+RESERVED_APP_NAMES = (ARGOCD_ROOT_APP, FLUX_ROOT)
+
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]*$")

@@ -61,9 +61,11 @@ BAD = [
     ("az-count-string", "dev", {"network.azCount": "3"}, "network.azCount"),
     ("az-count-beyond-region", "dev", {"network.azCount": 4}, "network.azCount"),
     ("nat-unknown", "dev", {"network.natGateways": "two"}, "network.natGateways"),
-    ("nat-none-and-no-private-endpoint", "dev",
-     {"network.natGateways": "none", "cluster.endpointPrivateAccess": False},
-     "network.natGateways"),
+    ("app-name-argocd-root", "dev", {"gitops.apps": [{"name": "root", "path": "a", "namespace": "a"}]},
+     "gitops.apps[0].name"),
+    ("app-name-flux-root", "dev",
+     {"gitops.apps": [{"name": "flux-system", "path": "a", "namespace": "a"}]}, "gitops.apps[0].name"),
+    ("nat-none-on-eks", "dev", {"network.natGateways": "none"}, "network.natGateways"),
     ("cluster-is-a-string", "dev", {"cluster": "eks"}, "cluster"),
     ("provider-unknown", "dev", {"cluster.provider": "gke"}, "cluster.provider"),
     ("cluster-name-leading-dash", "dev", {"cluster.name": "-web"}, "cluster.name"),
@@ -274,11 +276,10 @@ def test_credentials_embedded_in_a_repo_url_are_refused_without_echo():
     ("prod", {"cluster.publicAccessCidrs": ["0.0.0.0/0"],
               "cluster.allowPublicEndpointFromAnywhere": True}),
     ("prod", {"cluster.endpointPublicAccess": False, "cluster.publicAccessCidrs": ["0.0.0.0/0"]}),
-    ("dev", {"network.natGateways": "none"}),
     ("dev", {"network.azCount": 3, "cluster.name": "Team_A-1"}),
     ("dev", {"gitops.apps": [_app(wave=-5, revision="v1.2.3")]}),
 ], ids=["scp-style-url", "ssh-url-with-key", "https-token", "world-open-acknowledged",
-        "private-endpoint-only", "no-nat-with-private-endpoint", "three-zones", "negative-wave"])
+        "private-endpoint-only", "three-zones", "negative-wave"])
 def test_edge_values_the_contract_allows_are_accepted(stack, overrides):
     assert mock_runner.run(stack, overrides).resources
 

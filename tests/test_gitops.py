@@ -16,7 +16,7 @@ from components.gitops import ADDONS_BASEPATH
 from components.model import AddonBinding, ClusterMetadata, GitSource
 from tests.conftest import ENGINES, STACKS
 # The leaf walker spells paths exactly as the mock runner spells secret paths.
-from tools.manifests import HELM_RELEASE_TYPE, K8sObject, _leaves, kubernetes_objects
+from tools.manifests import HELM_RELEASE_TYPE, K8sObject, leaves, kubernetes_objects
 from tools.mock_runner import ACCOUNT_ID, ROOT, Run
 from tools.render import cluster_version
 from tools.validate import Validator, load_documents
@@ -187,7 +187,7 @@ def test_credentials_appear_only_in_secret_inputs(run_stack, engine, shape):
     run = run_stack("dev", gitops__engine=engine, gitCredentials=credentials, **overrides)
     found = []
     for resource in run.resources:
-        for path, leaf in _leaves(resource.inputs):
+        for path, leaf in leaves(resource.inputs):
             if isinstance(leaf, str) and CANARY in leaf:
                 assert _under(path, resource.secret_paths), f"{resource.name}: {path} is plain"
                 found.append((resource.type.rpartition(":")[2], path.partition(".")[0]))

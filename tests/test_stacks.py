@@ -62,7 +62,8 @@ def test_dev_and_prod_differ_where_the_issue_says(run_stack):
         ["api", "audit", "authenticator", "controllerManager", "scheduler"])
     assert "encryptionConfig" in prod_cluster and len(prod.by_type(KMS_KEY)) == 1
     assert prod.by_type(KMS_KEY)[0].inputs["enableKeyRotation"] is True
-    assert [g.inputs["capacityType"] for g in prod.by_type(NODE_GROUP)] == ["ON_DEMAND", "SPOT"]
+    capacity = {g.inputs["nodeGroupNamePrefix"]: g.inputs["capacityType"] for g in prod.by_type(NODE_GROUP)}
+    assert capacity == {"system-": "ON_DEMAND", "workloads-": "SPOT"}
     assert len(dev.by_type(NODE_GROUP)) == 1
     protected = {r.type for r in prod.resources if r.protect}
     assert protected == {VPC, CLUSTER, KMS_KEY}

@@ -30,15 +30,15 @@ def plain(value: Any) -> Any:
     return value
 
 
-def _leaves(value: Any, path: str = "") -> Iterable[tuple[str, Any]]:
+def leaves(value: Any, path: str = "") -> Iterable[tuple[str, Any]]:
     """(path, leaf) pairs, with paths spelled the way the mock runner records `secret_paths`."""
     yield path or ".", value
     if isinstance(value, dict):
         for key, item in value.items():
-            yield from _leaves(item, f"{path}.{key}" if path else key)
+            yield from leaves(item, f"{path}.{key}" if path else key)
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            yield from _leaves(item, f"{path}[{i}]")
+            yield from leaves(item, f"{path}[{i}]")
 
 
 def _redact(value: Any, secret_paths: frozenset[str], path: str = "", inside: bool = False) -> Any:
@@ -182,7 +182,7 @@ def helm_releases(run: Run) -> list[HelmRelease]:
 
 def strings(value: Any) -> Iterable[str]:
     """Every string inside `value`."""
-    for _, leaf in _leaves(value):
+    for _, leaf in leaves(value):
         if isinstance(leaf, str):
             yield leaf
 
@@ -197,7 +197,7 @@ def secret_values(run: Run, secret_config_keys: Iterable[str]) -> set[str]:
         secret.update(strings(run.config.get(key)))
     for resource in run.resources:
         paths = set(resource.secret_paths)
-        for path, leaf in _leaves(resource.inputs):
+        for path, leaf in leaves(resource.inputs):
             if path in paths:
                 secret.update(strings(leaf))
         public.update(strings(_redact(resource.inputs, frozenset(paths))))

@@ -69,19 +69,12 @@ def findings(run, resolved):
     return found
 
 
-# Violations the program has today, each to be fixed where it comes from; anything else blocking
-# fails the test. components/eks.py registers the admin AccessEntry without tags.
-KNOWN_BLOCKING = {
-    "prod": {("aws-required-tags", "cluster-admin-0")},
-}
-
-
 @pytest.mark.parametrize("stack", ["dev", "prod", "local"])
 def test_stack_deploys_under_its_policy_config(run_stack, resolve_config, stack):
     config = json.loads((POLICY_DIR / f"config.{CONFIG_FOR[stack]}.json").read_text())
     blocking = {(policy, name) for policy, level, name, _ in findings(run_stack(stack), resolve_config(config))
                 if level == "mandatory"}
-    assert blocking == KNOWN_BLOCKING.get(stack, set())
+    assert blocking == set()
 
 
 def test_pack_catches_what_the_program_must_not_do(run_stack, resolve_config):
