@@ -133,11 +133,26 @@ def test_estimates():
 
 
 def test_median_summary_of_samples():
-    samples = [{"total_s": t, "import_s": t / 2, "rss_kib": kib, "resources": 7}
+    samples = [{"total_s": t, "import_s": t / 2, "cpu_s": t * 3, "rss_kib": kib, "resources": 7}
                for t, kib in ((3.0, 2048), (1.0, 1024), (2.0, 4096))]
     summary = bench.summarize(samples)
-    assert (summary.total_s, summary.import_s, summary.rss_mib) == (2.0, 1.0, 2.0)
+    assert (summary.total_s, summary.import_s, summary.cpu_s, summary.rss_mib) == (2.0, 1.0, 6.0,
+                                                                                   2.0)
     assert (summary.runs, summary.resources) == (3, 7)
+
+
+def test_measure_samples_labels_in_rotation(monkeypatch):
+    order = []
+
+    def fake_probe(request):
+        order.append(request["id"])
+        return {"total_s": len(order), "import_s": 0.1, "cpu_s": 0.1, "rss_kib": 1024}
+
+    monkeypatch.setattr(bench, "probe", fake_probe)
+    found = bench.measure({"a": ({"id": "a"}, 3), "b": ({"id": "b"}, 1), "c": ({"id": "c"}, 2)})
+    assert order == ["a", "b", "c", "a", "c", "a"]
+    assert {label: s.runs for label, s in found.items()} == {"a": 3, "b": 1, "c": 2}
+    assert found["a"].total_s == 4
 
 
 def test_slope_and_growth():
@@ -150,7 +165,7 @@ def test_slope_and_growth():
 
 def test_scaling_reports_the_late_slope_per_app():
     def point(seconds: float, mib: float) -> bench.Summary:
-        return bench.Summary(seconds, 0.2, mib, 0, 3, ())
+        return bench.Summary(seconds, 0.2, seconds, mib, 0, 3, ())
 
     s = bench.scaling({1000: point(3.0, 200.0), 10: point(0.51, 100.0), 100: point(0.6, 110.0)})
     assert s.ms_per_app == pytest.approx(2400 / 900)
@@ -168,8 +183,9 @@ def test_seed_apps_are_unique_and_spread_over_waves():
 def test_targets_compare_rounded_values_with_their_limits():
     on_floor = _eks().model()
     detour = _eks(release_after=("general", "coredns")).model()
-    summary = bench.Summary(1.0, 0.2, 100.0, 60, 5, ())
-    evaluation = {"import floor": bench.Summary(0.25, 0.25, 50.0, 0, 5, ()), "prod": summary}
+    summary = bench.Summary(1.0, 0.2, 1.0, 100.0, 60, 5, ())
+    evaluation = {bench.IMPORT_FLOOR: bench.Summary(0.25, 0.25, 0.25, 50.0, 0, 5, ()),
+                  "prod": summary}
     found = {t["target"]: t for t in bench.targets({"a": on_floor, "b": detour}, evaluation, {})}
     assert found["a: critical path / floor"]["met"] is False
     assert found["a: critical path / (prerequisites + floor + follow-ups)"]["met"] is True

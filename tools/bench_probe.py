@@ -1,10 +1,14 @@
 """One benchmark sample, taken in a fresh process so imports and memory start from nothing.
 
-Reads a JSON request on stdin: `{}` measures the SDK import floor alone; `{"stack": NAME,
-"overrides": {...}}` also runs that stack's program under mocks. Prints one JSON line: seconds
-spent importing the SDKs, seconds in all (imports plus program), peak RSS in KiB and, for a
-stack, how many resources it registered. Only the standard library is imported before the clock
-starts, so the import floor and a stack run are measured the same way.
+Reads a JSON request on stdin and prints one JSON line. Every request imports the SDKs
+(`pulumi`, `pulumi_aws`, `pulumi_kubernetes`); `{}` stops there and so measures the import floor.
+`"modules": [...]` then loads those SDK modules (the AWS and Kubernetes SDKs load their service
+modules lazily, on first use). `"stack": NAME` with optional `"overrides"` runs that stack's
+program under mocks; `"list_modules": true` adds the SDK modules the run loaded.
+
+The sample has seconds spent importing the SDKs, seconds in all, CPU seconds in all (every
+thread), peak RSS in KiB and, for a stack, how many resources it registered. Only the standard
+library is loaded before the clocks start, so every kind of request is measured the same way.
 
 Peak RSS is the kernel's high-water mark of this process's own memory (VmHWM). On Linux,
 getrusage's ru_maxrss carries over across exec, so a probe started by a large parent would
@@ -13,11 +17,15 @@ report the parent's peak; ru_maxrss is used only where /proc is missing.
 
 import time
 
-_START = time.perf_counter()
+_START, _START_CPU = time.perf_counter(), time.process_time()
 
+import importlib  # noqa: E402
 import json  # noqa: E402
 import resource  # noqa: E402
 import sys  # noqa: E402
+import types  # noqa: E402
+
+SDK_PACKAGES = ("pulumi_aws.", "pulumi_kubernetes.")
 
 
 def peak_rss_kib() -> int:
@@ -33,18 +41,30 @@ def peak_rss_kib() -> int:
     return peak // 1024 if sys.platform == "darwin" else peak
 
 
+def loaded_sdk_modules() -> list[str]:
+    """SDK modules actually executed: a lazily imported module stays a proxy until first use."""
+    return sorted(name for name, module in list(sys.modules.items())
+                  if name.startswith(SDK_PACKAGES) and type(module) is types.ModuleType)
+
+
 def main() -> None:
     request = json.loads(sys.stdin.read() or "{}")
     import pulumi  # noqa: F401
     import pulumi_aws  # noqa: F401
     import pulumi_kubernetes  # noqa: F401
     sample = {"import_s": time.perf_counter() - _START}
+    for name in request.get("modules", ()):
+        # Reading the namespace makes a lazy module execute.
+        vars(importlib.import_module(name))
     if request.get("stack"):
         from tools import mock_runner
         run = mock_runner.run(request["stack"], request.get("overrides"))
         sample["resources"] = len(run.resources)
     sample["total_s"] = time.perf_counter() - _START
+    sample["cpu_s"] = time.process_time() - _START_CPU
     sample["rss_kib"] = peak_rss_kib()
+    if request.get("list_modules"):
+        sample["modules"] = loaded_sdk_modules()
     print(json.dumps(sample))
 
 
