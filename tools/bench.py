@@ -169,11 +169,15 @@ def model(resources: Sequence[Resource]) -> Model:
         return Step(r.name, r.type, finish[urn] - seconds[urn], seconds[urn],
                     latest[urn] - finish[urn])
 
+    def latest_done(urn: str) -> tuple[float, str]:
+        # Ties go to the larger URN, so the reported path does not depend on registration order.
+        return finish[urn], urn
+
     path: list[str] = []
-    current = max(finish, key=finish.get) if finish else None
+    current = max(finish, key=latest_done) if finish else None
     while current is not None:
         path.append(current)
-        current = max(graph.edges[current], key=finish.get, default=None)
+        current = max(graph.edges[current], key=latest_done, default=None)
     path.reverse()
 
     parts = _floor_parts(graph.resources.values(), seconds)
@@ -188,7 +192,8 @@ def model(resources: Sequence[Resource]) -> Model:
         floor_parts=tuple(step(p) for p in parts),
         head=head,
         tail=tail,
-        parallel=tuple(step(u) for u in seconds if seconds[u] >= SLOW and u not in on_path),
+        parallel=tuple(step(u) for u in sorted(seconds)
+                       if seconds[u] >= SLOW and u not in on_path),
         findings=tuple(_findings(graph, path, seconds)),
     )
 
@@ -391,6 +396,11 @@ def targets(models: Mapping[str, Model], evaluation: Mapping[str, Summary],
     return found
 
 
+def _kind(resource_type: str) -> str:
+    """`aws:eks/nodeGroup:NodeGroup` -> `NodeGroup`."""
+    return resource_type.rsplit(":", 1)[-1]
+
+
 def _minutes(seconds: float) -> str:
     return f"{int(seconds // 60)} min {seconds % 60:02.0f} s"
 
@@ -410,11 +420,17 @@ def report(results: Mapping[str, Any]) -> str:
          "path / (prerequisites + floor + follow-ups)", "critical path"),
         ((stack, m["engine"], _minutes(m["seconds"]), _minutes(m["floor"]), f"{m['ratio']:.2f}",
           f"{m['ratio_with_prerequisites']:.2f}",
-          " → ".join(f"{s['name']} ({s['seconds']:.0f} s)" for s in m["path"]))
+          " → ".join(f"{s['name']} ({_kind(s['type'])}, {s['seconds']:.0f} s)" for s in m["path"]))
          for stack, m in models.items()))]
+    sections.append("Slow resources beside the critical path, with their slack (how much later "
+                    "they could finish without delaying the deploy):\n" + "\n".join(
+                        f"- {stack}: " + (", ".join(f"{s['name']} ({s['seconds']:.0f} s, slack "
+                                                    f"{s['slack']:.0f} s)" for s in m["parallel"])
+                                          or "none")
+                        for stack, m in models.items()))
     findings = [f"- {stack}: {f}" for stack, m in models.items() for f in m["findings"]]
-    if findings:
-        sections.append("Findings:\n" + "\n".join(findings))
+    sections.append("Findings (avoidable steps or missing order):\n"
+                    + ("\n".join(findings) if findings else "- none"))
     sections += ["### Evaluation under mocks (fresh process, median)", _table(
         ("run", "wall time", "CPU time", "peak RSS", "resources", "time / import floor",
          "CPU / import floor", "RSS / import floor", "samples"),
