@@ -417,7 +417,7 @@ def report(results: Mapping[str, Any]) -> str:
     floor = evaluation[IMPORT_FLOOR]
     sections = ["### Modeled deploy critical path", _table(
         ("stack", "engine", "critical path", "floor", "path / floor",
-         "path / (prerequisites + floor + follow-ups)", "critical path"),
+         "path / (prerequisites + floor + follow-ups)", "path"),
         ((stack, m["engine"], _minutes(m["seconds"]), _minutes(m["floor"]), f"{m['ratio']:.2f}",
           f"{m['ratio_with_prerequisites']:.2f}",
           " → ".join(f"{s['name']} ({_kind(s['type'])}, {s['seconds']:.0f} s)" for s in m["path"]))
