@@ -209,26 +209,28 @@ def _floor_kind(resource: Resource) -> int | None:
     return None
 
 
-def _floor_parts(resources: Iterable[Resource], seconds: Mapping[str, float]) -> list[str]:
-    """The slowest resource of each floor kind present, in the order they must run."""
-    kinds: dict[int, list[str]] = {}
+def _by_floor_kind(resources: Iterable[Resource]) -> dict[int, list[Resource]]:
+    """Resources of each floor kind present, the kinds in the order they must run."""
+    kinds: dict[int, list[Resource]] = {}
     for r in resources:
         kind = _floor_kind(r)
         if kind is not None:
-            kinds.setdefault(kind, []).append(r.urn)
-    return [max(kinds[kind], key=seconds.get) for kind in sorted(kinds)]
+            kinds.setdefault(kind, []).append(r)
+    return dict(sorted(kinds.items()))
+
+
+def _floor_parts(resources: Iterable[Resource], seconds: Mapping[str, float]) -> list[str]:
+    """The slowest resource of each floor kind present, in the order they must run."""
+    return [max(found, key=lambda r: seconds[r.urn]).urn
+            for found in _by_floor_kind(resources).values()]
 
 
 def _findings(graph: Graph, path: Sequence[str], seconds: Mapping[str, float]) -> list[str]:
     """What keeps the critical path off the floor: a floor kind that does not wait for the one
     before it, and other resources that sit between floor resources or are slow yet on the path."""
-    by_kind: dict[int, list[Resource]] = {}
-    for r in graph.resources.values():
-        kind = _floor_kind(r)
-        if kind is not None:
-            by_kind.setdefault(kind, []).append(r)
+    by_kind = _by_floor_kind(graph.resources.values())
     findings = []
-    kinds = sorted(by_kind)
+    kinds = list(by_kind)
     for earlier, later in zip(kinds, kinds[1:]):
         for r in by_kind[later]:
             if not any(graph.waits_for(r, e) for e in by_kind[earlier]):
