@@ -66,6 +66,8 @@ SYNC_KEYS = ("automated", "prune", "selfHeal")
 APP_KEYS = ("name", "path", "namespace", "repoUrl", "revision", "wave")
 ARGOCD_KEYS = ("chartVersion", "ha", "values", "applicationSet")
 FLUX_KEYS = ("chartVersion", "values", "interval")
+# The one config key that holds secrets. Its values must arrive as secrets from the CLI.
+CREDENTIALS_KEY = "gitCredentials"
 HTTPS_CREDENTIAL_KEYS = ("username", "password")
 SSH_CREDENTIAL_KEYS = ("sshPrivateKey", "knownHosts")
 
@@ -292,7 +294,7 @@ def load(stack: str | None = None, config: pulumi.Config | None = None) -> Setti
                        "to pull images (groundwork creates no VPC endpoints); use 'single' or "
                        "'perAz'")
     gitops = _gitops(reader, raw("gitops"), cluster)
-    credentials = _credentials(reader, raw("gitCredentials"), gitops.source.repo_url)
+    credentials = _credentials(reader, raw(CREDENTIALS_KEY), gitops.source.repo_url)
     if reader.problems:
         raise ConfigError(reader.problems)
     return Settings(stack, environment, protect, network, cluster, gitops, credentials)
@@ -559,14 +561,14 @@ def _app(reader: _Reader, default_source: GitSource) -> Callable[[str, Any], See
 
 
 def _credentials(reader: _Reader, value: Any, repo_url: str) -> GitCredentials | None:
-    obj = reader.fields("gitCredentials", value, HTTPS_CREDENTIAL_KEYS + SSH_CREDENTIAL_KEYS,
+    obj = reader.fields(CREDENTIALS_KEY, value, HTTPS_CREDENTIAL_KEYS + SSH_CREDENTIAL_KEYS,
                         secret=True)
     if not obj:
         return None
     shapes = [keys for keys in (HTTPS_CREDENTIAL_KEYS, SSH_CREDENTIAL_KEYS)
               if any(key in obj for key in keys)]
     if len(shapes) != 1:
-        reader.problem("gitCredentials", "set exactly one of {username, password} or "
+        reader.problem(CREDENTIALS_KEY, "set exactly one of {username, password} or "
                        "{sshPrivateKey, knownHosts}")
         return None
     missing = [key for key in shapes[0] if not isinstance(obj.get(key), str) or not obj[key]]
@@ -575,11 +577,15 @@ def _credentials(reader: _Reader, value: Any, repo_url: str) -> GitCredentials |
         reader.problem(f"gitCredentials.{key}", "is required and must be a non-empty string")
     if missing:
         return None
+    if not pulumi.runtime.is_config_secret(f"{NAMESPACE}:{CREDENTIALS_KEY}"):
+        # Plaintext here means plaintext in the stack file, which is usually committed.
+        reader.problem(CREDENTIALS_KEY, "must be set with `pulumi config set --secret --path`; "
+                       "it is stored in plaintext in the stack file")
     is_ssh = shapes[0] == SSH_CREDENTIAL_KEYS
     if is_ssh and _HTTPS_GIT.match(repo_url):
-        reader.problem("gitCredentials", "holds an SSH key but gitops.repoUrl is https://")
+        reader.problem(CREDENTIALS_KEY, "holds an SSH key but gitops.repoUrl is https://")
     if not is_ssh and _SSH_GIT.match(repo_url):
-        reader.problem("gitCredentials", "holds a username and password but gitops.repoUrl is SSH")
+        reader.problem(CREDENTIALS_KEY, "holds a username and password but gitops.repoUrl is SSH")
     secret = {key: pulumi.Output.secret(text) for key, text in obj.items()}
     return GitCredentials(
         username=secret.get("username"),

@@ -259,6 +259,22 @@ def test_bad_credentials_are_never_echoed(credentials):
     assert CANARY not in str(error)
 
 
+def test_credentials_set_without_secret_are_refused(tmp_path):
+    # A stack file with plaintext credentials, as `pulumi config set --path` without --secret
+    # writes it; the same values set with --secret are accepted (test_secrets.py).
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (tmp_path / name).write_text((mock_runner.ROOT / name).read_text())
+    (tmp_path / "Pulumi.plain.yaml").write_text(
+        "config:\n  groundwork:cluster:\n    provider: existing\n    context: kind-x\n"
+        f"  groundwork:gitCredentials:\n    username: bot\n    password: {CANARY}\n")
+    with pytest.raises(config.ConfigError) as caught:
+        mock_runner.run("plain", project_dir=tmp_path)
+    assert re.search(r"groundwork:gitCredentials: must be set with `pulumi config set --secret",
+                     str(caught.value))
+    assert CANARY not in str(caught.value)
+    assert caught.value.partial_run.resources == []
+
+
 def test_credentials_embedded_in_a_repo_url_are_refused_without_echo():
     url = f"https://git:{CANARY}@github.com/org/repo.git"
     error = _rejected("dev", {"gitops.repoUrl": url, "gitops.apps": [_app(repoUrl=url)]})
@@ -303,7 +319,8 @@ JSON_TYPES = {"string": str, "boolean": bool, "integer": int, "array": list, "ob
 def _read_keys() -> set[str]:
     """Every top-level key config.load passes to raw()."""
     source = (config.PROJECT_FILE.parent / "components" / "config.py").read_text()
-    return set(re.findall(r'raw\("(\w+)"\)', source))
+    return {literal or getattr(config, constant)
+            for literal, constant in re.findall(r'raw\((?:"(\w+)"|([A-Z_]+))\)', source)}
 
 
 def test_every_key_read_is_declared_with_description_and_default(schemas_dir):

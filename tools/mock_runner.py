@@ -25,6 +25,8 @@ from pulumi.runtime import mocks, rpc, settings as runtime_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from components.config import CREDENTIALS_KEY
+
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "groundwork"
 SECRET_PLACEHOLDER = "<secret>"
@@ -62,7 +64,8 @@ def stack_values(stack: str, project_dir: Path = ROOT,
     """The config of `stack` as the CLI would pass it: full keys to values, plus the secret keys.
 
     `overrides` maps `groundwork` key paths (`gitops.engine`) or full keys (`aws:region`) to values
-    and is applied last, the way `pulumi config set --path` would."""
+    and is applied last, the way `pulumi config set --path` would; credentials the way
+    `pulumi config set --secret --path` would."""
     project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())
     values: dict[str, Any] = {}
     secret_keys: set[str] = set()
@@ -83,6 +86,8 @@ def stack_values(stack: str, project_dir: Path = ROOT,
             continue
         top, _, rest = path.partition(".")
         full = f"{PROJECT}:{top}"
+        if top == CREDENTIALS_KEY:
+            secret_keys.add(full)
         if rest:
             # A stack value replaces the project default, so start from the merged view.
             if not isinstance(values.get(full), dict):
