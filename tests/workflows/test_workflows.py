@@ -1,8 +1,10 @@
-"""The GitHub workflows in .github/workflows: valid for GitHub, least-privileged, pinned, and
-doing what the delivery flow promises (preview on PR, dev then approved prod on main, nightly drift).
+"""The GitHub workflows in .github/workflows and their shared setup action
+.github/actions/setup: valid for GitHub, least-privileged, pinned, and doing what the delivery flow
+promises (preview on PR, dev then approved prod on main, nightly drift).
 
-GitHub itself is not reachable from here, so "valid" means valid against the workflow JSON schema
-that check-jsonschema ships (SchemaStore's github-workflow.json).
+GitHub itself is not reachable from here, so "valid" means valid against the workflow and action
+JSON schemas that check-jsonschema ships (SchemaStore's github-workflow.json and
+github-action.json).
 """
 
 from __future__ import annotations
@@ -17,9 +19,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from components.config import CLUSTER_KEYS
+
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
 FILES = sorted(WORKFLOWS.glob("*.yml"))
+SETUP = "./.github/actions/setup"
+SETUP_ACTION = ROOT / SETUP / "action.yml"
 SCHEMAS_SCRIPT = ROOT / ".github" / "scripts" / "schemas.sh"
 SCHEMAS_MANIFEST = ROOT / ".github" / "upstream-schemas.txt"
 # An action pinned to a major release tag, e.g. actions/checkout@v4.
@@ -34,6 +40,10 @@ ALLOWED_PERMISSIONS = {
 
 def load(name):
     return yaml.safe_load((WORKFLOWS / name).read_text())
+
+
+def setup_action():
+    return yaml.safe_load(SETUP_ACTION.read_text())
 
 
 def triggers(workflow):
@@ -53,25 +63,49 @@ def run_scripts(job):
     return "\n".join(step.get("run", "") for step in steps(job))
 
 
+def setup_inputs(job):
+    """The inputs of the job's setup action step, or None when it has none."""
+    setups = uses(job, SETUP)
+    assert len(setups) <= 1, "one setup step per job"
+    return setups[0].get("with", {}) if setups else None
+
+
+def configures_aws(job):
+    return bool((setup_inputs(job) or {}).get("aws-role-arn"))
+
+
+def check_jsonschema(schema, *paths):
+    return subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, *map(str, paths)],
+        capture_output=True, text=True, check=False)
+
+
 def test_the_three_workflows_exist():
     assert [path.name for path in FILES] == ["deploy.yml", "drift.yml", "preview.yml"]
 
 
 def test_workflows_match_githubs_workflow_schema():
-    result = subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows",
-         *map(str, FILES)],
-        capture_output=True, text=True, check=False)
+    result = check_jsonschema("vendor.github-workflows", *FILES)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_setup_action_matches_githubs_action_schema():
+    result = check_jsonschema("vendor.github-actions", SETUP_ACTION)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_schema_check_rejects_a_broken_workflow(tmp_path):
     broken = tmp_path / "broken.yml"
     broken.write_text("on: push\njobs:\n  build:\n    steps:\n      - run: true\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", str(broken)],
-        capture_output=True, text=True, check=False)
+    result = check_jsonschema("vendor.github-workflows", broken)
     assert result.returncode == 1, "a job without runs-on must fail the schema check"
+
+
+def test_schema_check_rejects_a_broken_composite_action(tmp_path):
+    broken = tmp_path / "action.yml"
+    broken.write_text("name: x\ndescription: x\nruns:\n  using: composite\n  steps:\n      - run: true\n")
+    result = check_jsonschema("vendor.github-actions", broken)
+    assert result.returncode == 1, "a composite run step without shell must fail the schema check"
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda path: path.name)
@@ -84,28 +118,89 @@ def test_every_job_gets_least_privilege(path):
         assert isinstance(permissions, dict), f"{name}: no read-all/write-all shorthands"
         for scope, level in permissions.items():
             assert level == "read" or allowed.get(scope) == level, f"{name}: {scope}: {level}"
-        if uses(job, "aws-actions/configure-aws-credentials"):
+        if configures_aws(job):
             assert permissions.get("id-token") == "write", f"{name}: OIDC needs id-token: write"
         else:
             assert "id-token" not in permissions, f"{name}: id-token without AWS"
 
 
-@pytest.mark.parametrize("path", FILES, ids=lambda path: path.name)
-def test_every_action_is_pinned_to_a_major_release(path):
-    for name, job in load(path.name)["jobs"].items():
-        for step in steps(job):
-            if "uses" in step:
-                assert PINNED_MAJOR.fullmatch(step["uses"]), f"{name}: {step['uses']}"
+def every_step():
+    """(where, step) for each step of every workflow job and of the setup action."""
+    for path in FILES:
+        for name, job in load(path.name)["jobs"].items():
+            yield from ((f"{path.name}: {name}", step) for step in steps(job))
+    yield from (("setup action", step) for step in setup_action()["runs"]["steps"])
+
+
+def test_every_action_is_pinned_to_a_major_release_or_local():
+    for where, step in every_step():
+        if "uses" not in step:
+            continue
+        if step["uses"].startswith("./"):
+            assert (ROOT / step["uses"] / "action.yml").is_file(), f"{where}: {step['uses']}"
+        else:
+            assert PINNED_MAJOR.fullmatch(step["uses"]), f"{where}: {step['uses']}"
+
+
+def test_aws_access_is_through_oidc_only():
+    for path in [*FILES, SETUP_ACTION]:
+        text = path.read_text()
+        assert "aws-access-key-id" not in text and "AWS_SECRET_ACCESS_KEY" not in text, path.name
+    configure = [step for where, step in every_step()
+                 if step.get("uses", "").startswith("aws-actions/configure-aws-credentials@")]
+    assert len(configure) == 1, "AWS credentials come from the setup action only"
+    assert configure[0]["uses"].endswith("@v4")
+    assert configure[0]["if"] == "inputs.aws-role-arn != ''"
+    assert configure[0]["with"]["role-to-assume"] == "${{ inputs.aws-role-arn }}"
+    for path in FILES:
+        for name, job in load(path.name)["jobs"].items():
+            if configures_aws(job):
+                assert setup_inputs(job)["aws-role-arn"] == "${{ vars.AWS_ROLE_ARN }}", name
+                assert setup_inputs(job)["aws-region"] == "${{ vars.AWS_REGION }}", name
+
+
+def test_setup_action_installs_what_it_is_asked_for():
+    action = {step.get("name", step.get("uses")): step for step in setup_action()["runs"]["steps"]}
+    assert set(setup_action()["inputs"]) == {"policy-pack", "schemas-dir", "aws-role-arn", "aws-region"}
+    assert "if" not in action["Install the program"]
+    assert action["Install the policy pack"]["if"] == "inputs.policy-pack == 'true'"
+    assert "policy/venv/bin/pip install -r policy/requirements.txt" in action["Install the policy pack"]["run"]
+    schemas = action["Fetch and verify the upstream schemas"]
+    assert schemas["if"] == "inputs.schemas-dir != ''"
+    assert schemas["env"] == {"SCHEMAS_DIR": "${{ inputs.schemas-dir }}"}
+    assert schemas["run"] == 'bash .github/scripts/schemas.sh "$SCHEMAS_DIR"'
+
+
+def fetches_schemas(step):
+    """The step fills $GROUNDWORK_SCHEMAS: directly, or through the setup action."""
+    if step.get("uses") == SETUP:
+        return step.get("with", {}).get("schemas-dir") == "${{ env.GROUNDWORK_SCHEMAS }}"
+    return ".github/scripts/schemas.sh" in step.get("run", "") and "$GROUNDWORK_SCHEMAS" in step["run"]
+
+
+def schema_readers(workflow):
+    """(job, index, step) for every step running the tests or the render."""
+    for name, job in workflow["jobs"].items():
+        for index, step in enumerate(steps(job)):
+            if re.search(r"-m pytest\b|-m tools\.render\b", step.get("run", "")):
+                yield name, job, index, step
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda path: path.name)
-def test_aws_access_is_through_oidc_only(path):
-    text = path.read_text()
-    assert "aws-access-key-id" not in text and "AWS_SECRET_ACCESS_KEY" not in text
-    for job in load(path.name)["jobs"].values():
-        for step in uses(job, "aws-actions/configure-aws-credentials"):
-            assert step["uses"].endswith("@v4")
-            assert step["with"]["role-to-assume"] == "${{ vars.AWS_ROLE_ARN }}"
+def test_tests_and_render_run_only_after_the_schemas_are_fetched(path):
+    """Under CI the schemas_dir fixture fails without the schemas, and a render without them
+    validates nothing."""
+    workflow = load(path.name)
+    for name, job, index, step in schema_readers(workflow):
+        env = {**workflow.get("env", {}), **job.get("env", {}), **step.get("env", {})}
+        assert env.get("GROUNDWORK_SCHEMAS"), f"{name}: {step.get('name')}: no GROUNDWORK_SCHEMAS"
+        assert any(fetches_schemas(earlier) for earlier in steps(job)[:index]), \
+            f"{name}: {step.get('name')} runs before the schemas are fetched"
+
+
+def test_the_schemas_check_sees_every_test_and_render_step():
+    readers = {(path.name, name) for path in FILES for name, *_ in schema_readers(load(path.name))}
+    assert readers == {("deploy.yml", "test"), ("preview.yml", "test"), ("preview.yml", "render")}
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda path: path.name)
@@ -139,12 +234,22 @@ def test_preview_runs_on_pull_requests_with_tests_render_diff_and_policy():
     assert pulumi["policyPacks"] == "policy"
     assert pulumi["policyPackConfigs"] == "policy/config.${{ matrix.stack }}.json"
     assert pulumi["comment-on-pr"] is True
+    assert setup_inputs(preview)["policy-pack"] is True
+
+
+def test_setup_notes_name_the_cluster_access_keys_the_config_accepts():
+    """The read-only role reaches the cluster only through viewerRoleArns, so the setup notes must
+    name keys the program really reads."""
+    named = set(re.findall(r"groundwork:cluster\.(\w+)", "\n".join(path.read_text() for path in FILES)))
+    assert {"viewerRoleArns", "adminRoleArns"} <= named
+    assert named <= set(CLUSTER_KEYS)
 
 
 def test_deploy_goes_to_dev_then_to_approved_prod_one_at_a_time():
     workflow = load("deploy.yml")
     assert triggers(workflow) == {"push": {"branches": ["main"]}}
-    assert workflow["concurrency"] == {"group": "deploy", "cancel-in-progress": False}
+    # A workflow-wide group would stay held while prod waits for approval and stall the next dev.
+    assert "concurrency" not in workflow
     dev, prod = workflow["jobs"]["dev"], workflow["jobs"]["prod"]
     assert prod["needs"] == "dev"
     assert prod["environment"] == "production"
@@ -152,7 +257,8 @@ def test_deploy_goes_to_dev_then_to_approved_prod_one_at_a_time():
         pulumi = uses(job, "pulumi/actions")[0]["with"]
         assert (pulumi["command"], pulumi["stack-name"]) == ("up", stack)
         assert pulumi["policyPackConfigs"] == f"policy/config.{stack}.json"
-        assert job["concurrency"]["group"] == f"stack-{stack}"
+        assert setup_inputs(job)["policy-pack"] is True
+        assert job["concurrency"] == {"group": f"stack-{stack}", "cancel-in-progress": False}
 
 
 def test_drift_refreshes_then_fails_on_any_change_every_night():
