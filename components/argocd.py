@@ -3,8 +3,15 @@
 The builders return plain manifests (leaves may be `pulumi.Input`s); `ArgoCd` only wraps them in
 resources. What they make:
 
-- the `platform` AppProject, limited to the configured repositories, the in-cluster server with
-  the seed apps' namespaces plus `argocd`, and Namespace as the only cluster-scoped kind;
+- two AppProjects, so that no repository gets more than its own part needs:
+  - `platform`, the root app's: the root repository only, the `argocd` namespace only, and there
+    only Applications, ApplicationSets and AppProjects (what the root tree holds), no
+    cluster-scoped kind. The root tree's own Applications use it too (gitops/argocd/).
+  - `seed-apps`, the seed apps': only their repositories, only their namespaces (never
+    `argocd`, where an Application, AppProject or the cluster Secret would be a way to
+    cluster-admin), and as the only cluster-scoped objects the Namespaces of those namespaces,
+    which CreateNamespace=true creates. Within its namespaces a seed app may create anything;
+    nothing there reaches beyond them.
 - the in-cluster cluster Secret, which carries the cluster bridge as labels and annotations for
   the add-ons ApplicationSets in Git to select on and read;
 - a repository Secret when the repository is private;
@@ -34,7 +41,8 @@ CHART_REPOSITORY = "https://argoproj.github.io/argo-helm"
 # Service and workload names follow the release: argocd-server, argocd-repo-server, ...
 RELEASE_NAME = "argocd"
 API_VERSION = "argoproj.io/v1alpha1"
-PROJECT = "platform"
+ROOT_PROJECT = "platform"
+SEED_PROJECT = "seed-apps"
 ROOT_APP = naming.ARGOCD_ROOT_APP
 SEED_APPS = "seed-apps"
 IN_CLUSTER = "https://kubernetes.default.svc"
@@ -107,23 +115,43 @@ def cluster_secret(metadata: ClusterMetadata) -> dict:
     )
 
 
-def project(bootstrap: Bootstrap) -> dict:
-    """The AppProject of the root app and the seed apps: exactly the configured repositories and
-    namespaces. `argocd` is a destination because the root app creates Applications,
-    ApplicationSets and AppProjects there."""
-    namespaces = dict.fromkeys([NAMESPACE, *bootstrap.app_namespaces()])
+def _project(name: str, description: str, repos: Sequence[str], namespaces: Sequence[str],
+             **restrictions: list[dict[str, str]]) -> dict:
     return {
         "apiVersion": API_VERSION,
         "kind": "AppProject",
-        "metadata": {"name": PROJECT, "namespace": NAMESPACE},
+        "metadata": {"name": name, "namespace": NAMESPACE},
         "spec": {
-            "description": "Root app and seed apps of the groundwork bootstrap",
-            "sourceRepos": list(bootstrap.repo_urls()),
+            "description": description,
+            "sourceRepos": list(repos),
             "destinations": [{"server": IN_CLUSTER, "namespace": ns} for ns in namespaces],
-            # CreateNamespace=true needs Namespace; nothing else cluster-wide is allowed.
-            "clusterResourceWhitelist": [{"group": "", "kind": "Namespace"}],
+            **restrictions,
         },
     }
+
+
+def root_project(bootstrap: Bootstrap) -> dict:
+    """The root app's project. Without a clusterResourceWhitelist no cluster-scoped kind is
+    allowed; the namespaced whitelist keeps the root tree off the Secrets beside it (the cluster
+    bridge, repository credentials)."""
+    return _project(
+        ROOT_PROJECT, "Root app of the groundwork bootstrap and the Applications it creates",
+        [bootstrap.source.repo_url], [NAMESPACE],
+        namespaceResourceWhitelist=[{"group": "argoproj.io", "kind": kind}
+                                    for kind in ("AppProject", "ApplicationSet", "Application")])
+
+
+def seed_project(bootstrap: Bootstrap) -> dict:
+    """The seed apps' project. A seed app whose namespace is `argocd` gets no destination there
+    and so fails to sync rather than reach Argo CD's own objects."""
+    namespaces = [ns for ns in bootstrap.app_namespaces() if ns != NAMESPACE]
+    return _project(
+        SEED_PROJECT, "Seed apps of the groundwork bootstrap", bootstrap.app_repo_urls(),
+        namespaces,
+        # CreateNamespace=true needs Namespace; the names keep an app from adopting, and on
+        # prune deleting, any other namespace.
+        clusterResourceWhitelist=[{"group": "", "kind": "Namespace", "name": ns}
+                                  for ns in namespaces])
 
 
 def sync_policy(sync: SyncPolicy, *, create_namespace: bool) -> dict:
@@ -136,7 +164,7 @@ def sync_policy(sync: SyncPolicy, *, create_namespace: bool) -> dict:
     return policy
 
 
-def application(name: str, source: GitSource, namespace: str, sync: SyncPolicy, *,
+def application(name: str, project: str, source: GitSource, namespace: str, sync: SyncPolicy, *,
                 create_namespace: bool, wave: int | str | None = None) -> dict:
     metadata: dict[str, Any] = {"name": name, "namespace": NAMESPACE,
                                 "finalizers": [RESOURCES_FINALIZER]}
@@ -147,7 +175,7 @@ def application(name: str, source: GitSource, namespace: str, sync: SyncPolicy, 
         "kind": "Application",
         "metadata": metadata,
         "spec": {
-            "project": PROJECT,
+            "project": project,
             "source": {"repoURL": source.repo_url, "targetRevision": source.revision,
                        "path": source.path},
             "destination": {"server": IN_CLUSTER, "namespace": namespace},
@@ -159,15 +187,15 @@ def application(name: str, source: GitSource, namespace: str, sync: SyncPolicy, 
 def root_application(bootstrap: Bootstrap) -> dict:
     """The app of apps: whatever `gitops.path` holds (the add-ons ApplicationSets in the sample
     tree), applied into the `argocd` namespace."""
-    return application(ROOT_APP, bootstrap.source, NAMESPACE, bootstrap.sync,
+    return application(ROOT_APP, ROOT_PROJECT, bootstrap.source, NAMESPACE, bootstrap.sync,
                        create_namespace=False)
 
 
 def seed_application(app: SeedApp, sync: SyncPolicy) -> dict:
     """The sync-wave annotation orders the app whenever a parent app syncs it (for example after
     it moves into the Git tree); Pulumi itself creates all seed apps at once."""
-    return application(app.name, app.source, app.namespace, sync, create_namespace=True,
-                       wave=app.wave)
+    return application(app.name, SEED_PROJECT, app.source, app.namespace, sync,
+                       create_namespace=True, wave=app.wave)
 
 
 def list_element(app: SeedApp) -> dict[str, str]:
@@ -179,7 +207,8 @@ def list_element(app: SeedApp) -> dict[str, str]:
 def application_set(apps: Sequence[SeedApp], sync: SyncPolicy) -> dict:
     """All seed apps as one ApplicationSet; each element renders the same Application that
     `seed_application` builds."""
-    template = application("{{.name}}", GitSource("{{.repoURL}}", "{{.revision}}", "{{.path}}"),
+    template = application("{{.name}}", SEED_PROJECT,
+                           GitSource("{{.repoURL}}", "{{.revision}}", "{{.path}}"),
                            "{{.namespace}}", sync, create_namespace=True, wave="{{.wave}}")
     return {
         "apiVersion": API_VERSION,
@@ -196,7 +225,7 @@ def application_set(apps: Sequence[SeedApp], sync: SyncPolicy) -> dict:
 
 
 def seed_manifests(bootstrap: Bootstrap, use_application_set: bool) -> dict[str, dict]:
-    """Seed-app manifests by resource-name suffix."""
+    """Seed-app manifests by resource-name suffix (their project not included)."""
     if not bootstrap.apps:
         return {}
     if use_application_set:
@@ -233,12 +262,15 @@ class ArgoCd(EngineComponent):
         if credentials is not None:
             secrets.append(self._secret(f"{name}-repository",
                                         repository_secret(bootstrap.source.repo_url, credentials)))
-        platform = self._custom(f"{name}-project", project(bootstrap))
+        platform = self._custom(f"{name}-project", root_project(bootstrap))
         # The root app waits for its project and Secrets, and the seed apps for the root, so a
         # destroy deletes the seed apps (and their load balancers) while the add-ons the root app
         # installed, such as the load balancer controller, still run.
         root = self._custom(f"{name}-root", root_application(bootstrap), platform, *secrets)
-        for suffix, manifest in seed_manifests(bootstrap, args.settings.application_set).items():
-            self._custom(f"{name}-{suffix}", manifest, platform, root)
+        seeds = seed_manifests(bootstrap, args.settings.application_set)
+        if seeds:
+            seed_apps = self._custom(f"{name}-seed-project", seed_project(bootstrap))
+            for suffix, manifest in seeds.items():
+                self._custom(f"{name}-{suffix}", manifest, seed_apps, root)
         self.register_outputs({"namespace": self.namespace,
                                "chartVersion": args.settings.chart_version})

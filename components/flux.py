@@ -9,7 +9,18 @@ resources. What they make, all in `flux-system`:
 - the root Kustomization `flux-system` over `gitops.path`, which substitutes `${key}` from
   cluster-vars in everything it applies;
 - one Kustomization per seed app into its namespace, after the apps of the wave before it, from
-  `flux-system` or from its own GitRepository when the app names another repository or revision.
+  `flux-system` or from its own GitRepository when the app names another repository or revision;
+- per seed app, a ServiceAccount `app-<name>` in `flux-system` and a RoleBinding in the app's
+  namespace to the built-in `admin` ClusterRole. The app's Kustomization names that account in
+  `serviceAccountName`, so kustomize-controller applies, prunes and health-checks the app as an
+  identity that can act in the app's namespace and nowhere else: `targetNamespace` alone only
+  rewrites namespaced objects, and the controller itself is cluster-admin.
+
+Flux impersonates `system:serviceaccount:<the Kustomization's namespace>:<serviceAccountName>`, so
+the account lives beside the Kustomization in `flux-system`, out of the app's reach; its power
+comes only from the RoleBinding. The Kustomizations stay in `flux-system` too, so an app cannot
+edit its own Kustomization, and no reference crosses namespaces (`--no-cross-namespace-refs`
+stays possible).
 
 Sync policy: `automated: false` suspends the Kustomizations (Flux's manual mode: `flux resume`),
 `prune` is the Kustomizations' prune. Flux has no switch for `selfHeal`: kustomize-controller
@@ -24,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 
 from components import naming
 from components.config import FluxSettings, GitCredentials
@@ -47,7 +59,13 @@ _BASE_VALUES: Mapping[str, Any] = {
     # Image update automation writes to Git; off unless asked for through `values`.
     "imageAutomationController": {"create": False},
     "imageReflectionController": {"create": False},
+    # The chart aggregates Flux's kinds into the built-in admin and edit roles. With that, the
+    # namespaced admin each seed app runs as could create a Kustomization or HelmRelease without
+    # serviceAccountName, which the cluster-admin controllers would then apply.
+    "rbac": {"createAggregation": False},
 }
+# The built-in ClusterRole a seed app's identity holds, bound in the app's namespace only.
+APP_ROLE = "admin"
 _SEMVER_TAG = re.compile(r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?"
                          r"(\+[0-9A-Za-z.-]+)?$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
@@ -114,7 +132,8 @@ def kustomization(name: str, path: str, source: str, sync: SyncPolicy, interval:
     """`wait` makes Ready mean "everything applied is healthy", which is what dependsOn waits
     for. With pruning on, deletion waits until what the Kustomization applied is gone, so a
     destroy removes an app's load balancers while the controller that deletes them still runs;
-    the default would return at once and leave them to block the subnets' deletion."""
+    the default (MirrorPrune) would return at once and leave them to block the subnets'
+    deletion. The Kustomizations in gitops/flux/ carry the same policy for the same reason."""
     base: dict[str, Any] = {"interval": interval, "path": f"./{path}", "prune": sync.prune,
                             "wait": True, "sourceRef": {"kind": "GitRepository", "name": source}}
     if sync.prune:
@@ -149,9 +168,34 @@ def wave_dependencies(apps: Sequence[SeedApp]) -> dict[str, list[str]]:
             for app in apps}
 
 
+def app_identity(app: SeedApp) -> str:
+    """The ServiceAccount (in `flux-system`) the app's Kustomization runs as."""
+    return f"app-{app.name}"
+
+
+def app_service_account(app: SeedApp) -> dict:
+    return {"apiVersion": "v1", "kind": "ServiceAccount",
+            "metadata": {"name": app_identity(app), "namespace": NAMESPACE}}
+
+
+def app_role_binding(app: SeedApp) -> dict:
+    """`admin` bound in the app's namespace: everything there (RoleBindings included, within
+    admin's own rights), nothing cluster-scoped, nothing elsewhere."""
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": f"flux-{app_identity(app)}", "namespace": app.namespace},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                    "name": APP_ROLE},
+        "subjects": [{"kind": "ServiceAccount", "name": app_identity(app),
+                      "namespace": NAMESPACE}],
+    }
+
+
 def app_kustomization(app: SeedApp, bootstrap: Bootstrap, interval: str,
                       depends_on: Sequence[str]) -> dict:
-    spec: dict[str, Any] = {"targetNamespace": app.namespace}
+    spec: dict[str, Any] = {"targetNamespace": app.namespace,
+                            "serviceAccountName": app_identity(app)}
     if depends_on:
         spec["dependsOn"] = [{"name": name} for name in depends_on]
     return kustomization(app.name, app.source.path, app_source(app, bootstrap), bootstrap.sync,
@@ -203,9 +247,27 @@ class Flux(EngineComponent):
                     git_repository(source, app.source.repo_url, app.source.revision, interval,
                                    CREDENTIALS if credentials and same_repo else None),
                     *(credentials if same_repo else []))
-            own_namespace = [namespaces[app.namespace]] if app.namespace in namespaces else []
+            identity = self._app_identity(f"{name}-app-{app.name}", app,
+                                          namespaces.get(app.namespace))
+            # After its identity, so a destroy deletes the Kustomization (and, waiting for
+            # termination, what it applied) while the identity that prunes still exists.
             self._custom(f"{name}-app-{app.name}",
                          app_kustomization(app, bootstrap, interval, dependencies[app.name]),
-                         root, sources[source], *own_namespace)
+                         root, sources[source], *identity)
         self.register_outputs({"namespace": self.namespace,
                                "chartVersion": args.settings.chart_version})
+
+    def _app_identity(self, name: str, app: SeedApp,
+                      namespace: k8s.core.v1.Namespace | None) -> list[pulumi.Resource]:
+        """The app's ServiceAccount and its RoleBinding, the binding after the app's namespace
+        when Pulumi creates it."""
+        account = app_service_account(app)
+        binding = app_role_binding(app)
+        service_account = k8s.core.v1.ServiceAccount(f"{name}-identity",
+                                                     metadata=account["metadata"],
+                                                     opts=self._after_release())
+        role_binding = k8s.rbac.v1.RoleBinding(
+            f"{name}-admin", metadata=binding["metadata"], role_ref=binding["roleRef"],
+            subjects=binding["subjects"],
+            opts=self._after_release(service_account, *([namespace] if namespace else [])))
+        return [service_account, role_binding]

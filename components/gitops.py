@@ -10,7 +10,8 @@ labels and annotations of its in-cluster cluster Secret; Flux as `${key}` from t
 ConfigMap. The add-ons tree is the root repository at the root revision under `ADDONS_BASEPATH`
 (`addons_repo_url`, `addons_repo_revision`, `addons_repo_basepath`), so add-on definitions are
 versioned with the bootstrap that enables them; the basepath ends in `/` so templates append a
-directory to it.
+directory to it. The repository `gitops.repoUrl` names must therefore hold the sample tree's
+layout (gitops/README.md): the root at `gitops/{engine}` and the add-ons under `ADDONS_BASEPATH`.
 
 Destroy order: every custom resource, Secret and ConfigMap of an engine depends on that engine's
 Helm release, so `pulumi destroy` deletes them first, while the engine's controllers still run.

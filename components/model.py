@@ -118,10 +118,9 @@ class Bootstrap:
     metadata: ClusterMetadata
     credentials: GitCredentials | None = None
 
-    def repo_urls(self) -> tuple[str, ...]:
-        """Every repository the bootstrap reads, the root's first, each once."""
-        return tuple(dict.fromkeys([self.source.repo_url,
-                                    *(app.source.repo_url for app in self.apps)]))
+    def app_repo_urls(self) -> tuple[str, ...]:
+        """Every repository the seed apps read, each once; the root's only if an app reads it."""
+        return tuple(dict.fromkeys(app.source.repo_url for app in self.apps))
 
     def app_namespaces(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(app.namespace for app in self.apps))

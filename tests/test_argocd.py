@@ -1,5 +1,5 @@
-"""components/argocd.py builders: chart values, the platform project, sync policy, Applications
-and the ApplicationSet that renders the same Applications."""
+"""components/argocd.py builders: chart values, the root and seed-app projects, sync policy,
+Applications and the ApplicationSet that renders the same Applications."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from components import argocd
+from components import argocd, naming
 from components.config import ArgoCdSettings
 from components.model import Bootstrap, ClusterMetadata, GitSource, SeedApp, SyncPolicy
 
@@ -48,13 +48,42 @@ def test_known_hosts_extend_the_charts_ssh_hosts():
     assert values["configs"]["ssh"]["extraHosts"] == "git.example.com ssh-ed25519 AAAA"
 
 
-def test_project_allows_exactly_the_configured_repos_and_namespaces():
-    project = argocd.project(_bootstrap())["spec"]
-    assert project["sourceRepos"] == [MAIN.repo_url, "https://github.com/example/ledger.git"]
-    assert [d["namespace"] for d in project["destinations"]] == ["argocd", "podinfo", "ledger"]
-    assert {d["server"] for d in project["destinations"]} == {argocd.IN_CLUSTER}
-    assert project["clusterResourceWhitelist"] == [{"group": "", "kind": "Namespace"}]
+def test_root_project_allows_the_root_repository_into_argocd_and_argo_kinds_only():
+    project = argocd.root_project(_bootstrap())
+    spec = project["spec"]
+    assert naming.is_dns_subdomain(project["metadata"]["name"])
+    assert spec["sourceRepos"] == [MAIN.repo_url]
+    assert spec["destinations"] == [{"server": argocd.IN_CLUSTER, "namespace": argocd.NAMESPACE}]
+    # No cluster-scoped kind at all, and no Secret beside Argo CD (the bridge, credentials).
+    assert "clusterResourceWhitelist" not in spec
+    assert {(k["group"], k["kind"]) for k in spec["namespaceResourceWhitelist"]} == {
+        ("argoproj.io", "AppProject"), ("argoproj.io", "ApplicationSet"),
+        ("argoproj.io", "Application")}
     assert "*" not in json.dumps(project)
+
+
+def test_seed_project_allows_exactly_the_seed_apps_repos_and_namespaces_never_argocd():
+    intruder = SeedApp("intruder", GitSource("https://github.com/example/intruder.git", "main",
+                                             "deploy"), argocd.NAMESPACE)
+    project = argocd.seed_project(_bootstrap(apps=APPS + (intruder,)))
+    spec = project["spec"]
+    assert naming.is_dns_subdomain(project["metadata"]["name"])
+    assert project["metadata"]["name"] != argocd.ROOT_PROJECT
+    assert spec["sourceRepos"] == [MAIN.repo_url, "https://github.com/example/ledger.git",
+                                   "https://github.com/example/intruder.git"]
+    namespaces = [d["namespace"] for d in spec["destinations"]]
+    assert namespaces == ["podinfo", "ledger"] and argocd.NAMESPACE not in namespaces
+    assert {d["server"] for d in spec["destinations"]} == {argocd.IN_CLUSTER}
+    # CreateNamespace=true needs Namespace: exactly the apps' own, no other cluster-scoped kind.
+    assert spec["clusterResourceWhitelist"] == [
+        {"group": "", "kind": "Namespace", "name": ns} for ns in ("podinfo", "ledger")]
+    assert "*" not in json.dumps(project)
+
+
+def test_seed_project_reads_the_root_repository_only_when_an_app_does():
+    apps = APPS[1:]
+    assert argocd.seed_project(_bootstrap(apps=apps))["spec"]["sourceRepos"] == [
+        "https://github.com/example/ledger.git"]
 
 
 @pytest.mark.parametrize("automated,prune,self_heal", [(True, True, True), (True, False, True),
@@ -75,10 +104,11 @@ def test_root_and_seed_applications():
     assert root["spec"]["source"] == {"repoURL": MAIN.repo_url, "targetRevision": "main",
                                       "path": "gitops/argocd"}
     assert root["spec"]["destination"]["namespace"] == argocd.NAMESPACE
+    assert root["spec"]["project"] == argocd.ROOT_PROJECT
     seed = argocd.seed_application(APPS[1], SyncPolicy())
     assert seed["metadata"]["annotations"] == {argocd.SYNC_WAVE: "2"}
     assert seed["spec"]["source"]["repoURL"] == "https://github.com/example/ledger.git"
-    assert seed["spec"]["project"] == argocd.PROJECT
+    assert seed["spec"]["project"] == argocd.SEED_PROJECT
 
 
 def _render(template, element: dict) -> object:

@@ -53,6 +53,9 @@ def test_sync_policy_maps_onto_kustomizations():
     assert manual["spec"]["suspend"] is True and manual["spec"]["prune"] is False
     automatic = flux.kustomization("x", "p", "src", SyncPolicy(), "5m")
     assert "suspend" not in automatic["spec"] and automatic["spec"]["prune"] is True
+    # Pruning waits for what it deletes; without pruning, deletion orphans (MirrorPrune).
+    assert automatic["spec"]["deletionPolicy"] == "WaitForTermination"
+    assert "deletionPolicy" not in manual["spec"]
     assert automatic["spec"]["path"] == "./p" and automatic["spec"]["wait"] is True
 
 
@@ -110,3 +113,7 @@ def test_bootstrap_with_waves_and_repositories(run_stack, schemas_dir, graph_of)
     assert namespaces == {"flux-system", "web", "ledger"}
     web = objects[("Kustomization", "web")].resource
     assert graph.waits_for(web, objects[("Namespace", "web")].resource)
+    # Each app's identity is bound where the app deploys, existing namespaces included, and
+    # never in flux-system, beside the root's credentials and Kustomization.
+    assert sorted(o.namespace for (kind, _), o in objects.items() if kind == "RoleBinding") == (
+        sorted(app["namespace"] for app in APPS))

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from components import argocd
 from components.addons import CATALOG
 from components.gitops import ADDONS_BASEPATH
 from components.model import AddonBinding, ClusterMetadata, GitSource
@@ -301,3 +302,100 @@ def test_addons_project_allows_exactly_the_add_on_charts_and_namespaces():
     assert {d["namespace"] for d in project["spec"]["destinations"]} == {
         a.namespace for a in CATALOG.values()}
     assert "*" not in str(project)
+
+
+# --- who may do what -----------------------------------------------------------------------------
+
+
+def _is_flux_kustomization(doc: dict) -> bool:
+    return doc.get("kind") == "Kustomization" and doc.get("apiVersion", "").startswith(
+        "kustomize.toolkit.fluxcd.io/")
+
+
+def test_every_flux_kustomization_in_the_tree_waits_for_what_it_deletes():
+    kustomizations = [(file, doc) for file, doc in _documents(GITOPS) if _is_flux_kustomization(doc)]
+    assert len(kustomizations) >= len(CATALOG)
+    assert [f"{file.relative_to(ROOT)}: {doc['metadata']['name']}" for file, doc in kustomizations
+            if doc["spec"].get("deletionPolicy") != "WaitForTermination"] == []
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_pruning_kustomization_the_program_creates_waits_for_termination(run_stack, stack):
+    kustomizations = [o.body for o in _objects(run_stack(stack, gitops__engine="flux"),
+                                               "Kustomization")]
+    pruning = [k for k in kustomizations if k["spec"]["prune"]]
+    assert len(pruning) >= 2
+    assert [k["metadata"]["name"] for k in pruning
+            if k["spec"].get("deletionPolicy") != "WaitForTermination"] == []
+
+
+def _projects(run: Run) -> dict[str, dict]:
+    return {o.name: o.body["spec"] for o in _objects(run, "AppProject")}
+
+
+@pytest.mark.parametrize("application_set", [False, True])
+@pytest.mark.parametrize("stack", STACKS)
+def test_seed_apps_get_their_own_project_without_argocd(run_stack, graph_of, stack,
+                                                        application_set):
+    run = run_stack(stack, gitops__engine="argocd",
+                    gitops__argocd__applicationSet=application_set)
+    gitops, graph = _gitops_config(run), graph_of(run)
+    root_repo = gitops.get("repoUrl", "https://github.com/groundwork-dev/groundwork.git")
+    applications = _objects(run, "Application") + _objects(run, "ApplicationSet")
+    (root,) = [o for o in applications if o.name == "root"]
+    seeds = [o for o in applications if o is not root]
+    seed_specs = [o.body["spec"]["template"]["spec"] if o.kind == "ApplicationSet"
+                  else o.body["spec"] for o in seeds]
+    projects = {o.name: o for o in _objects(run, "AppProject")}
+    root_project = projects[root.body["spec"]["project"]].body["spec"]
+    (seed_name,) = {spec["project"] for spec in seed_specs}
+    seed_project = projects[seed_name].body["spec"]
+    assert seed_name != root.body["spec"]["project"] and len(projects) == 2
+    assert root_project["sourceRepos"] == [root_repo]
+    assert [d["namespace"] for d in root_project["destinations"]] == ["argocd"]
+    assert "clusterResourceWhitelist" not in root_project
+    assert seed_project["sourceRepos"] == list(dict.fromkeys(
+        app.get("repoUrl", root_repo) for app in gitops["apps"]))
+    namespaces = [d["namespace"] for d in seed_project["destinations"]]
+    assert "argocd" not in namespaces
+    assert namespaces == list(dict.fromkeys(app["namespace"] for app in gitops["apps"]))
+    assert {(k["kind"], k.get("name")) for k in seed_project["clusterResourceWhitelist"]} == {
+        ("Namespace", ns) for ns in namespaces}
+    assert all(graph.waits_for(seed.resource, projects[seed_name].resource) for seed in seeds)
+
+
+def test_every_project_the_tree_names_exists():
+    """The root tree's Applications run in the root app's project or one the tree defines."""
+    documents = [doc for _, doc in _documents(GITOPS)]
+    defined = {doc["metadata"]["name"] for doc in documents if doc["kind"] == "AppProject"}
+    named = {doc["spec"]["template"]["spec"]["project"] for doc in documents
+             if doc["kind"] == "ApplicationSet"}
+    assert named and named <= defined | {argocd.ROOT_PROJECT}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_flux_seed_apps_run_as_an_identity_bound_to_their_namespace(run_stack, graph_of, stack):
+    run = run_stack(stack, gitops__engine="flux")
+    graph = graph_of(run)
+    accounts = {(o.namespace, o.name): o for o in _objects(run, "ServiceAccount")}
+    bindings = _objects(run, "RoleBinding")
+    seeds = [o for o in _objects(run, "Kustomization") if o.name != "flux-system"]
+    assert seeds and len(accounts) == len(bindings) == len(seeds)
+    assert not {o.kind for o in kubernetes_objects(run)} & {"ClusterRole", "ClusterRoleBinding"}
+    for seed in seeds:
+        spec = seed.body["spec"]
+        # kustomize-controller impersonates the account of that name in the Kustomization's
+        # own namespace.
+        account = accounts[(seed.namespace, spec["serviceAccountName"])]
+        (binding,) = [b for b in bindings if b.body["subjects"] == [
+            {"kind": "ServiceAccount", "name": account.name, "namespace": account.namespace}]]
+        assert binding.namespace == spec["targetNamespace"]
+        assert binding.body["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io",
+                                           "kind": "ClusterRole", "name": "admin"}
+        assert graph.waits_for(seed.resource, account.resource)
+        assert graph.waits_for(seed.resource, binding.resource)
+        namespace = [o for o in _objects(run, "Namespace") if o.name == binding.namespace]
+        assert all(graph.waits_for(binding.resource, ns.resource) for ns in namespace)
+    # Namespaced admin must not include Flux's kinds, or an app could create a Kustomization
+    # that the cluster-admin controller applies without impersonation.
+    assert _release(run).inputs["values"]["rbac"]["createAggregation"] is False
