@@ -18,11 +18,22 @@ tags = {"environment": settings.environment, "managed-by": "groundwork",
         "groundwork:stack": settings.stack}
 
 if settings.cluster.provider == "eks":
-    zones = aws.get_availability_zones(state="available").names
+    # Local and Wavelength Zones are opt-in; EKS cannot place its control plane in them.
+    zones = aws.get_availability_zones(
+        state="available",
+        filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
+    ).names
     config.check_zones(settings, zones)
     region = aws.get_region().region
-    account_id = aws.get_caller_identity().account_id
+    caller = aws.get_caller_identity()
+    account_id = caller.account_id
     partition = aws.get_partition().partition
+    # Only the identity that creates the cluster gets EKS's creator entry. A preview may run as
+    # another identity (the read-only viewer role), and whoever updates an existing cluster may
+    # well be listed, so the check applies to the update that creates the cluster.
+    if (not pulumi.runtime.is_dry_run()
+            and settings.cluster.name not in aws.eks.get_clusters().names):
+        config.check_access(settings, aws.iam.get_session_context(arn=caller.arn).issuer_arn)
 
     network = Network("network", NetworkArgs(
         cidr=settings.network.cidr,
@@ -50,6 +61,7 @@ if settings.cluster.provider == "eks":
         partition=partition,
         region=region,
         account_id=account_id,
+        dns_zone_ids=settings.gitops.dns_zone_ids,
         tags=tags,
     ))
     pulumi.export("vpcId", network.vpc_id)

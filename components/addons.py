@@ -26,6 +26,8 @@ class PolicyScope:
     region: str
     account_id: str
     cluster_name: str
+    # Route 53 hosted zones the DNS add-ons may change records in.
+    dns_zone_ids: tuple[str, ...] = ()
 
 
 PolicyBuilder = Callable[[PolicyScope], dict]
@@ -39,6 +41,8 @@ class Addon:
     # Short, stable word used in IAM role names, which are limited to 64 characters.
     role_purpose: str = ""
     policy: PolicyBuilder | None = None
+    # Its policy writes Route 53 records, so gitops.dnsZoneIds must name the zones.
+    needs_dns_zones: bool = False
 
 
 def _document(*statements: dict) -> dict:
@@ -52,15 +56,32 @@ def _allow(sid: str, actions: list[str], resources: list[str] | str, **condition
     return statement
 
 
-def _cluster_tag(scope: PolicyScope) -> str:
-    return f"aws:ResourceTag/kubernetes.io/cluster/{scope.cluster_name}"
-
-
 def load_balancer_controller_policy(scope: PolicyScope) -> dict:
-    """The controller's documented policy, with writes limited to resources tagged for this
-    cluster's controller (`elbv2.k8s.aws/cluster`)."""
-    owned = {"StringEquals": {"aws:ResourceTag/elbv2.k8s.aws/cluster": scope.cluster_name}}
+    """The upstream policy of controller v2.13 (chart 1.13.0), statement for statement.
+
+    Writes are scoped by the controller's ownership tag `elbv2.k8s.aws/cluster`: created only with
+    it, changed or deleted only where it is present, and never added or removed by a tag call, so
+    the role cannot adopt a load balancer or security group it did not create. On top of upstream,
+    the tag must name this cluster. Ingress rules stay unconditioned, as upstream: the controller
+    also opens the node and cluster security groups, which it does not own, to its load balancers.
+    """
+    elb = f"arn:{scope.partition}:elasticloadbalancing:*:*"
+    load_balancers_and_groups = [f"{elb}:targetgroup/*/*", f"{elb}:loadbalancer/net/*/*",
+                                 f"{elb}:loadbalancer/app/*/*"]
+    listeners_and_rules = [f"{elb}:{kind}/{lb}/*/*/*" for kind in ("listener", "listener-rule")
+                           for lb in ("net", "app")]
+    security_groups = f"arn:{scope.partition}:ec2:*:*:security-group/*"
+    request_tag, resource_tag = (f"aws:{kind}/elbv2.k8s.aws/cluster"
+                                 for kind in ("RequestTag", "ResourceTag"))
+    # Null "false": the tag is present. Null "true": the request does not set it.
+    tagged_request = {"Null": {request_tag: "false"},
+                      "StringEquals": {request_tag: scope.cluster_name}}
+    owned = {"Null": {resource_tag: "false"}, "StringEquals": {resource_tag: scope.cluster_name}}
+    owned_and_tag_kept = {"Null": {request_tag: "true", resource_tag: "false"},
+                          "StringEquals": {resource_tag: scope.cluster_name}}
     return _document(
+        _allow("ServiceLinkedRole", ["iam:CreateServiceLinkedRole"], "*",
+               StringEquals={"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}),
         _allow("Describe", [
             "ec2:DescribeAccountAttributes", "ec2:DescribeAddresses",
             "ec2:DescribeAvailabilityZones", "ec2:DescribeInternetGateways", "ec2:DescribeVpcs",
@@ -68,37 +89,54 @@ def load_balancer_controller_policy(scope: PolicyScope) -> dict:
             "ec2:DescribeSecurityGroups", "ec2:DescribeInstances",
             "ec2:DescribeNetworkInterfaces", "ec2:DescribeTags", "ec2:GetCoipPoolUsage",
             "ec2:DescribeCoipPools", "ec2:GetSecurityGroupsForVpc", "ec2:DescribeIpamPools",
-            "ec2:DescribeRouteTables", "elasticloadbalancing:Describe*",
-            "acm:ListCertificates", "acm:DescribeCertificate", "iam:ListServerCertificates",
-            "iam:GetServerCertificate", "cognito-idp:DescribeUserPoolClient",
-            "waf-regional:GetWebACL", "waf-regional:GetWebACLForResource",
-            "wafv2:GetWebACL", "wafv2:GetWebACLForResource", "shield:GetSubscriptionState",
-            "shield:DescribeProtection",
+            "ec2:DescribeRouteTables", "elasticloadbalancing:DescribeLoadBalancers",
+            "elasticloadbalancing:DescribeLoadBalancerAttributes",
+            "elasticloadbalancing:DescribeListeners",
+            "elasticloadbalancing:DescribeListenerCertificates",
+            "elasticloadbalancing:DescribeSSLPolicies", "elasticloadbalancing:DescribeRules",
+            "elasticloadbalancing:DescribeTargetGroups",
+            "elasticloadbalancing:DescribeTargetGroupAttributes",
+            "elasticloadbalancing:DescribeTargetHealth", "elasticloadbalancing:DescribeTags",
+            "elasticloadbalancing:DescribeTrustStores",
+            "elasticloadbalancing:DescribeListenerAttributes",
+            "elasticloadbalancing:DescribeCapacityReservation",
         ], "*"),
-        _allow("ServiceLinkedRole", ["iam:CreateServiceLinkedRole"], "*",
-               StringEquals={"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}),
+        _allow("CertificatesWafShield", [
+            "cognito-idp:DescribeUserPoolClient", "acm:ListCertificates",
+            "acm:DescribeCertificate", "iam:ListServerCertificates", "iam:GetServerCertificate",
+            "waf-regional:GetWebACL", "waf-regional:GetWebACLForResource",
+            "waf-regional:AssociateWebACL", "waf-regional:DisassociateWebACL",
+            "wafv2:GetWebACL", "wafv2:GetWebACLForResource", "wafv2:AssociateWebACL",
+            "wafv2:DisassociateWebACL", "shield:GetSubscriptionState",
+            "shield:DescribeProtection", "shield:CreateProtection", "shield:DeleteProtection",
+        ], "*"),
+        _allow("SecurityGroupIngress", [
+            "ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress",
+        ], "*"),
         _allow("CreateSecurityGroups", ["ec2:CreateSecurityGroup"], "*"),
-        _allow("TagNewSecurityGroups", ["ec2:CreateTags"],
-               f"arn:{scope.partition}:ec2:*:*:security-group/*",
-               StringEquals={"ec2:CreateAction": "CreateSecurityGroup"}),
+        _allow("TagNewSecurityGroups", ["ec2:CreateTags"], security_groups,
+               StringEquals={"ec2:CreateAction": "CreateSecurityGroup",
+                             request_tag: scope.cluster_name},
+               Null={request_tag: "false"}),
+        _allow("TagOwnSecurityGroups", ["ec2:CreateTags", "ec2:DeleteTags"], security_groups,
+               **owned_and_tag_kept),
         _allow("ManageOwnSecurityGroups", [
             "ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress",
-            "ec2:DeleteSecurityGroup", "ec2:CreateTags", "ec2:DeleteTags",
+            "ec2:DeleteSecurityGroup",
         ], "*", **owned),
         _allow("CreateLoadBalancers", [
             "elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup",
-        ], "*", StringEquals={"aws:RequestTag/elbv2.k8s.aws/cluster": scope.cluster_name}),
+        ], "*", **tagged_request),
         _allow("ListenersAndRules", [
             "elasticloadbalancing:CreateListener", "elasticloadbalancing:DeleteListener",
             "elasticloadbalancing:CreateRule", "elasticloadbalancing:DeleteRule",
         ], "*"),
-        _allow("TagLoadBalancers", [
+        _allow("TagOwnLoadBalancers", [
             "elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags",
-        ], [
-            f"arn:{scope.partition}:elasticloadbalancing:*:*:targetgroup/*/*",
-            f"arn:{scope.partition}:elasticloadbalancing:*:*:loadbalancer/net/*/*",
-            f"arn:{scope.partition}:elasticloadbalancing:*:*:loadbalancer/app/*/*",
-        ]),
+        ], load_balancers_and_groups, **owned_and_tag_kept),
+        _allow("TagListenersAndRules", [
+            "elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags",
+        ], listeners_and_rules),
         _allow("ManageOwnLoadBalancers", [
             "elasticloadbalancing:ModifyLoadBalancerAttributes",
             "elasticloadbalancing:SetIpAddressType", "elasticloadbalancing:SetSecurityGroups",
@@ -106,38 +144,48 @@ def load_balancer_controller_policy(scope: PolicyScope) -> dict:
             "elasticloadbalancing:ModifyTargetGroup",
             "elasticloadbalancing:ModifyTargetGroupAttributes",
             "elasticloadbalancing:DeleteTargetGroup",
+            "elasticloadbalancing:ModifyListenerAttributes",
+            "elasticloadbalancing:ModifyCapacityReservation",
+            "elasticloadbalancing:ModifyIpPools",
         ], "*", **owned),
+        _allow("TagOnCreate", ["elasticloadbalancing:AddTags"], load_balancers_and_groups,
+               StringEquals={"elasticloadbalancing:CreateAction": ["CreateTargetGroup",
+                                                                   "CreateLoadBalancer"],
+                             request_tag: scope.cluster_name},
+               Null={request_tag: "false"}),
         _allow("Targets", [
             "elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets",
-        ], f"arn:{scope.partition}:elasticloadbalancing:*:*:targetgroup/*/*"),
+        ], f"{elb}:targetgroup/*/*"),
         _allow("ListenerSettings", [
             "elasticloadbalancing:SetWebAcl", "elasticloadbalancing:ModifyListener",
             "elasticloadbalancing:AddListenerCertificates",
             "elasticloadbalancing:RemoveListenerCertificates", "elasticloadbalancing:ModifyRule",
-            "wafv2:AssociateWebACL", "wafv2:DisassociateWebACL",
-            "shield:CreateProtection", "shield:DeleteProtection",
+            "elasticloadbalancing:SetRulePriorities",
         ], "*"),
     )
 
 
+def _hosted_zones(scope: PolicyScope) -> list[str]:
+    return [f"arn:{scope.partition}:route53:::hostedzone/{zone}" for zone in scope.dns_zone_ids]
+
+
 def external_dns_policy(scope: PolicyScope) -> dict:
+    """Records change only in the listed zones; listing the zones is account-wide in Route 53."""
     return _document(
-        _allow("ChangeRecords", ["route53:ChangeResourceRecordSets"],
-               f"arn:{scope.partition}:route53:::hostedzone/*"),
-        _allow("ReadZones", [
-            "route53:ListHostedZones", "route53:ListResourceRecordSets",
-            "route53:ListTagsForResources",
-        ], "*"),
+        _allow("ChangeRecords", [
+            "route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets",
+        ], _hosted_zones(scope)),
+        _allow("ReadZones", ["route53:ListHostedZones", "route53:ListTagsForResources"], "*"),
     )
 
 
 def cert_manager_policy(scope: PolicyScope) -> dict:
-    """DNS-01 challenges through Route 53."""
+    """DNS-01 challenges through Route 53, in the listed zones only."""
     return _document(
         _allow("ReadChanges", ["route53:GetChange"], f"arn:{scope.partition}:route53:::change/*"),
         _allow("ChangeRecords", [
             "route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets",
-        ], f"arn:{scope.partition}:route53:::hostedzone/*"),
+        ], _hosted_zones(scope)),
         _allow("FindZones", ["route53:ListHostedZonesByName"], "*"),
     )
 
@@ -179,10 +227,12 @@ CATALOG: Mapping[str, Addon] = {
     for addon in (
         Addon("aws-load-balancer-controller", "kube-system", "aws-load-balancer-controller",
               "lbc", load_balancer_controller_policy),
-        Addon("external-dns", "external-dns", "external-dns", "dns", external_dns_policy),
+        Addon("external-dns", "external-dns", "external-dns", "dns", external_dns_policy,
+              needs_dns_zones=True),
         Addon("cluster-autoscaler", "kube-system", "cluster-autoscaler", "autoscaler",
               cluster_autoscaler_policy),
-        Addon("cert-manager", "cert-manager", "cert-manager", "certs", cert_manager_policy),
+        Addon("cert-manager", "cert-manager", "cert-manager", "certs", cert_manager_policy,
+              needs_dns_zones=True),
         Addon("external-secrets", "external-secrets", "external-secrets", "secrets",
               external_secrets_policy),
         Addon("metrics-server", "kube-system", "metrics-server"),
@@ -214,6 +264,7 @@ class AddonRolesArgs:
     partition: str
     region: str
     account_id: str
+    dns_zone_ids: tuple[str, ...] = ()
     tags: Mapping[str, str] | None = None
 
 
@@ -246,7 +297,8 @@ class AddonRoles(pulumi.ComponentResource):
                 role=role.id,
                 policy=pulumi.Output.from_input(args.cluster_name).apply(
                     lambda cluster, a=addon: json.dumps(a.policy(PolicyScope(
-                        args.partition, args.region, args.account_id, cluster)))),
+                        args.partition, args.region, args.account_id, cluster,
+                        args.dns_zone_ids)))),
                 opts=pulumi.ResourceOptions(parent=self),
             )
             # The ARN resolves only once the policy is attached, so whatever reads it (the GitOps

@@ -44,6 +44,7 @@ _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+
 _HTTPS_GIT = re.compile(r"^https://[A-Za-z0-9.-]+(:\d+)?/[^\s]+$")
 _SSH_GIT = re.compile(r"^(ssh://[A-Za-z0-9._-]+@[A-Za-z0-9.-]+(:\d+)?/[^\s]+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s/][^\s]*)$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,64}$")
+_HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,32}$")
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 _VERSION = re.compile(r"^1\.\d{2}$")
 _DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$")
@@ -57,11 +58,12 @@ PUBLIC_ACCESS_CIDRS_MAX = 40
 NETWORK_KEYS = ("cidr", "azCount", "natGateways")
 CLUSTER_KEYS = ("provider", "name", "version", "endpointPublicAccess", "endpointPrivateAccess",
                 "publicAccessCidrs", "allowPublicEndpointFromAnywhere", "logTypes",
-                "secretsEncryption", "adminRoleArns", "nodeGroups", "context")
+                "secretsEncryption", "adminRoleArns", "viewerRoleArns", "nodeGroups", "context")
 NODE_GROUP_KEYS = ("name", "instanceTypes", "capacityType", "minSize", "desiredSize", "maxSize",
                    "labels", "taints")
 TAINT_KEYS = ("key", "value", "effect")
-GITOPS_KEYS = ("engine", "repoUrl", "revision", "path", "sync", "addons", "apps", "argocd", "flux")
+GITOPS_KEYS = ("engine", "repoUrl", "revision", "path", "sync", "addons", "dnsZoneIds", "apps",
+               "argocd", "flux")
 SYNC_KEYS = ("automated", "prune", "selfHeal")
 APP_KEYS = ("name", "path", "namespace", "repoUrl", "revision", "wave")
 ARGOCD_KEYS = ("chartVersion", "ha", "values", "applicationSet")
@@ -122,6 +124,7 @@ class ClusterSettings:
     log_types: tuple[str, ...]
     secrets_encryption: bool
     admin_role_arns: tuple[str, ...]
+    viewer_role_arns: tuple[str, ...]
     node_groups: tuple[NodeGroupSettings, ...]
     context: str
 
@@ -147,6 +150,7 @@ class GitopsSettings:
     source: GitSource
     sync: SyncPolicy
     addons: tuple[str, ...]
+    dns_zone_ids: tuple[str, ...]
     apps: tuple[SeedApp, ...]
     argocd: ArgoCdSettings
     flux: FluxSettings
@@ -300,6 +304,19 @@ def load(stack: str | None = None, config: pulumi.Config | None = None) -> Setti
     return Settings(stack, environment, protect, network, cluster, gitops, credentials)
 
 
+def check_access(settings: Settings, caller_role_arn: str) -> None:
+    """The identity creating an EKS cluster gets admin from EKS itself (the cluster creator's
+    access entry); a second access entry for it fails the deployment with ResourceInUseException.
+    `caller_role_arn` is that identity as IAM names it: the role, not the assumed-role session."""
+    problems = [f"{NAMESPACE}:{path}[{i}]: {arn!r} is the identity running this deployment; EKS "
+                "already grants it admin as the cluster creator; remove it"
+                for path, arns in (("cluster.adminRoleArns", settings.cluster.admin_role_arns),
+                                   ("cluster.viewerRoleArns", settings.cluster.viewer_role_arns))
+                for i, arn in enumerate(arns) if arn == caller_role_arn]
+    if problems:
+        raise ConfigError(problems)
+
+
 def check_zones(settings: Settings, available: list[str]) -> None:
     """azCount needs that many zones in the region; asked of AWS before anything is created."""
     if settings.cluster.provider == "eks" and settings.network.az_count > len(available):
@@ -376,12 +393,13 @@ def _cluster(reader: _Reader, value: Any, environment: str, protect: bool) -> Cl
             reader.problem(f"cluster.logTypes[{i}]", f"{log_type!r} is not one of "
                            f"{', '.join(LOG_TYPES)}")
     encryption = reader.typed("cluster.secretsEncryption", obj.get("secretsEncryption"), bool, True)
-    admins = reader.strings("cluster.adminRoleArns", obj.get("adminRoleArns"))
-    for i, arn in enumerate(admins):
-        if not _ROLE_ARN.match(arn):
-            reader.problem(f"cluster.adminRoleArns[{i}]", f"{arn!r} is not an IAM role ARN "
-                           "(arn:aws:iam::<12-digit account>:role/<name>)")
-    reader.unique("cluster.adminRoleArns", admins)
+    admins = _role_arns(reader, "cluster.adminRoleArns", obj.get("adminRoleArns"))
+    viewers = _role_arns(reader, "cluster.viewerRoleArns", obj.get("viewerRoleArns"))
+    for i, arn in enumerate(viewers):
+        if arn in admins:
+            # EKS allows one access entry per principal.
+            reader.problem(f"cluster.viewerRoleArns[{i}]", f"{arn!r} is also in adminRoleArns; "
+                           "list it in one of them")
     node_groups = reader.each("cluster.nodeGroups", obj.get("nodeGroups"), _node_group(reader))
     context = reader.typed("cluster.context", obj.get("context"), str, "")
     if provider == "existing" and not context:
@@ -394,7 +412,17 @@ def _cluster(reader: _Reader, value: Any, environment: str, protect: bool) -> Cl
             reader.problem("cluster.nodeGroups", "must define at least one node group for EKS")
         reader.unique("cluster.nodeGroups", tuple(group.name for group in node_groups), ".name")
     return ClusterSettings(provider, name, version, public, private, cidrs, log_types, encryption,
-                           admins, node_groups, context)
+                           admins, viewers, node_groups, context)
+
+
+def _role_arns(reader: _Reader, path: str, value: Any) -> tuple[str, ...]:
+    arns = reader.strings(path, value)
+    for i, arn in enumerate(arns):
+        if not _ROLE_ARN.match(arn):
+            reader.problem(f"{path}[{i}]", f"{arn!r} is not an IAM role ARN "
+                           "(arn:aws:iam::<12-digit account>:role/<name>)")
+    reader.unique(path, arns)
+    return arns
 
 
 def _node_group(reader: _Reader) -> Callable[[str, Any], NodeGroupSettings]:
@@ -503,6 +531,17 @@ def _gitops(reader: _Reader, value: Any, cluster: ClusterSettings) -> GitopsSett
             reader.problem(f"gitops.addons[{i}]", f"{name!r} needs an AWS IAM role, which only "
                            "provider 'eks' can create")
     reader.unique("gitops.addons", enabled)
+    zone_ids = reader.strings("gitops.dnsZoneIds", obj.get("dnsZoneIds"))
+    for i, zone_id in enumerate(zone_ids):
+        if not _HOSTED_ZONE_ID.match(zone_id):
+            reader.problem(f"gitops.dnsZoneIds[{i}]", f"{zone_id!r} is not a Route 53 hosted zone "
+                           "id such as Z0123456789ABCDEFGHIJ")
+    reader.unique("gitops.dnsZoneIds", zone_ids)
+    dns_addons = [name for name in enabled
+                  if (addon := addons.CATALOG.get(name)) is not None and addon.needs_dns_zones]
+    if dns_addons and not zone_ids:
+        reader.problem("gitops.dnsZoneIds", f"must list the Route 53 hosted zones "
+                       f"{' and '.join(dns_addons)} may change")
     apps = reader.each("gitops.apps", obj.get("apps"), _app(reader, source))
     reader.unique("gitops.apps", tuple(app.name for app in apps), ".name")
     argo_obj = reader.fields("gitops.argocd", obj.get("argocd"), ARGOCD_KEYS)
@@ -523,7 +562,7 @@ def _gitops(reader: _Reader, value: Any, cluster: ClusterSettings) -> GitopsSett
         values=reader.typed("gitops.flux.values", flux_obj.get("values", {}), dict, {}),
         interval=interval,
     )
-    return GitopsSettings(engine, source, sync, enabled, apps, argocd, flux)
+    return GitopsSettings(engine, source, sync, enabled, zone_ids, apps, argocd, flux)
 
 
 def _chart_version(reader: _Reader, path: str, value: Any) -> str:

@@ -20,12 +20,17 @@ import yaml
 from components import naming
 from components.config import ClusterSettings
 
-_CLUSTER_ADMIN_POLICY = "arn:{partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+_ACCESS_POLICY = "arn:{partition}:eks::aws:cluster-access-policy/{name}"
+# Access entry name part -> the EKS access policy its roles get, cluster-wide. Viewers get AdminView
+# rather than View: Helm reads its release Secrets during preview and refresh.
+_ACCESS_LEVELS = {"admin": "AmazonEKSClusterAdminPolicy", "viewer": "AmazonEKSAdminViewPolicy"}
 _MANAGED_POLICY = "arn:{partition}:iam::aws:policy/{name}"
 _NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy",
                   "AmazonEC2ContainerRegistryReadOnly")
-# Add-ons that run without nodes. The self-managed copies EKS bootstraps keep the first nodes
-# working until these take over, so node groups need not wait for them.
+# Add-ons that run without nodes, so node groups need not wait for them. EKS bootstraps
+# self-managed vpc-cni and kube-proxy, which keep the first nodes working until these take over.
+# It bootstraps no pod identity agent: until that add-on is ready, only pods using EKS Pod Identity
+# lack credentials, and none of the nodes' own components do.
 _EARLY_ADDONS = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
 # CoreDNS is a Deployment: created before any node exists it stays degraded and the add-on times out.
 _AFTER_NODES_ADDONS = ("coredns",)
@@ -153,8 +158,9 @@ class EksCluster(pulumi.ComponentResource):
         self.endpoint = cluster.endpoint
         self.oidc_issuer_url = cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
 
-        access = self._admin_access(name, cluster, settings.admin_role_arns, args.partition,
-                                    args.tags)
+        access = self._access(name, cluster, {"admin": settings.admin_role_arns,
+                                              "viewer": settings.viewer_role_arns},
+                              args.partition, args.tags)
 
         oidc = aws.iam.OpenIdConnectProvider(
             f"{name}-oidc",
@@ -189,28 +195,31 @@ class EksCluster(pulumi.ComponentResource):
             "kubeconfig": self.kubeconfig,
         })
 
-    def _admin_access(self, name: str, cluster: aws.eks.Cluster, role_arns: Sequence[str],
-                      partition: str, tags: Mapping[str, str]) -> list[pulumi.Resource]:
-        """Cluster admin for each listed role, through an access entry and policy association."""
+    def _access(self, name: str, cluster: aws.eks.Cluster, roles: Mapping[str, Sequence[str]],
+                partition: str, tags: Mapping[str, str]) -> list[pulumi.Resource]:
+        """For each access level, an access entry and a cluster-wide policy association per
+        listed role."""
         resources: list[pulumi.Resource] = []
-        for index, role_arn in enumerate(role_arns):
-            entry = aws.eks.AccessEntry(
-                f"{name}-admin-{index}",
-                cluster_name=cluster.name,
-                principal_arn=role_arn,
-                type="STANDARD",
-                tags=tags,
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-            association = aws.eks.AccessPolicyAssociation(
-                f"{name}-admin-{index}",
-                cluster_name=cluster.name,
-                principal_arn=role_arn,
-                policy_arn=_CLUSTER_ADMIN_POLICY.format(partition=partition),
-                access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]),
-            )
-            resources += [entry, association]
+        for level, role_arns in roles.items():
+            policy_arn = _ACCESS_POLICY.format(partition=partition, name=_ACCESS_LEVELS[level])
+            for index, role_arn in enumerate(role_arns):
+                entry = aws.eks.AccessEntry(
+                    f"{name}-{level}-{index}",
+                    cluster_name=cluster.name,
+                    principal_arn=role_arn,
+                    type="STANDARD",
+                    tags=tags,
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+                association = aws.eks.AccessPolicyAssociation(
+                    f"{name}-{level}-{index}",
+                    cluster_name=cluster.name,
+                    principal_arn=role_arn,
+                    policy_arn=policy_arn,
+                    access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]),
+                )
+                resources += [entry, association]
         return resources
 
     def _node_groups(self, name: str, cluster: aws.eks.Cluster,

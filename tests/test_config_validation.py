@@ -100,6 +100,15 @@ BAD = [
     ("admin-arn-repeated", "dev",
      {"cluster.adminRoleArns": ["arn:aws:iam::123456789012:role/a"] * 2},
      "cluster.adminRoleArns[1]"),
+    ("viewer-arn-of-a-user", "dev",
+     {"cluster.viewerRoleArns": ["arn:aws:iam::123456789012:user/ci"]},
+     "cluster.viewerRoleArns[0]"),
+    ("viewer-arn-repeated", "prod",
+     {"cluster.viewerRoleArns": ["arn:aws:iam::123456789012:role/ci"] * 2},
+     "cluster.viewerRoleArns[1]"),
+    ("viewer-arn-also-admin", "prod",
+     {"cluster.viewerRoleArns": ["arn:aws:iam::123456789012:role/platform-admin"]},
+     "cluster.viewerRoleArns[0]"),
     ("node-groups-empty", "dev", {"cluster.nodeGroups": []}, "cluster.nodeGroups"),
     ("node-groups-an-object", "dev", {"cluster.nodeGroups": _group()}, "cluster.nodeGroups"),
     ("node-group-null", "dev", {"cluster.nodeGroups": [None]}, "cluster.nodeGroups[0]"),
@@ -169,6 +178,18 @@ BAD = [
      "gitops.addons[1]"),
     ("addon-needs-aws-on-existing", "local", {"gitops.addons": ["external-dns"]},
      "gitops.addons[0]"),
+    ("dns-zones-missing-with-external-dns", "dev", {"gitops.dnsZoneIds": []},
+     "gitops.dnsZoneIds"),
+    ("dns-zones-missing-with-cert-manager", "dev",
+     {"gitops.addons": ["cert-manager"], "gitops.dnsZoneIds": []}, "gitops.dnsZoneIds"),
+    ("dns-zones-a-string", "prod", {"gitops.dnsZoneIds": "Z0123456789ABCDEFGHIJ"},
+     "gitops.dnsZoneIds"),
+    ("dns-zone-id-lowercase", "dev", {"gitops.dnsZoneIds": ["z0123456789abcdefghij"]},
+     "gitops.dnsZoneIds[0]"),
+    ("dns-zone-id-with-prefix", "dev", {"gitops.dnsZoneIds": ["/hostedzone/Z0123456789ABCDEFGHIJ"]},
+     "gitops.dnsZoneIds[0]"),
+    ("dns-zone-id-repeated", "prod", {"gitops.dnsZoneIds": ["Z0123456789ABCDEFGHIJ"] * 2},
+     "gitops.dnsZoneIds[1]"),
     ("apps-an-object", "dev", {"gitops.apps": _app()}, "gitops.apps"),
     ("app-without-namespace", "dev", {"gitops.apps": [_app(namespace=None)]},
      "gitops.apps[0].namespace"),
@@ -281,6 +302,33 @@ def test_credentials_embedded_in_a_repo_url_are_refused_without_echo():
     assert {p.split(": ")[0] for p in error.problems} == {"groundwork:gitops.repoUrl",
                                                           "groundwork:gitops.apps[0].repoUrl"}
     assert CANARY not in str(error)
+
+
+CALLER_ROLES = [("cluster.adminRoleArns[0]", "platform-admin"),
+                ("cluster.viewerRoleArns[0]", "groundwork-ci-readonly")]
+
+
+def _session(role: str) -> str:
+    return f"arn:aws:sts::{mock_runner.ACCOUNT_ID}:assumed-role/{role}/deploy-1234"
+
+
+@pytest.mark.parametrize("path,role", CALLER_ROLES, ids=["admin", "viewer"])
+def test_the_identity_creating_the_cluster_must_not_be_listed(path, role):
+    # EKS already gave the creator an access entry; a second one fails mid-deployment.
+    with pytest.raises(config.ConfigError) as caught:
+        mock_runner.run("prod", caller_arn=_session(role))
+    role_arn = f"arn:aws:iam::{mock_runner.ACCOUNT_ID}:role/{role}"
+    assert caught.value.problems == (
+        f"groundwork:{path}: {role_arn!r} is the identity running this deployment; EKS already "
+        "grants it admin as the cluster creator; remove it",)
+    assert caught.value.partial_run.resources == []
+
+
+@pytest.mark.parametrize("role", [role for _, role in CALLER_ROLES], ids=["admin", "viewer"])
+def test_a_listed_identity_may_update_a_cluster_it_did_not_create(run_stack, role):
+    cluster_name = run_stack("prod").outputs["clusterName"].value
+    run = mock_runner.run("prod", caller_arn=_session(role), existing_clusters=(cluster_name,))
+    assert run.by_type("aws:eks/cluster:Cluster")
 
 
 @pytest.mark.parametrize("stack,overrides", [

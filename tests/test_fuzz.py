@@ -25,7 +25,8 @@ _PLAUSIBLE = st.sampled_from([
     "", "eks", "existing", "argocd", "flux", "none", "perAz", "SPOT", "NO_SCHEDULE", "1.34",
     "0.0.0.0/0", "10.0.0.0/16", "203.0.113.0/24", "t3.large", "main", "v1.2.3", "../up", "/abs",
     "git@github.com:org/repo.git", "https://github.com/org/repo.git", "metrics-server",
-    "external-dns", "kind-groundwork", "Upper_Case", "x" * 70, "1.2.3", "5m", "a b",
+    "external-dns", "cert-manager", "kind-groundwork", "Upper_Case", "x" * 70, "1.2.3", "5m",
+    "a b", "Z0123456789ABCDEFGHIJ", "arn:aws:iam::123456789012:role/platform-admin",
 ])
 _LEAF = st.one_of(st.none(), st.booleans(), st.integers(-3, 12), st.integers(), st.floats(),
                   st.text(max_size=12), _PLAUSIBLE)

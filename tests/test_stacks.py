@@ -70,17 +70,35 @@ def test_dev_and_prod_differ_where_the_issue_says(run_stack):
     assert not any(r.protect for r in dev.resources)
 
 
-def test_cluster_uses_access_entries_and_admin_roles(run_stack):
+def test_cluster_grants_admin_and_view_access_through_access_entries(run_stack, graph_of):
     prod = run_stack("prod")
+    graph = graph_of(prod)
     access = prod.by_type(CLUSTER)[0].inputs["accessConfig"]
     assert access == {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": True}
-    admins = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"][
-        "groundwork:cluster"]["adminRoleArns"]
-    entries = prod.by_type("aws:eks/accessEntry:AccessEntry")
+    cluster = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"]["groundwork:cluster"]
+    policies = {**{arn: "AmazonEKSAdminViewPolicy" for arn in cluster["viewerRoleArns"]},
+                **{arn: "AmazonEKSClusterAdminPolicy" for arn in cluster["adminRoleArns"]}}
+    assert set(policies.values()) == {"AmazonEKSAdminViewPolicy", "AmazonEKSClusterAdminPolicy"}
+    entries = {e.inputs["principalArn"]: e for e in prod.by_type("aws:eks/accessEntry:AccessEntry")}
     associations = prod.by_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
-    assert [e.inputs["principalArn"] for e in entries] == admins
-    assert all(a.inputs["policyArn"].endswith("/AmazonEKSClusterAdminPolicy")
-               and a.inputs["accessScope"] == {"type": "cluster"} for a in associations)
+    assert set(entries) == set(policies)
+    assert all(e.inputs["type"] == "STANDARD" for e in entries.values())
+    assert {a.inputs["principalArn"]: a.inputs["policyArn"] for a in associations} == {
+        arn: f"arn:aws:eks::aws:cluster-access-policy/{policy}" for arn, policy in policies.items()}
+    for association in associations:
+        assert association.inputs["accessScope"] == {"type": "cluster"}
+        assert graph.waits_for(association, entries[association.inputs["principalArn"]])
+
+
+def test_zones_exclude_opt_in_local_zones(run_stack):
+    # The mocks offer an opted-in Local Zone that sorts first, as AWS lists it, unless filtered.
+    run = run_stack("prod")
+    [invoke] = [i for i in run.invokes
+                if i.token == "aws:index/getAvailabilityZones:getAvailabilityZones"]
+    assert invoke.args["filters"] == [{"name": "opt-in-status", "values": ["opt-in-not-required"]}]
+    region = run.config["aws:region"]
+    assert {s.inputs["availabilityZone"] for s in run.by_type(SUBNET)} == {
+        f"{region}{suffix}" for suffix in "abc"}
 
 
 def test_core_addons_and_coredns_after_nodes(run_stack, graph_of):

@@ -13,6 +13,7 @@ import copy
 import hashlib
 import json
 import logging
+import re
 import runpy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ PROJECT = "groundwork"
 SECRET_PLACEHOLDER = "<secret>"
 ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
+DEFAULT_CALLER_ARN = f"arn:aws:iam::{ACCOUNT_ID}:user/groundwork"
+_ASSUMED_ROLE = re.compile(r"^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([^/]+)/(.+)$")
 
 
 # --- configuration -------------------------------------------------------------------------------
@@ -119,18 +122,45 @@ _ID_PREFIXES = {
 }
 
 
-class GroundworkMocks(pulumi.runtime.Mocks):
-    """Plausible cloud answers, deterministic per resource name so renders diff cleanly."""
+@dataclass(frozen=True)
+class Invoke:
+    token: str
+    args: dict[str, Any]
 
-    def __init__(self, region: str):
+
+class GroundworkMocks(pulumi.runtime.Mocks):
+    """Plausible cloud answers, deterministic per resource name so renders diff cleanly.
+
+    The caller is `caller_arn` (an IAM user, or an `arn:aws:sts::...:assumed-role/...` session),
+    and `existing_clusters` are the EKS clusters already in the region. Every invoke is recorded.
+    """
+
+    def __init__(self, region: str, caller_arn: str = DEFAULT_CALLER_ARN,
+                 existing_clusters: tuple[str, ...] = ()):
         self.region = region
+        self.caller_arn = caller_arn
+        self.existing_clusters = existing_clusters
+        self.invokes: list[Invoke] = []
+
+    def _zones(self, filters: list[dict[str, Any]]) -> list[dict[str, str]]:
+        """Three zones and, sorted before them as AWS sorts names, one opted-in Local Zone."""
+        zones = [{"name": f"{self.region}-lz-1a", "zoneId": "use1-lz1-az1",
+                  "optInStatus": "opted-in"}]
+        zones += [{"name": f"{self.region}{suffix}", "zoneId": f"use1-az{i + 1}",
+                   "optInStatus": "opt-in-not-required"} for i, suffix in enumerate("abc")]
+        fields = {"opt-in-status": "optInStatus", "zone-name": "name", "zone-id": "zoneId"}
+        for item in filters:
+            if item["name"] not in fields:
+                raise NotImplementedError(f"groundwork mocks do not filter zones by {item['name']}")
+            zones = [z for z in zones if z[fields[item["name"]]] in item["values"]]
+        return sorted(zones, key=lambda zone: zone["name"])
 
     def call(self, args: pulumi.runtime.MockCallArgs):
         token = args.token
+        self.invokes.append(Invoke(token, dict(args.args)))
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            suffixes = "abc"
-            return {"names": [f"{self.region}{s}" for s in suffixes],
-                    "zoneIds": [f"use1-az{i + 1}" for i in range(len(suffixes))],
+            zones = self._zones(list(args.args.get("filters") or []))
+            return {"names": [z["name"] for z in zones], "zoneIds": [z["zoneId"] for z in zones],
                     "id": self.region, "state": "available"}, []
         if token == "aws:index/getRegion:getRegion":
             return {"region": self.region, "name": self.region, "id": self.region,
@@ -138,7 +168,20 @@ class GroundworkMocks(pulumi.runtime.Mocks):
                     "description": self.region}, []
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": ACCOUNT_ID, "id": ACCOUNT_ID, "userId": "AIDAGROUNDWORK",
-                    "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/groundwork"}, []
+                    "arn": self.caller_arn}, []
+        if token == "aws:iam/getSessionContext:getSessionContext":
+            # An assumed-role session names its role; any other ARN passes through unchanged.
+            arn = args.args["arn"]
+            session = _ASSUMED_ROLE.match(arn)
+            if session is None:
+                return {"arn": arn, "id": arn, "issuerArn": arn, "issuerId": "",
+                        "issuerName": "", "sessionName": ""}, []
+            partition, account, role, session_name = session.groups()
+            return {"arn": arn, "id": arn, "issuerArn": f"arn:{partition}:iam::{account}:role/{role}",
+                    "issuerId": f"AROA{_hex(role, 17).upper()}", "issuerName": role,
+                    "sessionName": session_name}, []
+        if token == "aws:eks/getClusters:getClusters":
+            return {"id": self.region, "names": list(self.existing_clusters)}, []
         if token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws",
                     "reverseDnsPrefix": "com.amazonaws"}, []
@@ -283,6 +326,7 @@ class Run:
     resources: list[Resource] = field(default_factory=list)
     outputs: dict[str, Output] = field(default_factory=dict)
     logs: list[str] = field(default_factory=list)
+    invokes: list[Invoke] = field(default_factory=list)
 
     def by_type(self, typ: str) -> list[Resource]:
         return [r for r in self.resources if r.type == typ]
@@ -292,8 +336,10 @@ class Run:
 
 
 def run(stack: str, overrides: Mapping[str, Any] | None = None,
-        project_dir: Path = ROOT) -> Run:
-    """Run the program for `stack` under mocks. Raises what the program raises (ConfigError)."""
+        project_dir: Path = ROOT, caller_arn: str = DEFAULT_CALLER_ARN,
+        existing_clusters: tuple[str, ...] = ()) -> Run:
+    """Run the program for `stack` under mocks, as `caller_arn`, in a region that already holds
+    the EKS clusters `existing_clusters`. Raises what the program raises (ConfigError)."""
     values, secret_keys = stack_values(stack, project_dir, overrides)
     region = values.get("aws:region", DEFAULT_REGION)
     collector = _LogCollector()
@@ -301,7 +347,8 @@ def run(stack: str, overrides: Mapping[str, Any] | None = None,
     logger.propagate = False
     logger.handlers = [collector]
     logger.setLevel(logging.DEBUG)
-    monitor = RecordingMonitor(GroundworkMocks(region))
+    program_mocks = GroundworkMocks(region, caller_arn, existing_clusters)
+    monitor = RecordingMonitor(program_mocks)
 
     runtime_settings.set_root_resource(None)
     mocks.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=False, logger=logger,
@@ -325,4 +372,5 @@ def run(stack: str, overrides: Mapping[str, Any] | None = None,
     finally:
         result.resources = monitor.recorded
         result.logs = collector.lines
+        result.invokes = program_mocks.invokes
     return result
