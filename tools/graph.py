@@ -29,7 +29,8 @@ class Graph:
         return earlier.urn in self.ancestors(later.urn)
 
     def topological(self) -> list[Resource]:
-        """Resources in an order the engine could create them."""
+        """Resources in an order the engine could create them. Ties go by URN, not by the order
+        resources registered, which varies from run to run, so renders diff cleanly."""
         order: list[Resource] = []
         seen: set[str] = set()
 
@@ -37,11 +38,11 @@ class Graph:
             if urn in seen or urn not in self.resources:
                 return
             seen.add(urn)
-            for dependency in self.edges[urn]:
+            for dependency in sorted(self.edges[urn]):
                 visit(dependency)
             order.append(self.resources[urn])
 
-        for urn in self.resources:
+        for urn in sorted(self.resources):
             visit(urn)
         return order
 
