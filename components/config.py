@@ -586,6 +586,10 @@ def _app(reader: _Reader, default_source: GitSource) -> Callable[[str, Any], See
         namespace = reader.typed(f"{path}.namespace", obj.get("namespace", ""), str, "")
         if not naming.is_dns_label(namespace):
             reader.problem(f"{path}.namespace", f"{namespace!r} must be a DNS-1123 label")
+        if namespace in naming.RESERVED_APP_NAMESPACES:
+            reader.problem(f"{path}.namespace", f"{namespace!r} is reserved for the platform; "
+                           "admin there is cluster admin (reserved: "
+                           f"{', '.join(naming.RESERVED_APP_NAMESPACES)})")
         source = GitSource(
             repo_url=(_repo_url(reader, f"{path}.repoUrl", obj["repoUrl"]) if "repoUrl" in obj
                       else default_source.repo_url),

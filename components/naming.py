@@ -26,6 +26,9 @@ ARGOCD_ROOT_APP = "root"
 # `flux bootstrap`'s name, so Flux's docs and CLI defaults (`flux reconcile ks flux-system`) apply.
 FLUX_ROOT = "flux-system"
 RESERVED_APP_NAMES = (ARGOCD_ROOT_APP, FLUX_ROOT)
+# Namespaces a seed app may not deploy into under either engine: a Flux seed app is bound to
+# `admin` in its namespace, and admin of an engine's namespace or kube-system is cluster admin.
+RESERVED_APP_NAMESPACES = ("argocd", "flux-system", "kube-system")
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")

@@ -82,7 +82,7 @@ def test_apps_read_the_root_source_unless_they_name_another():
 
 
 APPS = [
-    {"name": "base", "path": "gitops/apps/podinfo", "namespace": "kube-system", "wave": 0},
+    {"name": "base", "path": "gitops/apps/podinfo", "namespace": "default", "wave": 0},
     {"name": "web", "path": "gitops/apps/podinfo", "namespace": "web", "wave": 1},
     {"name": "ledger", "path": "deploy", "namespace": "ledger", "wave": 2,
      "repoUrl": "https://github.com/example/ledger.git", "revision": "v2.0.0"},
