@@ -4,7 +4,6 @@ Output passed as an input, with components already expanded to their children by
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from functools import cache
 
 from tools.mock_runner import Resource, Run
@@ -45,6 +44,3 @@ class Graph:
         for urn in sorted(self.resources):
             visit(urn)
         return order
-
-    def children(self, parent: Resource) -> Iterable[Resource]:
-        return (r for r in self.resources.values() if r.parent == parent.urn)

@@ -253,7 +253,6 @@ class Resource:
     # Inputs as plain values; `secret_paths` lists the dotted paths that arrived as secrets.
     inputs: dict[str, Any]
     secret_paths: list[str]
-    delete_before_replace: bool = False
 
 
 def _split_secrets(value: Any, path: str = "") -> tuple[Any, list[str]]:
@@ -299,7 +298,6 @@ class RecordingMonitor(mocks.MockMonitor):
                 provider=request.provider,
                 inputs=inputs,
                 secret_paths=secret_paths,
-                delete_before_replace=bool(request.deleteBeforeReplace),
             ))
         return response
 

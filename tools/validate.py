@@ -356,9 +356,6 @@ class Validator:
         if not crd.namespaced and namespace:
             report("metadata.namespace", f"{crd.kind} is cluster-scoped and takes no namespace")
 
-    def validate_all(self, objects: Iterable[Any], file: str) -> list[Problem]:
-        return [problem for obj in objects for problem in self.validate(obj, file)]
-
 
 def validate_project(project_yaml: Path, schemas_dir: Path | None) -> list[Problem]:
     """Pulumi.yaml against Pulumi's project schema (draft 2020-12), when the schema is present."""
