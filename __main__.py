@@ -1,21 +1,22 @@
-"""groundwork: config -> network -> cluster -> GitOps -> exports.
+"""groundwork: settings -> component args -> components -> exports.
 
-Each step is a component from components/; this file only wires them together.
+config.load() validates the whole stack config (or raises one ConfigError); components/stack_args.py
+maps the settings to each component's own args; this file only wires the components together.
 """
 
 import pulumi
 import pulumi_aws as aws
 
-from components import config
-from components.addons import AddonRoles, AddonRolesArgs
-from components.eks import EksCluster, EksClusterArgs
-from components.existing import ExistingCluster, ExistingClusterArgs
-from components.gitops import AwsFacts, GitOps, GitOpsArgs, cluster_metadata
-from components.network import Network, NetworkArgs
+from components import config, stack_args
+from components.aws.addon_identities import AddonRoles
+from components.aws.cluster import EksCluster
+from components.aws.core_addons import CoreAddons, CoreAddonsArgs
+from components.aws.network import Network
+from components.aws.node_groups import NodeGroups
+from components.gitops.delivery import GitOps
+from components.kubernetes.existing_cluster import ExistingCluster
 
 settings = config.load()
-tags = {"environment": settings.environment, "managed-by": "groundwork",
-        "groundwork:stack": settings.stack}
 
 if settings.cluster.provider == "eks":
     # Local and Wavelength Zones are opt-in; EKS cannot place its control plane in them.
@@ -35,54 +36,32 @@ if settings.cluster.provider == "eks":
             and settings.cluster.name not in aws.eks.get_clusters().names):
         config.check_access(settings, aws.iam.get_session_context(arn=caller.arn).issuer_arn)
 
-    network = Network("network", NetworkArgs(
-        cidr=settings.network.cidr,
-        availability_zones=zones[: settings.network.az_count],
-        nat_gateways=settings.network.nat_gateways,
-        cluster_name=settings.cluster.name,
-        tags=tags,
-        protect=settings.protect,
-    ))
-    cluster = EksCluster("cluster", EksClusterArgs(
-        settings=settings.cluster,
-        vpc_id=network.vpc_id,
-        private_subnet_ids=network.private_subnet_ids,
-        node_dependencies=network.private_nat_routes,
-        region=region,
-        partition=partition,
-        tags=tags,
-        protect=settings.protect,
-    ))
-    addon_roles = AddonRoles("addons", AddonRolesArgs(
-        addons=settings.gitops.addons,
-        cluster_name=cluster.cluster_name,
-        oidc_provider_arn=cluster.oidc_provider_arn,
-        oidc_issuer_url=cluster.oidc_issuer_url,
-        partition=partition,
-        region=region,
-        account_id=account_id,
-        dns_zone_ids=settings.gitops.dns_zone_ids,
-        tags=tags,
-    ))
+    network = Network("network", stack_args.network(settings, zones))
+    cluster = EksCluster("cluster", stack_args.eks_cluster(
+        settings, network.vpc_id, network.private_subnet_ids, region, partition))
+    # Named like the cluster: their children keep the names they had inside it.
+    nodes = NodeGroups("cluster", stack_args.node_groups(
+        settings, cluster.cluster_name, cluster.node_role_arn, network.node_subnet_ids))
+    CoreAddons("cluster", CoreAddonsArgs(cluster_name=cluster.cluster_name, nodes=nodes.arns,
+                                         tags=stack_args.tags(settings)))
+    addon_roles = AddonRoles("addons", stack_args.addon_roles(
+        settings, cluster.cluster_name, cluster.oidc_provider_arn, cluster.oidc_issuer_url,
+        partition, region, account_id))
     pulumi.export("vpcId", network.vpc_id)
     pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
     pulumi.export("addonRoleArns", addon_roles.role_arns)
-    aws_facts = AwsFacts(region, account_id, network.vpc_id, addon_roles.role_arns)
-    nodes = cluster.node_groups
+    bridge = stack_args.bridge(settings, cluster.cluster_name, region=region,
+                               account_id=account_id, vpc_id=network.vpc_id,
+                               role_arns=addon_roles.role_arns)
+    provider, wait_for = cluster.provider, nodes.arns
 else:
-    cluster = ExistingCluster("cluster", ExistingClusterArgs(
-        context=settings.cluster.context,
-        cluster_name=settings.cluster.name,
-    ))
-    aws_facts, nodes = None, []
+    existing = ExistingCluster("cluster", stack_args.existing_cluster(settings))
+    bridge = stack_args.bridge(settings, existing.cluster_name)
+    cluster, provider, wait_for = existing, existing.provider, []
 
 # The engine waits for nodes only; the bridge carries the add-on role ARNs as values.
-gitops = GitOps("gitops", GitOpsArgs(
-    settings=settings.gitops,
-    metadata=cluster_metadata(settings, cluster.cluster_name, aws_facts),
-    credentials=settings.git_credentials,
-    depends_on=nodes,
-), opts=pulumi.ResourceOptions(providers=[cluster.provider]))
+gitops = GitOps("gitops", stack_args.gitops(settings, bridge, wait_for),
+                opts=pulumi.ResourceOptions(providers=[provider]))
 
 pulumi.export("clusterName", cluster.cluster_name)
 pulumi.export("kubeconfig", cluster.kubeconfig)

@@ -1,0 +1,15 @@
+"""Entry point of the groundwork component package: serves every component over the Pulumi
+provider protocol through the Python SDK's component provider host."""
+
+import sys
+from pathlib import Path
+
+# The plugin runs from this folder; its modules import each other as `components.*`.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pulumi.provider.experimental import component_provider_host  # noqa: E402
+
+from components.package import COMPONENTS, NAME, VERSION  # noqa: E402
+
+if __name__ == "__main__":
+    component_provider_host(COMPONENTS, name=NAME, version=VERSION)

@@ -1,0 +1,249 @@
+"""EksCluster: an EKS control plane with its IAM role, envelope encryption, access entries, OIDC
+provider for IRSA and a Kubernetes provider for what runs on it, from pulumi_aws primitives.
+
+Built from primitives rather than pulumi-eks so every child is a plain resource the program owns,
+sees in previews and can test under mocks. Access uses EKS access entries (authentication mode
+API) rather than the aws-auth ConfigMap. Node groups (node_groups.py) and the EKS add-ons
+(core_addons.py) are components of their own that take the cluster's name.
+"""
+
+from collections.abc import Mapping, Sequence
+from typing import NotRequired, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.aws.iam import assume_role_policy, managed_policy_arn
+from components.aws.kubeconfig import kubeconfig
+from components.common import naming
+from components.common.ordering import after
+
+TYPE = "groundwork:index:EksCluster"
+_ACCESS_POLICY = "arn:{partition}:eks::aws:cluster-access-policy/{name}"
+# Access entry name part -> the EKS access policy its roles get, cluster-wide. Viewers get AdminView
+# rather than View: Helm reads its release Secrets during preview and refresh.
+_ACCESS_LEVELS = {"admin": "AmazonEKSClusterAdminPolicy", "viewer": "AmazonEKSAdminViewPolicy"}
+_NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy",
+                  "AmazonEC2ContainerRegistryReadOnly")
+
+
+def former_cluster_child(cluster_component: str) -> pulumi.Alias:
+    """Node groups and core add-ons were children of the EksCluster component named
+    `cluster_component` (type groundwork:eks:EksCluster) before they became components of their
+    own. With this alias a stack created then updates them in place instead of replacing them."""
+    return pulumi.Alias(parent=pulumi.create_urn(cluster_component, "groundwork:eks:EksCluster"))
+
+
+class EksClusterArgs(TypedDict):
+    """Inputs of EksCluster."""
+
+    name: str
+    """The EKS cluster's name."""
+    version: str
+    """Kubernetes minor version, e.g. "1.34"."""
+    vpc_id: pulumi.Input[str]
+    """VPC of the cluster."""
+    private_subnet_ids: pulumi.Input[list[pulumi.Input[str]]]
+    """Subnets of the control plane's network interfaces."""
+    region: str
+    """AWS region, for the kubeconfig's `aws eks get-token`."""
+    partition: NotRequired[str]
+    """AWS partition; defaults to aws."""
+    endpoint_public_access: NotRequired[bool]
+    """Reach the API server from the internet (limited to `public_access_cidrs`); default true."""
+    endpoint_private_access: NotRequired[bool]
+    """Reach the API server from inside the VPC; default true."""
+    public_access_cidrs: NotRequired[list[str]]
+    """CIDRs allowed to the public endpoint (EKS allows at most 40)."""
+    log_types: NotRequired[list[str]]
+    """Control plane log types sent to CloudWatch."""
+    secrets_encryption: NotRequired[bool]
+    """Envelope-encrypt Secrets with a KMS key of this cluster; default true."""
+    admin_role_arns: NotRequired[list[str]]
+    """IAM roles with cluster-admin access entries."""
+    viewer_role_arns: NotRequired[list[str]]
+    """IAM roles with read-only (AdminView) access entries."""
+    tags: NotRequired[dict[str, str]]
+    """Tags for every resource."""
+    protect: NotRequired[bool]
+    """Protect the cluster and its KMS key from deletion."""
+
+
+class EksCluster(pulumi.ComponentResource):
+    """An EKS control plane with access entries, an OIDC provider and a Kubernetes provider."""
+
+    cluster_name: pulumi.Output[str]
+    """The cluster's name, known once the control plane exists."""
+    endpoint: pulumi.Output[str]
+    """The API server's URL."""
+    oidc_provider_arn: pulumi.Output[str]
+    """ARN of the IAM OIDC provider (IRSA)."""
+    oidc_issuer_url: pulumi.Output[str]
+    """The cluster's OIDC issuer URL."""
+    kubeconfig: pulumi.Output[str]
+    """A kubeconfig using `aws eks get-token` (secret)."""
+    node_role_arn: pulumi.Output[str]
+    """The IAM role of the cluster's nodes, resolved once its policies are attached."""
+
+    def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(TYPE, name, None, pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
+            aliases=[pulumi.Alias(type_="groundwork:eks:EksCluster")])))
+        cluster_name = args["name"]
+        partition = args.get("partition", "aws")
+        tags = args.get("tags") or {}
+        protect = args.get("protect", False)
+        public = args.get("endpoint_public_access", True)
+        child = pulumi.ResourceOptions(parent=self)
+        protected = pulumi.ResourceOptions(parent=self, protect=protect)
+
+        cluster_role = aws.iam.Role(
+            f"{name}-cluster",
+            name_prefix=naming.iam_role_prefix(cluster_name, "cluster"),
+            assume_role_policy=assume_role_policy("eks.amazonaws.com"),
+            tags=tags,
+            opts=child,
+        )
+        cluster_policy = aws.iam.RolePolicyAttachment(
+            f"{name}-cluster",
+            role=cluster_role.name,
+            policy_arn=managed_policy_arn(partition, "AmazonEKSClusterPolicy"),
+            opts=child,
+        )
+
+        self.kms_key: aws.kms.Key | None = None
+        encryption = None
+        if args.get("secrets_encryption", True):
+            self.kms_key = aws.kms.Key(
+                f"{name}-secrets",
+                description=f"Envelope encryption of Kubernetes Secrets in {cluster_name}",
+                enable_key_rotation=True,
+                deletion_window_in_days=30,
+                tags=tags,
+                opts=protected,
+            )
+            aws.kms.Alias(f"{name}-secrets", name=naming.kms_alias(cluster_name),
+                          target_key_id=self.kms_key.key_id, opts=child)
+            encryption = aws.eks.ClusterEncryptionConfigArgs(
+                provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=self.kms_key.arn),
+                resources=["secrets"],
+            )
+
+        cluster = aws.eks.Cluster(
+            name,
+            name=cluster_name,
+            version=args["version"],
+            role_arn=cluster_role.arn,
+            vpc_config=aws.eks.ClusterVpcConfigArgs(
+                subnet_ids=args["private_subnet_ids"],
+                endpoint_public_access=public,
+                endpoint_private_access=args.get("endpoint_private_access", True),
+                public_access_cidrs=(list(args.get("public_access_cidrs") or [])
+                                     if public else None),
+            ),
+            enabled_cluster_log_types=list(args.get("log_types") or []),
+            encryption_config=encryption,
+            access_config=aws.eks.ClusterAccessConfigArgs(
+                authentication_mode="API",
+                bootstrap_cluster_creator_admin_permissions=True,
+            ),
+            tags=tags,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=protect,
+                # Deleting the policy first would leave the control plane unable to clean up.
+                depends_on=[cluster_policy],
+                # AWS only reads this flag when the cluster is created and does not report it
+                # back reliably; a diff on it would force replacing the whole cluster.
+                ignore_changes=["accessConfig.bootstrapClusterCreatorAdminPermissions"],
+            ),
+        )
+        self.cluster_name = cluster.name
+        self.endpoint = cluster.endpoint
+        self.oidc_issuer_url = cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
+
+        access = self._access(name, cluster, {"admin": args.get("admin_role_arns") or [],
+                                              "viewer": args.get("viewer_role_arns") or []},
+                              partition, tags)
+
+        oidc = aws.iam.OpenIdConnectProvider(
+            f"{name}-oidc",
+            url=self.oidc_issuer_url,
+            client_id_lists=["sts.amazonaws.com"],
+            tags=tags,
+            opts=child,
+        )
+        self.oidc_provider_arn = oidc.arn
+
+        self.node_role_arn = self._node_role(name, cluster_name, partition, tags)
+
+        region = args["region"]
+        self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(
+            cluster.name, cluster.endpoint, cluster.certificate_authority.data,
+        ).apply(lambda values: kubeconfig(values[0], values[1], values[2], region)))
+        self.provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=self.kubeconfig,
+            # Server-side apply lets large CRD-based objects and field managers coexist.
+            enable_server_side_apply=True,
+            # Without its access entries the provider's identity may not be authorised yet.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster, *access]),
+        )
+        self.register_outputs({
+            "clusterName": self.cluster_name,
+            "endpoint": self.endpoint,
+            "oidcProviderArn": self.oidc_provider_arn,
+            "oidcIssuerUrl": self.oidc_issuer_url,
+            "kubeconfig": self.kubeconfig,
+            "nodeRoleArn": self.node_role_arn,
+        })
+
+    def _node_role(self, name: str, cluster_name: str, partition: str,
+                   tags: Mapping[str, str]) -> pulumi.Output[str]:
+        """The nodes' role, its ARN resolving after the policies nodes need to join: node groups
+        that take it wait for them, and a destroy keeps them until the nodes are gone."""
+        child = pulumi.ResourceOptions(parent=self)
+        node_role = aws.iam.Role(
+            f"{name}-node",
+            name_prefix=naming.iam_role_prefix(cluster_name, "node"),
+            assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
+            tags=tags,
+            opts=child,
+        )
+        attachments = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-node-{policy}",
+                role=node_role.name,
+                policy_arn=managed_policy_arn(partition, policy),
+                opts=child,
+            )
+            for policy in _NODE_POLICIES
+        ]
+        return after(node_role.arn, [attachment.id for attachment in attachments])
+
+    def _access(self, name: str, cluster: aws.eks.Cluster, roles: Mapping[str, Sequence[str]],
+                partition: str, tags: Mapping[str, str]) -> list[pulumi.Resource]:
+        """For each access level, an access entry and a cluster-wide policy association per
+        listed role."""
+        resources: list[pulumi.Resource] = []
+        for level, role_arns in roles.items():
+            policy_arn = _ACCESS_POLICY.format(partition=partition, name=_ACCESS_LEVELS[level])
+            for index, role_arn in enumerate(role_arns):
+                entry = aws.eks.AccessEntry(
+                    f"{name}-{level}-{index}",
+                    cluster_name=cluster.name,
+                    principal_arn=role_arn,
+                    type="STANDARD",
+                    tags=tags,
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+                association = aws.eks.AccessPolicyAssociation(
+                    f"{name}-{level}-{index}",
+                    cluster_name=cluster.name,
+                    principal_arn=role_arn,
+                    policy_arn=policy_arn,
+                    access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]),
+                )
+                resources += [entry, association]
+        return resources

@@ -1,0 +1,26 @@
+"""IAM documents: policy and trust documents as plain dicts, and ARNs of AWS-managed policies."""
+
+import json
+
+MANAGED_POLICY = "arn:{partition}:iam::aws:policy/{name}"
+
+
+def managed_policy_arn(partition: str, name: str) -> str:
+    return MANAGED_POLICY.format(partition=partition, name=name)
+
+
+def document(*statements: dict) -> dict:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def allow(sid: str, actions: list[str], resources: list[str] | str, **condition: dict) -> dict:
+    statement = {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+def assume_role_policy(service: str) -> str:
+    """Trust for an AWS service principal, e.g. eks.amazonaws.com."""
+    return json.dumps(document({"Effect": "Allow", "Principal": {"Service": service},
+                                "Action": "sts:AssumeRole"}))

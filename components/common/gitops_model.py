@@ -1,0 +1,54 @@
+"""The engine-agnostic GitOps values: where an engine pulls from, how it syncs, which apps it
+seeds and with which credentials.
+
+The config reads stack settings into these; Argo CD and Flux build their objects from the same
+values, so switching `gitops.engine` changes which builders run and nothing else.
+"""
+
+from dataclasses import dataclass
+
+import pulumi
+
+
+@dataclass(frozen=True)
+class GitSource:
+    """Where a GitOps engine pulls from."""
+
+    repo_url: str
+    revision: str
+    path: str
+
+
+@dataclass(frozen=True)
+class SyncPolicy:
+    """How the engine reconciles: `automated` applies changes without a manual sync, `prune`
+    deletes what left Git, `self_heal` reverts drift made in the cluster."""
+
+    automated: bool = True
+    prune: bool = True
+    self_heal: bool = True
+
+
+@dataclass(frozen=True)
+class SeedApp:
+    """One application the bootstrap creates. `wave` orders apps: lower waves sync first."""
+
+    name: str
+    source: GitSource
+    namespace: str
+    wave: int = 0
+
+
+@dataclass(frozen=True)
+class GitCredentials:
+    """Exactly one shape is set. Values are secret Outputs, never plain strings, so they cannot
+    leak into a non-secret input or a log line by accident."""
+
+    username: pulumi.Input[str] | None = None
+    password: pulumi.Input[str] | None = None
+    ssh_private_key: pulumi.Input[str] | None = None
+    known_hosts: pulumi.Input[str] | None = None
+
+    @property
+    def is_ssh(self) -> bool:
+        return self.ssh_private_key is not None

@@ -1,0 +1,21 @@
+"""The `groundwork:` stack configuration: keys, validation and the settings it yields.
+
+`load()` reads every key once into frozen dataclasses (settings.py) or raises one `ConfigError`
+naming every problem; `preflight` checks settings against facts only AWS knows. This package
+imports no component: components take their own args, and components/stack_args.py maps settings
+to them.
+"""
+
+from components.config.errors import ConfigError
+from components.config.keys import (APP_KEYS, ARGOCD_KEYS, CLUSTER_KEYS, CREDENTIALS_KEY, ENGINES,
+                                    FLUX_KEYS, GITOPS_KEYS, HTTPS_CREDENTIAL_KEYS, NAMESPACE,
+                                    NETWORK_KEYS, NODE_GROUP_KEYS, PROJECT_FILE,
+                                    SSH_CREDENTIAL_KEYS, SYNC_KEYS, TAINT_KEYS)
+from components.config.load import load, project_declarations
+from components.config.preflight import check_access, check_zones
+from components.config.settings import Settings
+
+__all__ = ["APP_KEYS", "ARGOCD_KEYS", "CLUSTER_KEYS", "CREDENTIALS_KEY", "ENGINES", "FLUX_KEYS",
+           "GITOPS_KEYS", "HTTPS_CREDENTIAL_KEYS", "NAMESPACE", "NETWORK_KEYS", "NODE_GROUP_KEYS",
+           "PROJECT_FILE", "SSH_CREDENTIAL_KEYS", "SYNC_KEYS", "TAINT_KEYS", "ConfigError",
+           "Settings", "check_access", "check_zones", "load", "project_declarations"]

@@ -1,0 +1,181 @@
+"""Readers of the delivery settings: `gitops` (source, sync, add-ons, seed apps, engine options)
+and `gitCredentials`."""
+
+import re
+import urllib.parse
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+
+from components.common import naming
+from components.common.catalog import CATALOG
+from components.common.gitops_model import GitCredentials, GitSource, SeedApp, SyncPolicy
+from components.config.keys import (APP_KEYS, ARGOCD_KEYS, CREDENTIALS_KEY, DURATION, ENGINES,
+                                    FLUX_KEYS, GITOPS_KEYS, HOSTED_ZONE_ID, HTTPS_CREDENTIAL_KEYS,
+                                    HTTPS_GIT, NAMESPACE, SEMVER, SSH_CREDENTIAL_KEYS, SSH_GIT,
+                                    SYNC_KEYS)
+from components.config.reader import Reader
+from components.config.settings import (ArgoCdSettings, ClusterSettings, FluxSettings,
+                                        GitopsSettings)
+
+
+def _repo_url(reader: Reader, path: str, value: Any) -> str:
+    url = reader.typed(path, value, str, "")
+    if url.startswith("https://") and "@" in urllib.parse.urlsplit(url).netloc:
+        # Not echoed: what stands before the '@' is usually a token.
+        reader.problem(path, "must not embed credentials; set them in gitCredentials")
+    elif not (HTTPS_GIT.match(url) or SSH_GIT.match(url)):
+        reader.problem(path, f"{url!r} is not an https:// or ssh Git URL "
+                       "(https://host/org/repo.git, ssh://git@host/org/repo.git or "
+                       "git@host:org/repo.git)")
+    return url
+
+
+def _repo_path(reader: Reader, path: str, value: Any) -> str:
+    text = reader.typed(path, value, str, ".")
+    parts = text.split("/")
+    if not text or text.startswith("/") or ".." in parts or "\\" in text:
+        reader.problem(path, f"{text!r} must be a relative path inside the repository, without "
+                       "'..'")
+    return text
+
+
+def _revision(reader: Reader, path: str, value: Any) -> str:
+    revision = reader.typed(path, value, str, "")
+    if not revision.strip():
+        reader.problem(path, "must not be empty (a branch, tag or commit)")
+    elif re.search(r"\s", revision):
+        reader.problem(path, f"{revision!r} contains whitespace, which no Git ref can")
+    return revision
+
+
+def gitops(reader: Reader, value: Any, cluster: ClusterSettings) -> GitopsSettings:
+    obj = reader.fields("gitops", value, GITOPS_KEYS)
+    engine = reader.choice("gitops.engine", obj.get("engine"), ENGINES)
+    source = GitSource(
+        repo_url=_repo_url(reader, "gitops.repoUrl", obj.get("repoUrl")),
+        revision=_revision(reader, "gitops.revision", obj.get("revision")),
+        path=_repo_path(reader, "gitops.path", obj.get("path")).replace("{engine}", engine),
+    )
+    sync_obj = reader.fields("gitops.sync", obj.get("sync"), SYNC_KEYS)
+    sync = SyncPolicy(
+        automated=reader.typed("gitops.sync.automated", sync_obj.get("automated", True), bool, True),
+        prune=reader.typed("gitops.sync.prune", sync_obj.get("prune", True), bool, True),
+        self_heal=reader.typed("gitops.sync.selfHeal", sync_obj.get("selfHeal", True), bool, True),
+    )
+    enabled = reader.strings("gitops.addons", obj.get("addons"))
+    for i, name in enumerate(enabled):
+        addon = CATALOG.get(name)
+        if addon is None:
+            reader.problem(f"gitops.addons[{i}]", f"{name!r} is not in the add-on catalog; valid "
+                           f"names are {', '.join(sorted(CATALOG))}")
+        elif addon.calls_aws and cluster.provider != "eks":
+            reader.problem(f"gitops.addons[{i}]", f"{name!r} needs an AWS IAM role, which only "
+                           "provider 'eks' can create")
+    reader.unique("gitops.addons", enabled)
+    zone_ids = reader.strings("gitops.dnsZoneIds", obj.get("dnsZoneIds"))
+    for i, zone_id in enumerate(zone_ids):
+        if not HOSTED_ZONE_ID.match(zone_id):
+            reader.problem(f"gitops.dnsZoneIds[{i}]", f"{zone_id!r} is not a Route 53 hosted zone "
+                           "id such as Z0123456789ABCDEFGHIJ")
+    reader.unique("gitops.dnsZoneIds", zone_ids)
+    dns_addons = [name for name in enabled
+                  if (addon := CATALOG.get(name)) is not None and addon.needs_dns_zones]
+    if dns_addons and not zone_ids:
+        reader.problem("gitops.dnsZoneIds", f"must list the Route 53 hosted zones "
+                       f"{' and '.join(dns_addons)} may change")
+    apps = reader.each("gitops.apps", obj.get("apps"), _app(reader, source))
+    reader.unique("gitops.apps", tuple(app.name for app in apps), ".name")
+    argo_obj = reader.fields("gitops.argocd", obj.get("argocd"), ARGOCD_KEYS)
+    argocd = ArgoCdSettings(
+        chart_version=_chart_version(reader, "gitops.argocd.chartVersion",
+                                     argo_obj.get("chartVersion")),
+        ha=reader.typed("gitops.argocd.ha", argo_obj.get("ha", False), bool, False),
+        values=reader.typed("gitops.argocd.values", argo_obj.get("values", {}), dict, {}),
+        application_set=reader.typed("gitops.argocd.applicationSet",
+                                     argo_obj.get("applicationSet", False), bool, False),
+    )
+    flux_obj = reader.fields("gitops.flux", obj.get("flux"), FLUX_KEYS)
+    interval = reader.typed("gitops.flux.interval", flux_obj.get("interval", "5m"), str, "5m")
+    if not DURATION.match(interval):
+        reader.problem("gitops.flux.interval", f"{interval!r} is not a duration such as 1m or 10m30s")
+    flux = FluxSettings(
+        chart_version=_chart_version(reader, "gitops.flux.chartVersion", flux_obj.get("chartVersion")),
+        values=reader.typed("gitops.flux.values", flux_obj.get("values", {}), dict, {}),
+        interval=interval,
+    )
+    return GitopsSettings(engine, source, sync, enabled, zone_ids, apps, argocd, flux)
+
+
+def _chart_version(reader: Reader, path: str, value: Any) -> str:
+    version = reader.typed(path, value, str, "")
+    if not SEMVER.match(version):
+        reader.problem(path, f"{version!r} is not an exact chart version such as 1.2.3 (ranges and "
+                       "'latest' are not allowed)")
+    return version
+
+
+def _app(reader: Reader, default_source: GitSource) -> Callable[[str, Any], SeedApp]:
+    def read(path: str, value: Any) -> SeedApp:
+        obj = reader.fields(path, value, APP_KEYS, required=("name", "path", "namespace"))
+        name = reader.typed(f"{path}.name", obj.get("name", ""), str, "")
+        if not naming.is_dns_label(name):
+            reader.problem(f"{path}.name", f"{name!r} must be a DNS-1123 label (lowercase letters, "
+                           "digits and '-', at most 63 characters)")
+        if name in naming.RESERVED_APP_NAMES:
+            reader.problem(f"{path}.name", f"{name!r} is the name of the engine's root object; "
+                           f"choose another (reserved: {', '.join(naming.RESERVED_APP_NAMES)})")
+        namespace = reader.typed(f"{path}.namespace", obj.get("namespace", ""), str, "")
+        if not naming.is_dns_label(namespace):
+            reader.problem(f"{path}.namespace", f"{namespace!r} must be a DNS-1123 label")
+        if namespace in naming.RESERVED_APP_NAMESPACES:
+            reader.problem(f"{path}.namespace", f"{namespace!r} is reserved for the platform; "
+                           "admin there is cluster admin (reserved: "
+                           f"{', '.join(naming.RESERVED_APP_NAMESPACES)})")
+        source = GitSource(
+            repo_url=(_repo_url(reader, f"{path}.repoUrl", obj["repoUrl"]) if "repoUrl" in obj
+                      else default_source.repo_url),
+            revision=(_revision(reader, f"{path}.revision", obj["revision"]) if "revision" in obj
+                      else default_source.revision),
+            path=_repo_path(reader, f"{path}.path", obj.get("path", ".")),
+        )
+        wave = reader.integer(f"{path}.wave", obj.get("wave", 0), 0)
+        return SeedApp(name, source, namespace, wave)
+
+    return read
+
+
+def credentials(reader: Reader, value: Any, repo_url: str) -> GitCredentials | None:
+    obj = reader.fields(CREDENTIALS_KEY, value, HTTPS_CREDENTIAL_KEYS + SSH_CREDENTIAL_KEYS,
+                        secret=True)
+    if not obj:
+        return None
+    shapes = [keys for keys in (HTTPS_CREDENTIAL_KEYS, SSH_CREDENTIAL_KEYS)
+              if any(key in obj for key in keys)]
+    if len(shapes) != 1:
+        reader.problem(CREDENTIALS_KEY, "set exactly one of {username, password} or "
+                       "{sshPrivateKey, knownHosts}")
+        return None
+    missing = [key for key in shapes[0] if not isinstance(obj.get(key), str) or not obj[key]]
+    for key in missing:
+        # The value is secret: name the key, never echo what was given.
+        reader.problem(f"gitCredentials.{key}", "is required and must be a non-empty string")
+    if missing:
+        return None
+    if not pulumi.runtime.is_config_secret(f"{NAMESPACE}:{CREDENTIALS_KEY}"):
+        # Plaintext here means plaintext in the stack file, which is usually committed.
+        reader.problem(CREDENTIALS_KEY, "must be set with `pulumi config set --secret --path`; "
+                       "it is stored in plaintext in the stack file")
+    is_ssh = shapes[0] == SSH_CREDENTIAL_KEYS
+    if is_ssh and HTTPS_GIT.match(repo_url):
+        reader.problem(CREDENTIALS_KEY, "holds an SSH key but gitops.repoUrl is https://")
+    if not is_ssh and SSH_GIT.match(repo_url):
+        reader.problem(CREDENTIALS_KEY, "holds a username and password but gitops.repoUrl is SSH")
+    secret = {key: pulumi.Output.secret(text) for key, text in obj.items()}
+    return GitCredentials(
+        username=secret.get("username"),
+        password=secret.get("password"),
+        ssh_private_key=secret.get("sshPrivateKey"),
+        known_hosts=secret.get("knownHosts"),
+    )

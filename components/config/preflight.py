@@ -1,0 +1,26 @@
+"""Checks of the settings against facts only AWS knows, asked before anything is created."""
+
+from components.config.errors import ConfigError
+from components.config.keys import NAMESPACE
+from components.config.settings import Settings
+
+
+def check_access(settings: Settings, caller_role_arn: str) -> None:
+    """The identity creating an EKS cluster gets admin from EKS itself (the cluster creator's
+    access entry); a second access entry for it fails the deployment with ResourceInUseException.
+    `caller_role_arn` is that identity as IAM names it: the role, not the assumed-role session."""
+    problems = [f"{NAMESPACE}:{path}[{i}]: {arn!r} is the identity running this deployment; EKS "
+                "already grants it admin as the cluster creator; remove it"
+                for path, arns in (("cluster.adminRoleArns", settings.cluster.admin_role_arns),
+                                   ("cluster.viewerRoleArns", settings.cluster.viewer_role_arns))
+                for i, arn in enumerate(arns) if arn == caller_role_arn]
+    if problems:
+        raise ConfigError(problems)
+
+
+def check_zones(settings: Settings, available: list[str]) -> None:
+    """azCount needs that many zones in the region; asked of AWS before anything is created."""
+    if settings.cluster.provider == "eks" and settings.network.az_count > len(available):
+        raise ConfigError([f"{NAMESPACE}:network.azCount: {settings.network.az_count} exceeds the "
+                           f"{len(available)} availability zones of this region "
+                           f"({', '.join(available)})"])

@@ -1,0 +1,88 @@
+"""The validated stack settings: frozen dataclasses, one per config object."""
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from components.common.gitops_model import GitCredentials, GitSource, SeedApp, SyncPolicy
+
+
+@dataclass(frozen=True)
+class NetworkSettings:
+    cidr: ipaddress.IPv4Network
+    az_count: int
+    nat_gateways: str
+
+
+@dataclass(frozen=True)
+class Taint:
+    key: str
+    value: str
+    effect: str
+
+
+@dataclass(frozen=True)
+class NodeGroupSettings:
+    name: str
+    instance_types: tuple[str, ...]
+    capacity_type: str
+    min_size: int
+    desired_size: int
+    max_size: int
+    labels: Mapping[str, str]
+    taints: tuple[Taint, ...]
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    provider: str
+    name: str
+    version: str
+    endpoint_public_access: bool
+    endpoint_private_access: bool
+    public_access_cidrs: tuple[str, ...]
+    log_types: tuple[str, ...]
+    secrets_encryption: bool
+    admin_role_arns: tuple[str, ...]
+    viewer_role_arns: tuple[str, ...]
+    node_groups: tuple[NodeGroupSettings, ...]
+    context: str
+
+
+@dataclass(frozen=True)
+class ArgoCdSettings:
+    chart_version: str
+    ha: bool
+    values: Mapping[str, Any]
+    application_set: bool
+
+
+@dataclass(frozen=True)
+class FluxSettings:
+    chart_version: str
+    values: Mapping[str, Any]
+    interval: str
+
+
+@dataclass(frozen=True)
+class GitopsSettings:
+    engine: str
+    source: GitSource
+    sync: SyncPolicy
+    addons: tuple[str, ...]
+    dns_zone_ids: tuple[str, ...]
+    apps: tuple[SeedApp, ...]
+    argocd: ArgoCdSettings
+    flux: FluxSettings
+
+
+@dataclass(frozen=True)
+class Settings:
+    stack: str
+    environment: str
+    protect: bool
+    network: NetworkSettings
+    cluster: ClusterSettings
+    gitops: GitopsSettings
+    git_credentials: GitCredentials | None

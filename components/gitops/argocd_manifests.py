@@ -1,0 +1,226 @@
+"""Argo CD manifests: pure builders of what the ArgoCd component creates (leaves may be
+`pulumi.Input`s; nothing here registers a resource). What they make:
+
+- two AppProjects, so that no repository gets more than its own part needs:
+  - `platform`, the root app's: the root repository only, the `argocd` namespace only, and there
+    only Applications, ApplicationSets and AppProjects (what the root tree holds), no
+    cluster-scoped kind. The root tree's own Applications use it too (gitops/argocd/).
+  - `seed-apps`, the seed apps': only their repositories, only their namespaces (never
+    `argocd`, where an Application, AppProject or the cluster Secret would be a way to
+    cluster-admin), and as the only cluster-scoped objects the Namespaces of those namespaces,
+    which CreateNamespace=true creates. Within its namespaces a seed app may create anything;
+    nothing there reaches beyond them.
+- the in-cluster cluster Secret, which carries the cluster bridge as labels and annotations for
+  the add-ons ApplicationSets in Git to select on and read;
+- a repository Secret when the repository is private;
+- the root Application, an app of apps over `gitops.path`;
+- one Application per seed app, or one ApplicationSet over all of them.
+
+Every Application carries the resources finalizer, so deleting it deletes what it deployed first.
+"""
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pulumi
+
+from components.common import naming
+from components.common.deep_merge import merge
+from components.common.gitops_model import GitCredentials, GitSource, SeedApp, SyncPolicy
+from components.gitops import secrets
+from components.gitops.bootstrap import Bootstrap
+from components.gitops.bridge import ClusterMetadata
+
+NAMESPACE = "argocd"
+CHART = "argo-cd"
+CHART_REPOSITORY = "https://argoproj.github.io/argo-helm"
+# Service and workload names follow the release: argocd-server, argocd-repo-server, ...
+RELEASE_NAME = "argocd"
+API_VERSION = "argoproj.io/v1alpha1"
+ROOT_PROJECT = "platform"
+SEED_PROJECT = "seed-apps"
+ROOT_APP = naming.ARGOCD_ROOT_APP
+SEED_APPS = "seed-apps"
+IN_CLUSTER = "https://kubernetes.default.svc"
+# Argo CD's own name for the cluster it runs in; keeping it lets `destination.name: in-cluster`
+# go on working once the Secret below replaces the built-in entry.
+IN_CLUSTER_NAME = "in-cluster"
+REPOSITORY_SECRET = "platform-repository"
+SECRET_TYPE = "argocd.argoproj.io/secret-type"
+SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+RESOURCES_FINALIZER = "resources-finalizer.argocd.argoproj.io"
+
+_BASE_VALUES: Mapping[str, Any] = {
+    # No SSO is configured here; Dex would only run idle. Enable it through `values` with a config.
+    "dex": {"enabled": False},
+}
+# The chart's documented HA layout without autoscaling. Redis HA spreads over three nodes; one
+# controller is enough because replicas shard by cluster and this Argo CD manages one cluster.
+_HA_VALUES: Mapping[str, Any] = {
+    "redis-ha": {"enabled": True},
+    "controller": {"replicas": 1},
+    "server": {"replicas": 2, "pdb": {"enabled": True, "minAvailable": 1}},
+    "repoServer": {"replicas": 2, "pdb": {"enabled": True, "minAvailable": 1}},
+    "applicationSet": {"replicas": 2, "pdb": {"enabled": True, "minAvailable": 1}},
+}
+# On a fresh cluster an app can reference CRDs or namespaces another app is still creating.
+_RETRY: Mapping[str, Any] = {"limit": 5,
+                             "backoff": {"duration": "10s", "factor": 2, "maxDuration": "3m"}}
+
+
+def helm_values(ha: bool, user_values: Mapping[str, Any],
+                known_hosts: pulumi.Input[str] | None = None) -> dict:
+    """Chart values: the base, the HA layout when `ha`, extra SSH known hosts, then the user's
+    values over all of it."""
+    values = merge(_BASE_VALUES, _HA_VALUES) if ha else dict(_BASE_VALUES)
+    if known_hosts is not None:
+        # Appended to the chart's defaults (GitHub, GitLab, Bitbucket, Azure DevOps).
+        values = merge(values, {"configs": {"ssh": {"extraHosts": known_hosts}}})
+    return merge(values, user_values)
+
+
+def _secret(name: str, secret_type: str, string_data: Any, *,
+            labels: Mapping[str, str] | None = None,
+            annotations: Mapping[str, pulumi.Input[str]] | None = None) -> dict:
+    """A Secret Argo CD reads, labelled with its `secret-type`."""
+    return secrets.secret(name, NAMESPACE, string_data,
+                          labels={SECRET_TYPE: secret_type, **(labels or {})},
+                          annotations=annotations)
+
+
+def repository_secret(repo_url: str, credentials: GitCredentials) -> dict:
+    """Credentials for `repo_url`, one secret Output as a whole."""
+    string_data = secrets.credential_data(credentials, {"sshPrivateKey": "ssh_private_key"},
+                                          {"type": "git", "url": repo_url})
+    return _secret(REPOSITORY_SECRET, "repository", string_data)
+
+
+def cluster_secret(metadata: ClusterMetadata) -> dict:
+    """The cluster Argo CD runs in, labelled and annotated with the bridge keys. It holds no
+    credential: Argo CD reaches its own cluster through its service account."""
+    return _secret(
+        IN_CLUSTER_NAME, "cluster",
+        {"name": IN_CLUSTER_NAME, "server": IN_CLUSTER,
+         "config": json.dumps({"tlsClientConfig": {"insecure": False}})},
+        labels=metadata.labels(),
+        annotations=metadata.annotations(),
+    )
+
+
+def _project(name: str, description: str, repos: Sequence[str], namespaces: Sequence[str],
+             **restrictions: list[dict[str, str]]) -> dict:
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "AppProject",
+        "metadata": {"name": name, "namespace": NAMESPACE},
+        "spec": {
+            "description": description,
+            "sourceRepos": list(repos),
+            "destinations": [{"server": IN_CLUSTER, "namespace": ns} for ns in namespaces],
+            **restrictions,
+        },
+    }
+
+
+def root_project(bootstrap: Bootstrap) -> dict:
+    """The root app's project. Without a clusterResourceWhitelist no cluster-scoped kind is
+    allowed; the namespaced whitelist keeps the root tree off the Secrets beside it (the cluster
+    bridge, repository credentials)."""
+    return _project(
+        ROOT_PROJECT, "Root app of the groundwork bootstrap and the Applications it creates",
+        [bootstrap.source.repo_url], [NAMESPACE],
+        namespaceResourceWhitelist=[{"group": "argoproj.io", "kind": kind}
+                                    for kind in ("AppProject", "ApplicationSet", "Application")])
+
+
+def seed_project(bootstrap: Bootstrap) -> dict:
+    """The seed apps' project. A seed app whose namespace is `argocd` gets no destination there
+    and so fails to sync rather than reach Argo CD's own objects."""
+    namespaces = [ns for ns in bootstrap.app_namespaces() if ns != NAMESPACE]
+    return _project(
+        SEED_PROJECT, "Seed apps of the groundwork bootstrap", bootstrap.app_repo_urls(),
+        namespaces,
+        # CreateNamespace=true needs Namespace; the names keep an app from adopting, and on
+        # prune deleting, any other namespace.
+        clusterResourceWhitelist=[{"group": "", "kind": "Namespace", "name": ns}
+                                  for ns in namespaces])
+
+
+def sync_policy(sync: SyncPolicy, *, create_namespace: bool) -> dict:
+    options = ["ServerSideApply=true"]
+    if create_namespace:
+        options.append("CreateNamespace=true")
+    policy: dict[str, Any] = {"syncOptions": options, "retry": dict(_RETRY)}
+    if sync.automated:
+        policy["automated"] = {"prune": sync.prune, "selfHeal": sync.self_heal}
+    return policy
+
+
+def application(name: str, project: str, source: GitSource, namespace: str, sync: SyncPolicy, *,
+                create_namespace: bool, wave: int | str | None = None) -> dict:
+    metadata: dict[str, Any] = {"name": name, "namespace": NAMESPACE,
+                                "finalizers": [RESOURCES_FINALIZER]}
+    if wave is not None:
+        metadata["annotations"] = {SYNC_WAVE: str(wave)}
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "Application",
+        "metadata": metadata,
+        "spec": {
+            "project": project,
+            "source": {"repoURL": source.repo_url, "targetRevision": source.revision,
+                       "path": source.path},
+            "destination": {"server": IN_CLUSTER, "namespace": namespace},
+            "syncPolicy": sync_policy(sync, create_namespace=create_namespace),
+        },
+    }
+
+
+def root_application(bootstrap: Bootstrap) -> dict:
+    """The app of apps: whatever `gitops.path` holds (the add-ons ApplicationSets in the sample
+    tree), applied into the `argocd` namespace."""
+    return application(ROOT_APP, ROOT_PROJECT, bootstrap.source, NAMESPACE, bootstrap.sync,
+                       create_namespace=False)
+
+
+def seed_application(app: SeedApp, sync: SyncPolicy) -> dict:
+    """The sync-wave annotation orders the app whenever a parent app syncs it (for example after
+    it moves into the Git tree); Pulumi itself creates all seed apps at once."""
+    return application(app.name, SEED_PROJECT, app.source, app.namespace, sync,
+                       create_namespace=True, wave=app.wave)
+
+
+def list_element(app: SeedApp) -> dict[str, str]:
+    """One list-generator element; every value is a string because templates render strings."""
+    return {"name": app.name, "namespace": app.namespace, "repoURL": app.source.repo_url,
+            "revision": app.source.revision, "path": app.source.path, "wave": str(app.wave)}
+
+
+def application_set(apps: Sequence[SeedApp], sync: SyncPolicy) -> dict:
+    """All seed apps as one ApplicationSet; each element renders the same Application that
+    `seed_application` builds."""
+    template = application("{{.name}}", SEED_PROJECT,
+                           GitSource("{{.repoURL}}", "{{.revision}}", "{{.path}}"),
+                           "{{.namespace}}", sync, create_namespace=True, wave="{{.wave}}")
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "ApplicationSet",
+        "metadata": {"name": SEED_APPS, "namespace": NAMESPACE},
+        "spec": {
+            "goTemplate": True,
+            # A typo in a template key fails the generation instead of rendering "<no value>".
+            "goTemplateOptions": ["missingkey=error"],
+            "generators": [{"list": {"elements": [list_element(app) for app in apps]}}],
+            "template": {"metadata": template["metadata"], "spec": template["spec"]},
+        },
+    }
+
+
+def seed_manifests(bootstrap: Bootstrap, use_application_set: bool) -> dict[str, dict]:
+    """Seed-app manifests by resource-name suffix (their project not included)."""
+    if not bootstrap.apps:
+        return {}
+    if use_application_set:
+        return {SEED_APPS: application_set(bootstrap.apps, bootstrap.sync)}
+    return {f"app-{app.name}": seed_application(app, bootstrap.sync) for app in bootstrap.apps}

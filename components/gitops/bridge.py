@@ -1,0 +1,119 @@
+"""The cluster bridge: infrastructure facts the GitOps tree reads.
+
+Argo CD reads them as labels and annotations of its in-cluster cluster Secret; Flux as `${key}`
+from the `cluster-vars` ConfigMap. They are the environment, `enable_<addon>` flags and, on EKS,
+the region, account, cluster name, VPC and each add-on's IAM role ARN, namespace and service
+account. The add-ons tree is the root repository at the root revision under `ADDONS_BASEPATH`
+(`addons_repo_url`, `addons_repo_revision`, `addons_repo_basepath`), so add-on definitions are
+versioned with the bootstrap that enables them; the basepath ends in `/` so templates append a
+directory to it. The repository `gitops.repoUrl` names must therefore hold the sample tree's
+layout (gitops/README.md): the root at `gitops/{engine}` and the add-ons under `ADDONS_BASEPATH`.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import NotRequired, TypedDict
+
+import pulumi
+
+from components.common.catalog import CATALOG
+from components.common.gitops_model import GitSource
+
+ADDONS_BASEPATH = "gitops/addons/"
+
+
+class ClusterBridgeArgs(TypedDict):
+    """What the infrastructure tells the GitOps tree about the cluster it runs in."""
+
+    environment: str
+    """The environment name, the `environment` label the add-on ApplicationSets select on."""
+    cluster_name: pulumi.Input[str]
+    """The cluster's name (`aws_cluster_name` on EKS)."""
+    addons: NotRequired[list[str]]
+    """Enabled add-ons from the catalog; each gets an `enable_<addon>` label and its namespace and
+    service account as `<addon>_namespace` and `<addon>_service_account`."""
+    aws_region: NotRequired[str]
+    """AWS region. Without it the bridge has no AWS keys, so templates can tell clusters apart."""
+    aws_account_id: NotRequired[str]
+    """AWS account id of the cluster."""
+    aws_vpc_id: NotRequired[pulumi.Input[str]]
+    """VPC id of the cluster."""
+    addon_role_arns: NotRequired[dict[str, pulumi.Input[str]]]
+    """Add-on name to the IAM role ARN it assumes (`<addon>_iam_role_arn`), for add-ons that
+    call AWS."""
+
+
+@dataclass(frozen=True)
+class AddonBinding:
+    """An enabled add-on as the GitOps side sees it: where it runs and which IAM role it assumes
+    (None for add-ons that do not call AWS)."""
+
+    name: str
+    namespace: str
+    service_account: str
+    iam_role_arn: pulumi.Input[str] | None = None
+
+
+@dataclass(frozen=True)
+class ClusterMetadata:
+    """The bridge from infrastructure to GitOps. Every field becomes a label or annotation of the
+    Argo CD cluster Secret, or a key of Flux's `cluster-vars` ConfigMap."""
+
+    environment: str
+    cluster_name: pulumi.Input[str]
+    addons_source: GitSource
+    aws_region: pulumi.Input[str] = ""
+    aws_account_id: pulumi.Input[str] = ""
+    aws_vpc_id: pulumi.Input[str] = ""
+    addons: tuple[AddonBinding, ...] = field(default_factory=tuple)
+
+    def annotations(self) -> Mapping[str, pulumi.Input[str]]:
+        """The bridge keys of DESIGN.md, in a stable order. AWS keys are left out on clusters that
+        are not on AWS, so GitOps templates can tell the two apart."""
+        keys: dict[str, pulumi.Input[str]] = {}
+        if self.aws_region:
+            keys.update(
+                aws_region=self.aws_region,
+                aws_account_id=self.aws_account_id,
+                aws_cluster_name=self.cluster_name,
+                aws_vpc_id=self.aws_vpc_id,
+            )
+        for addon in self.addons:
+            prefix = addon.name.replace("-", "_")
+            if addon.iam_role_arn is not None:
+                keys[f"{prefix}_iam_role_arn"] = addon.iam_role_arn
+            keys[f"{prefix}_namespace"] = addon.namespace
+            keys[f"{prefix}_service_account"] = addon.service_account
+        keys.update(
+            addons_repo_url=self.addons_source.repo_url,
+            addons_repo_revision=self.addons_source.revision,
+            addons_repo_basepath=self.addons_source.path,
+        )
+        return keys
+
+    def labels(self) -> Mapping[str, str]:
+        """`environment` plus `enable_<addon>: "true"` for each enabled add-on, which the add-ons
+        ApplicationSet selects on."""
+        labels = {"environment": self.environment}
+        labels.update({f"enable_{addon.name.replace('-', '_')}": "true" for addon in self.addons})
+        return labels
+
+    def variables(self) -> Mapping[str, pulumi.Input[str]]:
+        """Labels and annotations as one flat map: what Flux substitutes as `${key}`."""
+        return {**self.labels(), **self.annotations()}
+
+
+def cluster_metadata(bridge: ClusterBridgeArgs, root: GitSource) -> ClusterMetadata:
+    """The bridge for a cluster whose root tree is `root`; the add-ons tree is beside it."""
+    role_arns = bridge.get("addon_role_arns") or {}
+    addons: Sequence[str] = bridge.get("addons") or ()
+    return ClusterMetadata(
+        environment=bridge["environment"],
+        cluster_name=bridge["cluster_name"],
+        addons_source=GitSource(root.repo_url, root.revision, ADDONS_BASEPATH),
+        aws_region=bridge.get("aws_region", ""),
+        aws_account_id=bridge.get("aws_account_id", ""),
+        aws_vpc_id=bridge.get("aws_vpc_id", ""),
+        addons=tuple(AddonBinding(name, CATALOG[name].namespace, CATALOG[name].service_account,
+                                  role_arns.get(name)) for name in addons),
+    )

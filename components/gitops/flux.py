@@ -1,0 +1,106 @@
+"""Flux: Flux from the community Helm chart, seeded from Git the way `flux bootstrap` seeds it.
+
+The objects and the choice of sources come from the pure builders in flux_manifests.py; this
+component only wraps them in resources and orders them.
+"""
+
+from typing import Any, NotRequired, TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.common.gitops_model import SeedApp
+from components.gitops import flux_manifests as manifests
+from components.gitops.bootstrap import BootstrapArgs, bootstrap
+from components.gitops.helm_install import Chart, EngineComponent
+
+TYPE = "groundwork:index:Flux"
+
+
+class FluxOptions(TypedDict):
+    """How Flux itself is installed."""
+
+    chart_version: str
+    """Exact version of the flux2 community Helm chart."""
+    values: NotRequired[dict[str, Any]]
+    """Chart values merged over groundwork's, Helm's way (maps merge, lists replace)."""
+    interval: NotRequired[str]
+    """Reconcile interval of the GitRepositories and Kustomizations; defaults to 5m."""
+
+
+class FluxArgs(TypedDict):
+    """Inputs of Flux."""
+
+    bootstrap: BootstrapArgs
+    """The root Kustomization, seed apps, bridge and credentials Flux is seeded with."""
+    options: FluxOptions
+    """Chart version, values and interval."""
+    wait_for: NotRequired[pulumi.Input[list[pulumi.Input[str]]]]
+    """Outputs of what the chart's pods need before they can schedule, such as node group ARNs;
+    the release is created after them and deleted before them."""
+
+
+class Flux(EngineComponent):
+    """Flux installed from the community chart and seeded from Git. Every custom resource, Secret
+    and ConfigMap waits for the release (see helm_install.py), so Kustomization finalizers can
+    prune what the apps deployed before the controllers go."""
+
+    namespace: pulumi.Output[str]
+    """The namespace Flux runs in."""
+    chart_version: pulumi.Output[str]
+    """The installed chart version."""
+
+    def __init__(self, name: str, args: FluxArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(TYPE, name, None, pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
+            aliases=[pulumi.Alias(type_="groundwork:flux:Flux")])))
+        model = bootstrap(args["bootstrap"])
+        options = args["options"]
+        interval = options.get("interval", "5m")
+        self._install(name, Chart(
+            release_name=manifests.RELEASE_NAME, chart=manifests.CHART,
+            repository=manifests.CHART_REPOSITORY, version=options["chart_version"],
+            namespace=manifests.NAMESPACE,
+            values=manifests.helm_values(options.get("values") or {}),
+        ), args.get("wait_for") or [])
+        credentials: list[pulumi.Resource] = []
+        if model.credentials is not None:
+            credentials.append(self._secret(f"{name}-credentials",
+                                            manifests.credentials_secret(model.credentials)))
+        variables = self._config_map(f"{name}-cluster-vars",
+                                     manifests.cluster_vars(model.metadata))
+        sources = {
+            source: self._custom(f"{name}-{plan.suffix}", plan.manifest,
+                                 *(credentials if plan.uses_credentials else []))
+            for source, plan in manifests.git_sources(model, interval).items()
+        }
+        # Apps wait for the root so a destroy prunes them while the add-ons it installed run.
+        root = self._custom(f"{name}-root", manifests.root_kustomization(model, interval),
+                            sources[manifests.ROOT], variables)
+        namespaces = {ns: self._namespace(f"{name}-namespace-{ns}", ns)
+                      for ns in model.app_namespaces() if ns not in manifests.EXISTING_NAMESPACES}
+        dependencies = manifests.wave_dependencies(model.apps)
+        for app in model.apps:
+            identity = self._app_identity(f"{name}-app-{app.name}", app,
+                                          namespaces.get(app.namespace))
+            # After its identity, so a destroy deletes the Kustomization (and, waiting for
+            # termination, what it applied) while the identity that prunes still exists.
+            self._custom(f"{name}-app-{app.name}",
+                         manifests.app_kustomization(app, model, interval, dependencies[app.name]),
+                         root, sources[manifests.app_source(app, model)], *identity)
+        self.chart_version = pulumi.Output.from_input(options["chart_version"])
+        self.register_outputs({"namespace": self.namespace, "chartVersion": self.chart_version})
+
+    def _app_identity(self, name: str, app: SeedApp,
+                      namespace: k8s.core.v1.Namespace | None) -> list[pulumi.Resource]:
+        """The app's ServiceAccount and its RoleBinding, the binding after the app's namespace
+        when Pulumi creates it."""
+        account = manifests.app_service_account(app)
+        binding = manifests.app_role_binding(app)
+        service_account = k8s.core.v1.ServiceAccount(f"{name}-identity",
+                                                     metadata=account["metadata"],
+                                                     opts=self._after_release())
+        role_binding = k8s.rbac.v1.RoleBinding(
+            f"{name}-admin", metadata=binding["metadata"], role_ref=binding["roleRef"],
+            subjects=binding["subjects"],
+            opts=self._after_release(service_account, *([namespace] if namespace else [])))
+        return [service_account, role_binding]

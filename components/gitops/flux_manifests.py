@@ -1,0 +1,218 @@
+"""Flux manifests: pure builders of what the Flux component creates, seeded from Git the way
+`flux bootstrap` seeds it (leaves may be `pulumi.Input`s; nothing here registers a resource).
+What they make, all in `flux-system`:
+
+- the `flux-system` GitRepository over `gitops.repoUrl` at `gitops.revision` (a branch, a semver
+  tag such as v1.2.3, or a 40-character commit), with a credentials Secret when private;
+- the `cluster-vars` ConfigMap: the cluster bridge, the same keys as the Argo CD cluster Secret;
+- the root Kustomization `flux-system` over `gitops.path`, which substitutes `${key}` from
+  cluster-vars in everything it applies;
+- one Kustomization per seed app into its namespace, after the apps of the wave before it, from
+  `flux-system` or from its own GitRepository when the app names another repository or revision;
+- per seed app, a ServiceAccount `app-<name>` in `flux-system` and a RoleBinding in the app's
+  namespace to the built-in `admin` ClusterRole. The app's Kustomization names that account in
+  `serviceAccountName`, so kustomize-controller applies, prunes and health-checks the app as an
+  identity that can act in the app's namespace and nowhere else: `targetNamespace` alone only
+  rewrites namespaced objects, and the controller itself is cluster-admin.
+
+Flux impersonates `system:serviceaccount:<the Kustomization's namespace>:<serviceAccountName>`, so
+the account lives beside the Kustomization in `flux-system`, out of the app's reach; its power
+comes only from the RoleBinding. The Kustomizations stay in `flux-system` too, so an app cannot
+edit its own Kustomization, and no reference crosses namespaces (`--no-cross-namespace-refs`
+stays possible).
+
+Sync policy: `automated: false` suspends the Kustomizations (Flux's manual mode: `flux resume`),
+`prune` is the Kustomizations' prune. Flux has no switch for `selfHeal`: kustomize-controller
+re-applies Git at every interval and so always reverts drift.
+"""
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from components.common import naming
+from components.common.deep_merge import merge
+from components.common.gitops_model import GitCredentials, SeedApp, SyncPolicy
+from components.gitops import secrets
+from components.gitops.bootstrap import Bootstrap
+from components.gitops.bridge import ClusterMetadata
+
+NAMESPACE = "flux-system"
+CHART = "flux2"
+CHART_REPOSITORY = "https://fluxcd-community.github.io/helm-charts"
+RELEASE_NAME = "flux"
+SOURCE_API = "source.toolkit.fluxcd.io/v1"
+KUSTOMIZE_API = "kustomize.toolkit.fluxcd.io/v1"
+ROOT = naming.FLUX_ROOT
+CREDENTIALS = naming.FLUX_ROOT
+CLUSTER_VARS = "cluster-vars"
+# Namespaces a cluster already has; a seed app may deploy into them but Pulumi must not own them.
+EXISTING_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease",
+                                 NAMESPACE})
+
+_BASE_VALUES: Mapping[str, Any] = {
+    # Image update automation writes to Git; off unless asked for through `values`.
+    "imageAutomationController": {"create": False},
+    "imageReflectionController": {"create": False},
+    # The chart aggregates Flux's kinds into the built-in admin and edit roles. With that, the
+    # namespaced admin each seed app runs as could create a Kustomization or HelmRelease without
+    # serviceAccountName, which the cluster-admin controllers would then apply.
+    "rbac": {"createAggregation": False},
+}
+# The built-in ClusterRole a seed app's identity holds, bound in the app's namespace only.
+APP_ROLE = "admin"
+_SEMVER_TAG = re.compile(r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?"
+                         r"(\+[0-9A-Za-z.-]+)?$")
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+_SCP_LIKE = re.compile(r"^(?P<user>[A-Za-z0-9._-]+)@(?P<host>[A-Za-z0-9.-]+):(?P<path>[^/\s]\S*)$")
+
+
+def helm_values(user_values: Mapping[str, Any]) -> dict:
+    return merge(_BASE_VALUES, user_values)
+
+
+def git_url(url: str) -> str:
+    """Flux takes SSH only as a URL: `git@host:org/repo.git` becomes
+    `ssh://git@host/org/repo.git`. Other URLs pass unchanged."""
+    match = _SCP_LIKE.match(url)
+    if match is None:
+        return url
+    return f"ssh://{match['user']}@{match['host']}/{match['path']}"
+
+
+def git_ref(revision: str) -> dict[str, str]:
+    if _COMMIT.match(revision):
+        return {"commit": revision}
+    if _SEMVER_TAG.match(revision):
+        return {"tag": revision}
+    return {"branch": revision}
+
+
+def credentials_secret(credentials: GitCredentials) -> dict:
+    """Git credentials in the form source-controller reads, one secret Output as a whole."""
+    return secrets.secret(CREDENTIALS, NAMESPACE, secrets.credential_data(
+        credentials, {"identity": "ssh_private_key", "known_hosts": "known_hosts"}))
+
+
+def cluster_vars(metadata: ClusterMetadata) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": CLUSTER_VARS, "namespace": NAMESPACE},
+        "data": dict(metadata.variables()),
+    }
+
+
+def git_repository(name: str, repo_url: str, revision: str, interval: str,
+                   secret: str | None) -> dict:
+    spec: dict[str, Any] = {"interval": interval, "url": git_url(repo_url),
+                            "ref": git_ref(revision)}
+    if secret is not None:
+        spec["secretRef"] = {"name": secret}
+    return {"apiVersion": SOURCE_API, "kind": "GitRepository",
+            "metadata": {"name": name, "namespace": NAMESPACE}, "spec": spec}
+
+
+def kustomization(name: str, path: str, source: str, sync: SyncPolicy, interval: str,
+                  **spec: Any) -> dict:
+    """`wait` makes Ready mean "everything applied is healthy", which is what dependsOn waits
+    for. With pruning on, deletion waits until what the Kustomization applied is gone, so a
+    destroy removes an app's load balancers while the controller that deletes them still runs;
+    the default (MirrorPrune) would return at once and leave them to block the subnets'
+    deletion. The Kustomizations in gitops/flux/ carry the same policy for the same reason."""
+    base: dict[str, Any] = {"interval": interval, "path": f"./{path}", "prune": sync.prune,
+                            "wait": True, "sourceRef": {"kind": "GitRepository", "name": source}}
+    if sync.prune:
+        base["deletionPolicy"] = "WaitForTermination"
+    if not sync.automated:
+        base["suspend"] = True
+    return {"apiVersion": KUSTOMIZE_API, "kind": "Kustomization",
+            "metadata": {"name": name, "namespace": NAMESPACE}, "spec": {**base, **spec}}
+
+
+def root_kustomization(bootstrap: Bootstrap, interval: str) -> dict:
+    return kustomization(ROOT, bootstrap.source.path, ROOT, bootstrap.sync, interval,
+                         postBuild={"substituteFrom": [{"kind": "ConfigMap",
+                                                        "name": CLUSTER_VARS}]})
+
+
+@dataclass(frozen=True)
+class SourcePlan:
+    """One GitRepository of the bootstrap: its resource-name suffix, the object, and whether it
+    reads the credentials Secret (and so must wait for it)."""
+
+    suffix: str
+    manifest: dict
+    uses_credentials: bool
+
+
+def git_sources(bootstrap: Bootstrap, interval: str) -> dict[str, SourcePlan]:
+    """Every GitRepository by name: the root's, plus one per app that names another repository or
+    revision. The root's credentials serve the root's repository only."""
+    has_credentials = bootstrap.credentials is not None
+    main = bootstrap.source
+    plans = {ROOT: SourcePlan("source", git_repository(
+        ROOT, main.repo_url, main.revision, interval, CREDENTIALS if has_credentials else None),
+        has_credentials)}
+    for app in bootstrap.apps:
+        source = app_source(app, bootstrap)
+        if source in plans:
+            continue
+        uses_credentials = has_credentials and app.source.repo_url == main.repo_url
+        plans[source] = SourcePlan(f"source-{app.name}", git_repository(
+            source, app.source.repo_url, app.source.revision, interval,
+            CREDENTIALS if uses_credentials else None), uses_credentials)
+    return plans
+
+
+def app_source(app: SeedApp, bootstrap: Bootstrap) -> str:
+    """The GitRepository an app reads: the root's unless it names another repository or
+    revision."""
+    main = bootstrap.source
+    if (app.source.repo_url, app.source.revision) == (main.repo_url, main.revision):
+        return ROOT
+    return f"app-{app.name}"
+
+
+def wave_dependencies(apps: Sequence[SeedApp]) -> dict[str, list[str]]:
+    """For each app, the apps of the nearest lower wave; through them it waits for every lower
+    wave, as Argo CD sync waves do."""
+    waves = sorted({app.wave for app in apps})
+    earlier = {wave: waves[i - 1] for i, wave in enumerate(waves) if i}
+    return {app.name: [other.name for other in apps if other.wave == earlier.get(app.wave)]
+            for app in apps}
+
+
+def app_identity(app: SeedApp) -> str:
+    """The ServiceAccount (in `flux-system`) the app's Kustomization runs as."""
+    return f"app-{app.name}"
+
+
+def app_service_account(app: SeedApp) -> dict:
+    return {"apiVersion": "v1", "kind": "ServiceAccount",
+            "metadata": {"name": app_identity(app), "namespace": NAMESPACE}}
+
+
+def app_role_binding(app: SeedApp) -> dict:
+    """`admin` bound in the app's namespace: everything there (RoleBindings included, within
+    admin's own rights), nothing cluster-scoped, nothing elsewhere."""
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": f"flux-{app_identity(app)}", "namespace": app.namespace},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                    "name": APP_ROLE},
+        "subjects": [{"kind": "ServiceAccount", "name": app_identity(app),
+                      "namespace": NAMESPACE}],
+    }
+
+
+def app_kustomization(app: SeedApp, bootstrap: Bootstrap, interval: str,
+                      depends_on: Sequence[str]) -> dict:
+    spec: dict[str, Any] = {"targetNamespace": app.namespace,
+                            "serviceAccountName": app_identity(app)}
+    if depends_on:
+        spec["dependsOn"] = [{"name": name} for name in depends_on]
+    return kustomization(app.name, app.source.path, app_source(app, bootstrap), bootstrap.sync,
+                         interval, **spec)

@@ -1,0 +1,1 @@
+"""Clusters groundwork did not build, reached through a kubeconfig context."""

@@ -1,0 +1,150 @@
+"""The one place validated settings become component args.
+
+Components take their own plain, typed args and know nothing of the `groundwork:` config; the
+config package knows no component. __main__.py calls these functions to wire one stack.
+"""
+
+from collections.abc import Mapping, Sequence
+
+import pulumi
+
+from components.aws.addon_identities import AddonRolesArgs
+from components.aws.cluster import EksClusterArgs
+from components.aws.network import NetworkArgs
+from components.aws.node_groups import NodeGroupArgs, NodeGroupsArgs
+from components.common.gitops_model import GitCredentials
+from components.config import Settings
+from components.gitops.bootstrap import (BootstrapArgs, GitCredentialsArgs, SeedAppArgs,
+                                         SyncPolicyArgs)
+from components.gitops.bridge import ClusterBridgeArgs
+from components.gitops.delivery import GitOpsArgs
+from components.kubernetes.existing_cluster import ExistingClusterArgs
+
+
+def tags(settings: Settings) -> dict[str, str]:
+    return {"environment": settings.environment, "managed-by": "groundwork",
+            "groundwork:stack": settings.stack}
+
+
+def network(settings: Settings, zones: Sequence[str]) -> NetworkArgs:
+    return NetworkArgs(
+        cidr=str(settings.network.cidr),
+        availability_zones=list(zones[: settings.network.az_count]),
+        nat_gateways=settings.network.nat_gateways,
+        cluster_name=settings.cluster.name,
+        tags=tags(settings),
+        protect=settings.protect,
+    )
+
+
+def eks_cluster(settings: Settings, vpc_id: pulumi.Input[str],
+                private_subnet_ids: Sequence[pulumi.Input[str]], region: str,
+                partition: str) -> EksClusterArgs:
+    cluster = settings.cluster
+    return EksClusterArgs(
+        name=cluster.name,
+        version=cluster.version,
+        vpc_id=vpc_id,
+        private_subnet_ids=list(private_subnet_ids),
+        region=region,
+        partition=partition,
+        endpoint_public_access=cluster.endpoint_public_access,
+        endpoint_private_access=cluster.endpoint_private_access,
+        public_access_cidrs=list(cluster.public_access_cidrs),
+        log_types=list(cluster.log_types),
+        secrets_encryption=cluster.secrets_encryption,
+        admin_role_arns=list(cluster.admin_role_arns),
+        viewer_role_arns=list(cluster.viewer_role_arns),
+        tags=tags(settings),
+        protect=settings.protect,
+    )
+
+
+def node_groups(settings: Settings, cluster_name: pulumi.Input[str],
+                node_role_arn: pulumi.Input[str],
+                subnet_ids: pulumi.Input[list[str]]) -> NodeGroupsArgs:
+    return NodeGroupsArgs(
+        cluster_name=cluster_name,
+        node_role_arn=node_role_arn,
+        subnet_ids=subnet_ids,
+        groups=[NodeGroupArgs(
+            name=group.name,
+            instance_types=list(group.instance_types),
+            capacity_type=group.capacity_type,
+            min_size=group.min_size,
+            desired_size=group.desired_size,
+            max_size=group.max_size,
+            labels=dict(group.labels),
+            taints=[{"key": t.key, "value": t.value, "effect": t.effect} for t in group.taints],
+        ) for group in settings.cluster.node_groups],
+        tags=tags(settings),
+    )
+
+
+def addon_roles(settings: Settings, cluster_name: pulumi.Input[str],
+                oidc_provider_arn: pulumi.Input[str], oidc_issuer_url: pulumi.Input[str],
+                partition: str, region: str, account_id: str) -> AddonRolesArgs:
+    return AddonRolesArgs(
+        addons=list(settings.gitops.addons),
+        cluster_name=cluster_name,
+        oidc_provider_arn=oidc_provider_arn,
+        oidc_issuer_url=oidc_issuer_url,
+        partition=partition,
+        region=region,
+        account_id=account_id,
+        dns_zone_ids=list(settings.gitops.dns_zone_ids),
+        tags=tags(settings),
+    )
+
+
+def existing_cluster(settings: Settings) -> ExistingClusterArgs:
+    return ExistingClusterArgs(context=settings.cluster.context,
+                               cluster_name=settings.cluster.name)
+
+
+def bridge(settings: Settings, cluster_name: pulumi.Input[str], *, region: str = "",
+           account_id: str = "", vpc_id: pulumi.Input[str] = "",
+           role_arns: Mapping[str, pulumi.Input[str]] | None = None) -> ClusterBridgeArgs:
+    """The cluster bridge; without `region` (an existing cluster) it has no AWS keys."""
+    args = ClusterBridgeArgs(environment=settings.environment, cluster_name=cluster_name,
+                             addons=list(settings.gitops.addons))
+    if region:
+        args.update(aws_region=region, aws_account_id=account_id, aws_vpc_id=vpc_id,
+                    addon_role_arns=dict(role_arns or {}))
+    return args
+
+
+def _credentials(credentials: GitCredentials) -> GitCredentialsArgs:
+    fields = {"username": credentials.username, "password": credentials.password,
+              "ssh_private_key": credentials.ssh_private_key,
+              "known_hosts": credentials.known_hosts}
+    return GitCredentialsArgs(**{key: value for key, value in fields.items()  # type: ignore[typeddict-item]
+                                 if value is not None})
+
+
+def gitops(settings: Settings, bridge_args: ClusterBridgeArgs,
+           wait_for: pulumi.Input[list[pulumi.Input[str]]]) -> GitOpsArgs:
+    delivery = settings.gitops
+    sync = delivery.sync
+    bootstrap = BootstrapArgs(
+        repo_url=delivery.source.repo_url,
+        revision=delivery.source.revision,
+        path=delivery.source.path,
+        bridge=bridge_args,
+        sync=SyncPolicyArgs(automated=sync.automated, prune=sync.prune, self_heal=sync.self_heal),
+        apps=[SeedAppArgs(name=app.name, path=app.source.path, namespace=app.namespace,
+                          repo_url=app.source.repo_url, revision=app.source.revision,
+                          wave=app.wave) for app in delivery.apps],
+    )
+    if settings.git_credentials is not None:
+        bootstrap["credentials"] = _credentials(settings.git_credentials)
+    argocd, flux = delivery.argocd, delivery.flux
+    return GitOpsArgs(
+        engine=delivery.engine,
+        bootstrap=bootstrap,
+        argocd={"chart_version": argocd.chart_version, "ha": argocd.ha,
+                "values": dict(argocd.values), "application_set": argocd.application_set},
+        flux={"chart_version": flux.chart_version, "values": dict(flux.values),
+              "interval": flux.interval},
+        wait_for=wait_for,
+    )

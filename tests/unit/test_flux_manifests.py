@@ -1,0 +1,80 @@
+"""Flux manifest builders (components/gitops/flux_manifests.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.common.gitops_model import GitSource, SeedApp, SyncPolicy
+from components.gitops import argocd_manifests as argocd
+from components.gitops import flux_manifests as flux
+from components.gitops.bootstrap import Bootstrap
+from components.gitops.bridge import AddonBinding, ClusterMetadata
+
+MAIN = GitSource("https://github.com/groundwork-dev/groundwork.git", "main", "gitops/flux")
+
+
+def _app(name: str, wave: int, repo: str = MAIN.repo_url, revision: str = "main",
+         namespace: str = "apps") -> SeedApp:
+    return SeedApp(name, GitSource(repo, revision, f"deploy/{name}"), namespace, wave)
+
+
+@pytest.mark.parametrize("revision,ref", [
+    ("main", {"branch": "main"}),
+    ("release/1.x", {"branch": "release/1.x"}),
+    ("v1.2.3", {"tag": "v1.2.3"}),
+    ("1.2.3-rc.1", {"tag": "1.2.3-rc.1"}),
+    ("v1.2", {"branch": "v1.2"}),
+    ("0123456789abcdef0123456789abcdef01234567",
+     {"commit": "0123456789abcdef0123456789abcdef01234567"}),
+    ("0123456789abcdef", {"branch": "0123456789abcdef"}),
+])
+def test_git_ref(revision, ref):
+    assert flux.git_ref(revision) == ref
+
+
+@pytest.mark.parametrize("url,expected", [
+    ("git@github.com:org/repo.git", "ssh://git@github.com/org/repo.git"),
+    ("ssh://git@github.com/org/repo.git", "ssh://git@github.com/org/repo.git"),
+    ("https://github.com/org/repo.git", "https://github.com/org/repo.git"),
+])
+def test_git_url_turns_scp_syntax_into_a_url(url, expected):
+    assert flux.git_url(url) == expected
+
+
+def test_each_app_waits_for_the_wave_before_it():
+    apps = [_app("a", 0), _app("b", 0), _app("c", 3), _app("d", 5), _app("e", 5)]
+    assert flux.wave_dependencies(apps) == {"a": [], "b": [], "c": ["a", "b"], "d": ["c"],
+                                           "e": ["c"]}
+
+
+def test_sync_policy_maps_onto_kustomizations():
+    manual = flux.kustomization("x", "p", "src", SyncPolicy(automated=False, prune=False), "5m")
+    assert manual["spec"]["suspend"] is True and manual["spec"]["prune"] is False
+    automatic = flux.kustomization("x", "p", "src", SyncPolicy(), "5m")
+    assert "suspend" not in automatic["spec"] and automatic["spec"]["prune"] is True
+    # Pruning waits for what it deletes; without pruning, deletion orphans (MirrorPrune).
+    assert automatic["spec"]["deletionPolicy"] == "WaitForTermination"
+    assert "deletionPolicy" not in manual["spec"]
+    assert automatic["spec"]["path"] == "./p" and automatic["spec"]["wait"] is True
+
+
+def test_cluster_vars_hold_the_same_keys_as_the_argo_cd_cluster_secret():
+    metadata = ClusterMetadata(
+        "prod", "groundwork-prod", GitSource(MAIN.repo_url, "v1.0.0", "gitops/addons/"),
+        "eu-west-1", "123456789012", "vpc-1",
+        (AddonBinding("external-dns", "external-dns", "external-dns", "arn:aws:iam::1:role/x"),
+         AddonBinding("metrics-server", "kube-system", "metrics-server")))
+    data = flux.cluster_vars(metadata)["data"]
+    secret = argocd.cluster_secret(metadata)["metadata"]
+    labels = {k: v for k, v in secret["labels"].items() if k != argocd.SECRET_TYPE}
+    assert data == {**labels, **secret["annotations"]}
+    assert data["external_dns_iam_role_arn"] == "arn:aws:iam::1:role/x"
+    assert "metrics_server_iam_role_arn" not in data
+
+
+def test_apps_read_the_root_source_unless_they_name_another():
+    bootstrap = Bootstrap(MAIN, SyncPolicy(), (), ClusterMetadata("dev", "c", MAIN))
+    assert flux.app_source(_app("same", 0), bootstrap) == flux.ROOT
+    assert flux.app_source(_app("pinned", 0, revision="v2.0.0"), bootstrap) == "app-pinned"
+    assert flux.app_source(_app("other", 0, repo="https://github.com/o/r.git"), bootstrap) == (
+        "app-other")
