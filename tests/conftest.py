@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tools import mock_runner
-from tools.graph import Graph
+from tools import harness
+from tools.harness.graph import Graph
 
 STACKS = ("dev", "prod", "local")
 ENGINES = ("argocd", "flux")
@@ -20,7 +20,7 @@ def _key(overrides: dict) -> str:
     return json.dumps(overrides, sort_keys=True)
 
 
-_runs: dict[tuple[str, str], mock_runner.Run] = {}
+_runs: dict[tuple[str, str], harness.Run] = {}
 
 
 @pytest.fixture
@@ -28,11 +28,11 @@ def run_stack():
     """`run_stack(stack, **overrides)`: the recorded run. Overrides use groundwork key paths with
     `__` for dots, e.g. `gitops__engine="flux"`. Runs are cached: treat results as read-only."""
 
-    def run(stack: str, **overrides) -> mock_runner.Run:
+    def run(stack: str, **overrides) -> harness.Run:
         paths = {key.replace("__", "."): value for key, value in overrides.items()}
         cache_key = (stack, _key(paths))
         if cache_key not in _runs:
-            _runs[cache_key] = mock_runner.run(stack, paths)
+            _runs[cache_key] = harness.run(stack, paths)
         return _runs[cache_key]
 
     return run

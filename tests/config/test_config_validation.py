@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 
 from components import config
-from tools import mock_runner
+from tools import harness
 
 CANARY = "gw-canary-7f3a9c"
 
@@ -39,7 +39,7 @@ def _taint(**changes) -> dict:
 
 def _rejected(stack: str, overrides: dict) -> config.ConfigError:
     with pytest.raises(config.ConfigError) as caught:
-        mock_runner.run(stack, overrides)
+        harness.run(stack, overrides)
     assert caught.value.partial_run.resources == []
     return caught.value
 
@@ -290,12 +290,12 @@ def test_credentials_set_without_secret_are_refused(tmp_path):
     # A stack file with plaintext credentials, as `pulumi config set --path` without --secret
     # writes it; the same values set with --secret are accepted (test_secrets.py).
     for name in ("Pulumi.yaml", "__main__.py"):
-        (tmp_path / name).write_text((mock_runner.ROOT / name).read_text())
+        (tmp_path / name).write_text((harness.ROOT / name).read_text())
     (tmp_path / "Pulumi.plain.yaml").write_text(
         "config:\n  groundwork:cluster:\n    provider: existing\n    context: kind-x\n"
         f"  groundwork:gitCredentials:\n    username: bot\n    password: {CANARY}\n")
     with pytest.raises(config.ConfigError) as caught:
-        mock_runner.run("plain", project_dir=tmp_path)
+        harness.run("plain", project_dir=tmp_path)
     assert re.search(r"groundwork:gitCredentials: must be set with `pulumi config set --secret",
                      str(caught.value))
     assert CANARY not in str(caught.value)
@@ -315,15 +315,15 @@ CALLER_ROLES = [("cluster.adminRoleArns[0]", "platform-admin"),
 
 
 def _session(role: str) -> str:
-    return f"arn:aws:sts::{mock_runner.ACCOUNT_ID}:assumed-role/{role}/deploy-1234"
+    return f"arn:aws:sts::{harness.ACCOUNT_ID}:assumed-role/{role}/deploy-1234"
 
 
 @pytest.mark.parametrize("path,role", CALLER_ROLES, ids=["admin", "viewer"])
 def test_the_identity_creating_the_cluster_must_not_be_listed(path, role):
     # EKS already gave the creator an access entry; a second one fails mid-deployment.
     with pytest.raises(config.ConfigError) as caught:
-        mock_runner.run("prod", caller_arn=_session(role))
-    role_arn = f"arn:aws:iam::{mock_runner.ACCOUNT_ID}:role/{role}"
+        harness.run("prod", caller_arn=_session(role))
+    role_arn = f"arn:aws:iam::{harness.ACCOUNT_ID}:role/{role}"
     assert caught.value.problems == (
         f"groundwork:{path}: {role_arn!r} is the identity running this deployment; EKS already "
         "grants it admin as the cluster creator; remove it",)
@@ -333,7 +333,7 @@ def test_the_identity_creating_the_cluster_must_not_be_listed(path, role):
 @pytest.mark.parametrize("role", [role for _, role in CALLER_ROLES], ids=["admin", "viewer"])
 def test_a_listed_identity_may_update_a_cluster_it_did_not_create(run_stack, role):
     cluster_name = run_stack("prod").outputs["clusterName"].value
-    run = mock_runner.run("prod", caller_arn=_session(role), existing_clusters=(cluster_name,))
+    run = harness.run("prod", caller_arn=_session(role), existing_clusters=(cluster_name,))
     assert run.by_type("aws:eks/cluster:Cluster")
 
 
@@ -351,7 +351,7 @@ def test_a_listed_identity_may_update_a_cluster_it_did_not_create(run_stack, rol
 ], ids=["scp-style-url", "ssh-url-with-key", "https-token", "world-open-acknowledged",
         "private-endpoint-only", "three-zones", "negative-wave"])
 def test_edge_values_the_contract_allows_are_accepted(stack, overrides):
-    assert mock_runner.run(stack, overrides).resources
+    assert harness.run(stack, overrides).resources
 
 
 # --- Pulumi.yaml declares what config.py reads ---------------------------------------------------

@@ -14,7 +14,8 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings, strategies as st
 
 from components.config import ConfigError
-from tools import mock_runner
+from tools import harness
+from tools.harness.tree import walk
 
 from tests.conftest import ENGINES, STACKS
 
@@ -36,17 +37,8 @@ _VALUE = st.recursive(_LEAF, lambda inner: st.one_of(
 ), max_leaves=8)
 
 
-def _paths(node: Any, prefix: tuple = ()):
-    """Every path into a config value, containers and leaves alike."""
-    yield prefix
-    items = (node.items() if isinstance(node, dict)
-             else enumerate(node) if isinstance(node, list) else ())
-    for key, child in items:
-        yield from _paths(child, prefix + (key,))
-
-
 def _damage(data, tree: dict[str, Any]) -> None:
-    path = data.draw(st.sampled_from([p for p in _paths(tree) if p]), label="path")
+    path = data.draw(st.sampled_from([p for p, _ in walk(tree) if p]), label="path")
     parent = tree
     for part in path[:-1]:
         parent = parent[part]
@@ -70,7 +62,7 @@ def _damage(data, tree: dict[str, Any]) -> None:
 @given(data=st.data())
 def test_damaged_config_runs_or_raises_config_error(data):
     stack = data.draw(st.sampled_from(STACKS), label="stack")
-    values, _ = mock_runner.stack_values(stack)
+    values, _ = harness.stack_values(stack)
     tree = {key.split(":", 1)[1]: copy.deepcopy(value) for key, value in values.items()
             if key.startswith("groundwork:")}
     tree["gitops"]["engine"] = data.draw(st.sampled_from(ENGINES), label="engine")
@@ -82,7 +74,7 @@ def test_damaged_config_runs_or_raises_config_error(data):
     for _ in range(data.draw(st.integers(1, 3), label="damages")):
         _damage(data, tree)
     try:
-        run = mock_runner.run(stack, tree)
+        run = harness.run(stack, tree)
     except ConfigError as error:
         event("rejected")
         assert error.partial_run.resources == []

@@ -18,8 +18,8 @@ from hypothesis import given, settings, strategies as st
 
 from components.common import naming
 from components.config import ConfigError
-from tools import mock_runner
-from tools.mock_runner import Resource
+from tools import harness
+from tools.harness import Resource
 
 from tests.conftest import ENGINES
 
@@ -133,7 +133,7 @@ def check_kubernetes(resource: Resource, check: Checker) -> None:
         check.label("generated application namespace", element["namespace"])
 
 
-def check_run(run: mock_runner.Run) -> Checker:
+def check_run(run: harness.Run) -> Checker:
     check = Checker()
     for resource in run.resources:
         if resource.type.startswith("aws:"):
@@ -172,7 +172,7 @@ def accepted_names(draw) -> tuple[str, dict[str, Any]]:
 @given(case=accepted_names())
 def test_every_recorded_name_fits_for_any_accepted_input(case):
     stack, overrides = case
-    check = check_run(mock_runner.run(stack, overrides))
+    check = check_run(harness.run(stack, overrides))
     expected = {"object name", "namespace name", "helm release name", "target namespace"}
     if stack != "local":
         expected |= {"eks cluster name", "iam role name prefix", "node group name prefix",
@@ -228,7 +228,7 @@ def test_names_that_cannot_fit_are_config_errors(path):
     @given(name=TOO_LONG[path])
     def rejected(name):
         with pytest.raises(ConfigError) as caught:
-            mock_runner.run("dev", _overrides(path, name))
+            harness.run("dev", _overrides(path, name))
         assert caught.value.partial_run.resources == []
         assert any(p.startswith(f"groundwork:{path}: ") for p in caught.value.problems)
 

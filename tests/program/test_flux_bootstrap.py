@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from components.gitops import flux_manifests as flux
-from tools.manifests import kubernetes_objects
-from tools.validate import Validator
+from tools.render.manifests import kubernetes_objects
+from tools.render.validate import Validator
 
 APPS = [
     {"name": "base", "path": "gitops/apps/podinfo", "namespace": "default", "wave": 0},

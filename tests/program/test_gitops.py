@@ -17,10 +17,10 @@ from components.gitops import argocd_manifests as argocd
 from components.gitops.bridge import ADDONS_BASEPATH, AddonBinding, ClusterMetadata
 from tests.conftest import ENGINES, STACKS
 # The leaf walker spells paths exactly as the mock runner spells secret paths.
-from tools.manifests import HELM_RELEASE_TYPE, K8sObject, leaves, kubernetes_objects
-from tools.mock_runner import ACCOUNT_ID, ROOT, Run
-from tools.render import cluster_version
-from tools.validate import Validator, load_documents
+from tools.render.manifests import HELM_RELEASE_TYPE, K8sObject, leaves, kubernetes_objects
+from tools.harness import ACCOUNT_ID, ROOT, Run
+from tools.render.command import cluster_version
+from tools.render.validate import Validator, load_documents
 
 COMBINATIONS = [(stack, engine) for stack in STACKS for engine in ENGINES]
 ENGINE_KINDS = {"argocd": {"AppProject", "Application"}, "flux": {"GitRepository", "Kustomization"}}

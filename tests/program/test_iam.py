@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from components.common.catalog import CATALOG
-from tools.mock_runner import ROOT
+from tools.harness import ROOT
 
 POLICY_INPUTS = {"aws:iam/role:Role": "assumeRolePolicy", "aws:iam/rolePolicy:RolePolicy": "policy",
                  "aws:iam/policy:Policy": "policy"}

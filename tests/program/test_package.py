@@ -16,7 +16,7 @@ import yaml
 
 import components
 from components import package
-from tools.mock_runner import ROOT
+from tools.harness import ROOT
 
 
 def _camel(name: str) -> str:

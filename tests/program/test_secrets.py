@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import ENGINES, STACKS
-from tools import render
+from tools.render import command as render
+from tools.harness.tree import spell, under, walk
 
 CANARY = "gw-canary-2c9e41"
 CREDENTIALS = {
@@ -25,19 +26,16 @@ CREDENTIALS = {
 }
 
 
-def _strings(value: Any, secret_paths: frozenset[str], path: str = "") -> Iterable[tuple[str, str]]:
+def _strings(value: Any, secret_paths: frozenset[str]) -> Iterable[tuple[str, str]]:
     """(path, text) of every string outside the secret paths, keys included."""
-    if (path or ".") in secret_paths:
-        return
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield path, str(key)
-            yield from _strings(item, secret_paths, f"{path}.{key}" if path else key)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _strings(item, secret_paths, f"{path}[{i}]")
-    elif isinstance(value, str):
-        yield path, value
+    secret = frozenset(path for path, _ in walk(value) if spell(path) in secret_paths)
+    for path, node in walk(value):
+        if under(path, secret):
+            continue
+        if isinstance(node, dict):
+            yield from ((spell(path), str(key)) for key in node)
+        elif isinstance(node, str):
+            yield spell(path), node
 
 
 def _run(run_stack, stack: str, engine: str, shape: str):

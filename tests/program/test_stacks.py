@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from components.aws.network import subnet_plan
-from tools.mock_runner import ROOT
+from tools.harness import ROOT
 
 VPC = "aws:ec2/vpc:Vpc"
 SUBNET = "aws:ec2/subnet:Subnet"

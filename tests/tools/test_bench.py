@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from tools import bench
-from tools.mock_runner import Resource
+from tools.bench import command as bench
+from tools.harness import Resource
 
 CLUSTER, NODE_GROUP, RELEASE = bench.CLUSTER, bench.NODE_GROUP, bench.RELEASE
 K8S_PROVIDER = "pulumi:providers:kubernetes"

@@ -10,11 +10,11 @@ import pytest
 import yaml
 
 from components.config import ENGINES
-from tools import render
-from tools.graph import Graph
-from tools.manifests import K8sObject, kubernetes_objects, secret_values
-from tools.mock_runner import Resource
-from tools.validate import Validator
+from tools.render import command as render
+from tools.harness.graph import Graph
+from tools.render.manifests import K8sObject, kubernetes_objects, secret_values
+from tools.harness import Resource
+from tools.render.validate import Validator
 
 STACKS = ("dev", "prod", "local")
 CANARY_PASSWORD = "canary-pw-7c1e5b0f9d"

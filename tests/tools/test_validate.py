@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tools.mock_runner import ROOT
-from tools.validate import (Problem, SchemaError, Validator, schema_version, schemas_from,
+from tools.harness import ROOT
+from tools.render.validate import (Problem, SchemaError, Validator, schema_version, schemas_from,
                             structural, validate_project)
 
 VERSION = "1.34"

@@ -8,8 +8,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tools.graph import Graph
-from tools.mock_runner import SECRET_PLACEHOLDER, Resource, Run
+from tools.harness.graph import Graph
+from tools.harness.tree import DESCEND, Path, rebuild, spell, under, walk
+from tools.harness import SECRET_PLACEHOLDER, Resource, Run
 
 REDACTED = "<redacted>"
 HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
@@ -21,51 +22,40 @@ MIN_SECRET_LENGTH = 4
 def plain(value: Any) -> Any:
     """Recorded inputs carry every number as a float (the wire format has no integers); give back
     the integers a manifest author wrote."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [plain(item) for item in value]
-    return value
+    return rebuild(value, lambda _path, node: (
+        int(node) if isinstance(node, float) and node.is_integer() else DESCEND))
 
 
-def leaves(value: Any, path: str = "") -> Iterable[tuple[str, Any]]:
-    """(path, leaf) pairs, with paths spelled the way the mock runner records `secret_paths`."""
-    yield path or ".", value
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from leaves(item, f"{path}.{key}" if path else key)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from leaves(item, f"{path}[{i}]")
+def leaves(value: Any) -> Iterable[tuple[str, Any]]:
+    """(path, node) pairs, with paths spelled the way the harness records `secret_paths`."""
+    for path, node in walk(value):
+        yield spell(path), node
 
 
-def _redact(value: Any, secret_paths: frozenset[str], path: str = "", inside: bool = False) -> Any:
+def _redact(value: Any, secret_paths: frozenset[str]) -> Any:
     """`value` with every leaf at or under a secret path replaced; keys stay, so a reader still
     sees which entries a Secret has."""
-    inside = inside or (path or ".") in secret_paths
-    if isinstance(value, dict):
-        return {key: _redact(item, secret_paths, f"{path}.{key}" if path else key, inside)
-                for key, item in value.items()}
-    if isinstance(value, list):
-        return [_redact(item, secret_paths, f"{path}[{i}]", inside) for i, item in enumerate(value)]
-    return REDACTED if inside and value is not None else value
+    secret = frozenset(path for path, _ in walk(value) if spell(path) in secret_paths)
+
+    def visit(path: Path, node: Any) -> Any:
+        if isinstance(node, (dict, list)) or node is None or not under(path, secret):
+            return DESCEND
+        return REDACTED
+
+    return rebuild(value, visit)
 
 
 def _ordered(body: Mapping[str, Any]) -> dict[str, Any]:
     """apiVersion, kind, metadata first, then the rest; keys sorted below so renders diff cleanly
     (recorded inputs come in wire order, which is not stable)."""
-    def sort(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {key: sort(value[key]) for key in sorted(value)}
-        if isinstance(value, list):
-            return [sort(item) for item in value]
-        return value
+    def sort(_path: Path, node: Any) -> Any:
+        if isinstance(node, dict):
+            return {key: rebuild(node[key], sort) for key in sorted(node)}
+        return DESCEND
 
     head = ("apiVersion", "kind", "metadata")
-    return {**{key: sort(body[key]) for key in head if key in body},
-            **{key: sort(body[key]) for key in sorted(body) if key not in head}}
+    return {**{key: rebuild(body[key], sort) for key in head if key in body},
+            **{key: rebuild(body[key], sort) for key in sorted(body) if key not in head}}
 
 
 def is_builtin(api_version: str) -> bool:

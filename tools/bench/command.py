@@ -10,7 +10,7 @@ benchmark, not a test: it asserts nothing and exits 0 whether or not a target is
   typical create duration from `DURATIONS`, and the longest weighted chain of create-time edges
   (dependencies plus the provider a resource is created through) is compared with the floor that
   no ordering can beat: control plane + node group + GitOps engine release.
-- Evaluation: each sample is a fresh process (tools/bench_probe.py) that imports the SDKs and runs
+- Evaluation: each sample is a fresh process (tools/bench/probe.py) that imports the SDKs and runs
   one stack; medians of several samples, taken in rotation so that load from other processes on
   the machine spreads over every label. The SDK import alone is measured the same way.
 - Scaling: 10, 100 and 1000 generated seed apps on the dev stack, for Argo CD Applications, the
@@ -33,9 +33,9 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from tools import mock_runner
-from tools.graph import Graph
-from tools.mock_runner import ROOT, Resource, Run
+from tools import harness
+from tools.harness.graph import Graph
+from tools.harness import ROOT, Resource, Run
 
 STACKS = ("dev", "prod", "local")
 IMPORT_FLOOR = "import floor"
@@ -255,8 +255,8 @@ def _findings(graph: Graph, path: Sequence[str], seconds: Mapping[str, float]) -
 
 
 def probe(request: Mapping[str, Any]) -> dict[str, Any]:
-    """One sample in a fresh interpreter (see tools/bench_probe.py)."""
-    done = subprocess.run([sys.executable, "-m", "tools.bench_probe"], input=json.dumps(request),
+    """One sample in a fresh interpreter (see tools/bench/probe.py)."""
+    done = subprocess.run([sys.executable, "-m", "tools.bench.probe"], input=json.dumps(request),
                           capture_output=True, text=True, cwd=ROOT)
     if done.returncode:
         raise RuntimeError(f"probe {request.get('stack', 'import')} failed:\n{done.stderr}")
@@ -462,7 +462,7 @@ def report(results: Mapping[str, Any]) -> str:
 
 
 def _engine(run: Run) -> str:
-    return run.config.get(f"{mock_runner.PROJECT}:gitops", {}).get("engine", "")
+    return run.config.get(f"{harness.PROJECT}:gitops", {}).get("engine", "")
 
 
 def _machine() -> dict[str, Any]:
@@ -487,7 +487,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = datetime.datetime.now(datetime.timezone.utc)
     machine = _machine()
 
-    runs = {stack: mock_runner.run(stack) for stack in STACKS}
+    runs = {stack: harness.run(stack) for stack in STACKS}
     models = {stack: model(run.resources) for stack, run in runs.items()}
 
     # A first prod run, not counted, warms the disk cache and says which SDK modules prod loads.
@@ -533,6 +533,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"wrote {args.out} in {results['elapsed_s']} s")
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

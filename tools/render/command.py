@@ -49,13 +49,13 @@ from typing import Any
 
 import yaml
 
-from components.config import ConfigError, project_declarations
-from tools import mock_runner
-from tools.graph import Graph
-from tools.manifests import (HelmRelease, K8sObject, helm_releases, kubernetes_objects, redacted,
+from components.config import ConfigError
+from tools import harness
+from tools.harness.graph import Graph
+from tools.render.manifests import (HelmRelease, K8sObject, helm_releases, kubernetes_objects, redacted,
                              secret_values, strings)
-from tools.mock_runner import ROOT, SECRET_PLACEHOLDER, Resource, Run
-from tools.validate import (Problem, SchemaError, Validator, load_documents, schemas_from,
+from tools.harness import ROOT, SECRET_PLACEHOLDER, Resource, Run
+from tools.render.validate import (Problem, SchemaError, Validator, load_documents, schemas_from,
                             validate_project)
 
 EXIT_VALID, EXIT_INVALID, EXIT_CONFIG = 0, 1, 2
@@ -161,11 +161,13 @@ def mermaid(run: Run) -> str:
     arrow per pair of nodes where something in the first is created before something in the
     second that waits for it."""
     by_urn = run.by_urn()
-    components = [r for r in run.resources if not r.custom]
+    # Creation order, ties by URN: registration order varies with when inputs resolve.
+    resources = Graph(run).topological()
+    components = [r for r in resources if not r.custom]
     ids: dict[tuple[str | None, str], str] = {}
     counts: Counter[tuple[str | None, str]] = Counter()
     node_of: dict[str, str] = {}
-    for resource in run.resources:
+    for resource in resources:
         if not resource.custom:
             continue
         key = (_component_of(resource, by_urn), resource.type)
@@ -189,7 +191,7 @@ def mermaid(run: Run) -> str:
                 lines.append(f"{indent}end")
 
     emit(None, "  ")
-    edges = {(node_of[dep], node_of[r.urn]) for r in run.resources if r.custom
+    edges = {(node_of[dep], node_of[r.urn]) for r in resources if r.custom
              for dep in r.dependencies
              if dep in node_of and by_urn[dep].custom and node_of[dep] != node_of[r.urn]}
     numbered = sorted(_reduced(edges), key=lambda edge: [int(node[1:]) for node in edge])
@@ -281,21 +283,17 @@ def assert_no_secrets(files: Mapping[str, str], secrets: Iterable[str]) -> None:
 
 
 def secret_config_keys(run: Run) -> set[str]:
-    """Config keys Pulumi.yaml declares secret; stack-file `secure:` values are placeholders
-    already and carry nothing to leak."""
-    return {key if ":" in key else f"{mock_runner.PROJECT}:{key}"
-            for key, spec in project_declarations().items()
-            if isinstance(spec, dict) and spec.get("secret")} & set(run.config)
+    """Config keys the CLI marks secret for this run (`secure:` values are placeholders already
+    and carry nothing to leak; `--set` credentials carry real values)."""
+    return set(run.secret_keys) & set(run.config)
 
 
 # --- validation ----------------------------------------------------------------------------------
 
 
 def cluster_version(run: Run) -> str:
-    """The stack's `cluster.version`: object values replace the Pulumi.yaml default field by
-    field, so an unset field falls back to the declared default."""
-    declared = project_declarations()["cluster"]["default"]["version"]
-    return (run.config.get(f"{mock_runner.PROJECT}:cluster") or {}).get("version") or declared
+    """The stack's `cluster.version`, as the program validated it."""
+    return run.settings.cluster.version
 
 
 @dataclass
@@ -397,7 +395,7 @@ def main(argv: Sequence[str] | None = None, root: Path = ROOT) -> int:
         print("warning: no --schemas and GROUNDWORK_SCHEMAS is unset; custom resources are not "
               "checked against their CRDs", file=sys.stderr)
     try:
-        run = mock_runner.run(args.stack, dict(args.overrides), project_dir=root)
+        run = harness.run(args.stack, dict(args.overrides), project_dir=root)
         validator = Validator(schemas, cluster_version(run))
     except (ConfigError, SchemaError) as error:
         print(error, file=sys.stderr)
@@ -429,6 +427,3 @@ def main(argv: Sequence[str] | None = None, root: Path = ROOT) -> int:
           f"{validator.kubernetes_version}; {result}; {time.perf_counter() - started:.2f}s; {out}")
     return EXIT_INVALID if checked.problems else EXIT_VALID
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from tools.mock_runner import Resource, Run
+from tools.harness.recording import Resource, Run
 
 
 class Graph:

@@ -57,8 +57,8 @@ def main() -> None:
         # Reading the namespace makes a lazy module execute.
         vars(importlib.import_module(name))
     if request.get("stack"):
-        from tools import mock_runner
-        run = mock_runner.run(request["stack"], request.get("overrides"))
+        from tools import harness
+        run = harness.run(request["stack"], request.get("overrides"))
         sample["resources"] = len(run.resources)
     sample["total_s"] = time.perf_counter() - _START
     sample["cpu_s"] = time.process_time() - _START_CPU

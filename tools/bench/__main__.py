@@ -1,0 +1,5 @@
+import sys
+
+from tools.bench.command import main
+
+sys.exit(main())

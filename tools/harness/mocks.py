@@ -1,0 +1,142 @@
+"""Mocks of the cloud for the program: plausible, deterministic answers to every invoke and
+resource registration, so every manifest is complete and renders diff cleanly."""
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi.runtime import rpc
+
+ACCOUNT_ID = "123456789012"
+DEFAULT_REGION = "us-east-1"
+DEFAULT_CALLER_ARN = f"arn:aws:iam::{ACCOUNT_ID}:user/groundwork"
+_ASSUMED_ROLE = re.compile(r"^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([^/]+)/(.+)$")
+
+
+def _hex(seed: str, length: int) -> str:
+    return hashlib.sha256(seed.encode()).hexdigest()[:length]
+
+
+_ID_PREFIXES = {
+    "aws:ec2/vpc:Vpc": "vpc", "aws:ec2/subnet:Subnet": "subnet",
+    "aws:ec2/internetGateway:InternetGateway": "igw", "aws:ec2/routeTable:RouteTable": "rtb",
+    "aws:ec2/natGateway:NatGateway": "nat", "aws:ec2/eip:Eip": "eipalloc",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc",
+    "aws:ec2/route:Route": "r",
+}
+
+
+@dataclass(frozen=True)
+class Invoke:
+    token: str
+    args: dict[str, Any]
+
+
+class GroundworkMocks(pulumi.runtime.Mocks):
+    """Plausible cloud answers, deterministic per resource name so renders diff cleanly.
+
+    The caller is `caller_arn` (an IAM user, or an `arn:aws:sts::...:assumed-role/...` session),
+    and `existing_clusters` are the EKS clusters already in the region. Every invoke is recorded.
+    """
+
+    def __init__(self, region: str, caller_arn: str = DEFAULT_CALLER_ARN,
+                 existing_clusters: tuple[str, ...] = ()):
+        self.region = region
+        self.caller_arn = caller_arn
+        self.existing_clusters = existing_clusters
+        self.invokes: list[Invoke] = []
+
+    def _zones(self, filters: list[dict[str, Any]]) -> list[dict[str, str]]:
+        """Three zones and, sorted before them as AWS sorts names, one opted-in Local Zone."""
+        zones = [{"name": f"{self.region}-lz-1a", "zoneId": "use1-lz1-az1",
+                  "optInStatus": "opted-in"}]
+        zones += [{"name": f"{self.region}{suffix}", "zoneId": f"use1-az{i + 1}",
+                   "optInStatus": "opt-in-not-required"} for i, suffix in enumerate("abc")]
+        fields = {"opt-in-status": "optInStatus", "zone-name": "name", "zone-id": "zoneId"}
+        for item in filters:
+            if item["name"] not in fields:
+                raise NotImplementedError(f"groundwork mocks do not filter zones by {item['name']}")
+            zones = [z for z in zones if z[fields[item["name"]]] in item["values"]]
+        return sorted(zones, key=lambda zone: zone["name"])
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        token = args.token
+        self.invokes.append(Invoke(token, dict(args.args)))
+        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            zones = self._zones(list(args.args.get("filters") or []))
+            return {"names": [z["name"] for z in zones], "zoneIds": [z["zoneId"] for z in zones],
+                    "id": self.region, "state": "available"}, []
+        if token == "aws:index/getRegion:getRegion":
+            return {"region": self.region, "name": self.region, "id": self.region,
+                    "endpoint": f"ec2.{self.region}.amazonaws.com",
+                    "description": self.region}, []
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": ACCOUNT_ID, "id": ACCOUNT_ID, "userId": "AIDAGROUNDWORK",
+                    "arn": self.caller_arn}, []
+        if token == "aws:iam/getSessionContext:getSessionContext":
+            # An assumed-role session names its role; any other ARN passes through unchanged.
+            arn = args.args["arn"]
+            session = _ASSUMED_ROLE.match(arn)
+            if session is None:
+                return {"arn": arn, "id": arn, "issuerArn": arn, "issuerId": "",
+                        "issuerName": "", "sessionName": ""}, []
+            partition, account, role, session_name = session.groups()
+            return {"arn": arn, "id": arn, "issuerArn": f"arn:{partition}:iam::{account}:role/{role}",
+                    "issuerId": f"AROA{_hex(role, 17).upper()}", "issuerName": role,
+                    "sessionName": session_name}, []
+        if token == "aws:eks/getClusters:getClusters":
+            return {"id": self.region, "names": list(self.existing_clusters)}, []
+        if token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws",
+                    "reverseDnsPrefix": "com.amazonaws"}, []
+        raise NotImplementedError(f"groundwork mocks do not answer invoke {token}")
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        inputs = dict(args.inputs)
+        seed = f"{args.typ}::{args.name}"
+        typ = args.typ
+        arn_base = f"arn:aws:{{service}}:{self.region}:{ACCOUNT_ID}"
+        state: dict[str, Any] = {}
+        resource_id = f"{args.name}-{_hex(seed, 8)}"
+        if typ in _ID_PREFIXES:
+            resource_id = f"{_ID_PREFIXES[typ]}-{_hex(seed, 17)}"
+            state["arn"] = f"{arn_base.format(service='ec2')}:{_ID_PREFIXES[typ]}/{resource_id}"
+        elif typ == "aws:iam/role:Role":
+            role_name = inputs.get("name") or f"{inputs.get('namePrefix', args.name)}{_hex(seed, 26)}"
+            resource_id = role_name
+            state.update(name=role_name, arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{role_name}",
+                         uniqueId=f"AROA{_hex(seed, 17).upper()}")
+        elif typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+            host = str(inputs.get("url", "")).removeprefix("https://")
+            state["arn"] = resource_id = f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{host}"
+        elif typ == "aws:kms/key:Key":
+            key_id = "-".join(_hex(seed, 32)[i:j] for i, j in ((0, 8), (8, 12), (12, 16), (16, 20),
+                                                                 (20, 32)))
+            resource_id = key_id
+            state.update(keyId=key_id, arn=f"{arn_base.format(service='kms')}:key/{key_id}")
+        elif typ == "aws:eks/cluster:Cluster":
+            cluster_id = _hex(seed, 32).upper()
+            resource_id = inputs["name"]
+            state.update(
+                arn=f"{arn_base.format(service='eks')}:cluster/{inputs['name']}",
+                endpoint=f"https://{cluster_id}.gr7.{self.region}.eks.amazonaws.com",
+                certificateAuthority={"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1PQ0sKLS0tLS1FTkQg"
+                                              "Q0VSVElGSUNBVEUtLS0tLQo="},
+                identities=[{"oidcs": [{"issuer": f"https://oidc.eks.{self.region}.amazonaws.com"
+                                                  f"/id/{cluster_id}"}]}],
+                status="ACTIVE",
+            )
+        elif typ == "aws:eks/nodeGroup:NodeGroup":
+            group_name = f"{inputs.get('nodeGroupNamePrefix', args.name)}{_hex(seed, 26)}"
+            state.update(nodeGroupName=group_name,
+                         arn=f"{arn_base.format(service='eks')}:nodegroup/{group_name}")
+        elif typ.startswith("aws:"):
+            state["arn"] = f"{arn_base.format(service=typ.split(':')[1].split('/')[0])}:{resource_id}"
+        elif typ.startswith("kubernetes:"):
+            metadata = rpc.unwrap_rpc_secret(inputs.get("metadata")) or {}
+            namespace = metadata.get("namespace") or inputs.get("namespace")
+            object_name = metadata.get("name") or inputs.get("name") or args.name
+            resource_id = f"{namespace}/{object_name}" if namespace else object_name
+        return resource_id, {**inputs, **state}

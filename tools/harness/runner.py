@@ -1,0 +1,59 @@
+"""Run the groundwork program under Pulumi's mocks and record everything it registers."""
+
+import logging
+import runpy
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from tools.harness.mocks import DEFAULT_CALLER_ARN, DEFAULT_REGION, GroundworkMocks
+from tools.harness.recording import Output, RecordingMonitor, Run, LogCollector
+from tools.harness.stack_config import PROJECT, ROOT, as_config_strings, stack_values
+
+
+def run(stack: str, overrides: Mapping[str, Any] | None = None,
+        project_dir: Path = ROOT, caller_arn: str = DEFAULT_CALLER_ARN,
+        existing_clusters: tuple[str, ...] = ()) -> Run:
+    """Run the program for `stack` under mocks, as `caller_arn`, in a region that already holds
+    the EKS clusters `existing_clusters`. Raises what the program raises (ConfigError)."""
+    values, secret_keys = stack_values(stack, project_dir, overrides)
+    region = values.get("aws:region", DEFAULT_REGION)
+    collector = LogCollector()
+    logger = logging.getLogger(f"groundwork.mocks.{stack}")
+    logger.propagate = False
+    logger.handlers = [collector]
+    logger.setLevel(logging.DEBUG)
+    program_mocks = GroundworkMocks(region, caller_arn, existing_clusters)
+    monitor = RecordingMonitor(program_mocks)
+
+    runtime_settings.set_root_resource(None)
+    mocks.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=False, logger=logger,
+                    monitor=monitor)
+    pulumi.runtime.set_all_config(as_config_strings(values), sorted(secret_keys))
+    root = runtime_settings.get_root_resource()
+    result = Run(stack=stack, config=values, secret_keys=secret_keys)
+
+    async def program() -> None:
+        program_globals = runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+        result.settings = program_globals.get("settings")
+        for name, value in root.outputs.items():
+            output = pulumi.Output.from_input(value)
+            result.outputs[name] = Output(await output.future(), await output.is_secret())
+
+    try:
+        _sync_await(run_pulumi_func(program))
+    except Exception as error:
+        # What was registered before the failure, for callers that check a ConfigError left nothing.
+        error.partial_run = result
+        raise
+    finally:
+        result.resources = monitor.recorded
+        result.logs = collector.lines
+        result.invokes = program_mocks.invokes
+    return result

@@ -1,0 +1,5 @@
+import sys
+
+from tools.render.command import main
+
+sys.exit(main())
