@@ -34,4 +34,4 @@ def provider() -> ComponentProvider:
 
 def schema() -> dict[str, Any]:
     """The package schema the provider serves, built offline."""
-    return json.loads(provider().schema)  # type: ignore[attr-defined]
+    return json.loads(provider().schema or "{}")

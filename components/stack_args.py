@@ -14,8 +14,12 @@ from components.aws.network import NetworkArgs
 from components.aws.node_groups import NodeGroupArgs, NodeGroupsArgs
 from components.common.gitops_model import GitCredentials
 from components.config import Settings
-from components.gitops.bootstrap import (BootstrapArgs, GitCredentialsArgs, SeedAppArgs,
-                                         SyncPolicyArgs)
+from components.gitops.bootstrap import (
+    BootstrapArgs,
+    GitCredentialsArgs,
+    SeedAppArgs,
+    SyncPolicyArgs,
+)
 from components.gitops.bridge import ClusterBridgeArgs
 from components.gitops.delivery import GitOpsArgs
 from components.kubernetes.existing_cluster import ExistingClusterArgs
@@ -62,7 +66,7 @@ def eks_cluster(settings: Settings, vpc_id: pulumi.Input[str],
 
 def node_groups(settings: Settings, cluster_name: pulumi.Input[str],
                 node_role_arn: pulumi.Input[str],
-                subnet_ids: pulumi.Input[list[str]]) -> NodeGroupsArgs:
+                subnet_ids: pulumi.Input[list[pulumi.Input[str]]]) -> NodeGroupsArgs:
     return NodeGroupsArgs(
         cluster_name=cluster_name,
         node_role_arn=node_role_arn,
@@ -109,8 +113,10 @@ def bridge(settings: Settings, cluster_name: pulumi.Input[str], *, region: str =
     args = ClusterBridgeArgs(environment=settings.environment, cluster_name=cluster_name,
                              addons=list(settings.gitops.addons))
     if region:
-        args.update(aws_region=region, aws_account_id=account_id, aws_vpc_id=vpc_id,
-                    addon_role_arns=dict(role_arns or {}))
+        args["aws_region"] = region
+        args["aws_account_id"] = account_id
+        args["aws_vpc_id"] = vpc_id
+        args["addon_role_arns"] = dict(role_arns or {})
     return args
 
 

@@ -1,17 +1,19 @@
 """AddonRoles: an IAM role for each enabled add-on that calls AWS, trusted by exactly that add-on's
 service account (IRSA), with the add-on's least-privilege policy (addon_policies.py)."""
 
+import functools
 import json
 from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
-from components.aws.addon_policies import POLICIES, PolicyScope
+from components.aws.addon_policies import POLICIES, PolicyBuilder, PolicyScope
 from components.aws.iam import document
 from components.common import naming
-from components.common.catalog import CATALOG
+from components.common.catalog import CATALOG, Addon
 from components.common.ordering import after
+from components.common.renames import renamed_from
 
 TYPE = "groundwork:index:AddonRoles"
 
@@ -29,6 +31,20 @@ def irsa_trust_policy(oidc_provider_arn: str, issuer_url: str, namespace: str,
             f"{issuer}:aud": "sts.amazonaws.com",
         }},
     })
+
+
+def _trust_document(addon: Addon, values: list[str]) -> str:
+    return json.dumps(irsa_trust_policy(values[0], values[1], addon.namespace,
+                                        addon.service_account))
+
+
+def _policy_document(build: PolicyBuilder, partition: str, region: str, account_id: str,
+                     zone_ids: tuple[str, ...], cluster_name: str) -> str:
+    return json.dumps(build(PolicyScope(partition, region, account_id, cluster_name, zone_ids)))
+
+
+def _role_prefix(addon: Addon, cluster_name: str) -> str:
+    return naming.iam_role_prefix(cluster_name, addon.role_purpose)
 
 
 class AddonRolesArgs(TypedDict):
@@ -62,8 +78,7 @@ class AddonRoles(pulumi.ComponentResource):
     """Add-on name to role ARN. Each ARN resolves only once the role's policy is attached."""
 
     def __init__(self, name: str, args: AddonRolesArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__(TYPE, name, None, pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
-            aliases=[pulumi.Alias(type_="groundwork:addons:AddonRoles")])))
+        super().__init__(TYPE, name, None, renamed_from("groundwork:addons:AddonRoles", opts))
         self.role_arns = {}
         zone_ids = tuple(args.get("dns_zone_ids") or ())
         for addon in (CATALOG[n] for n in args["addons"]):
@@ -71,13 +86,13 @@ class AddonRoles(pulumi.ComponentResource):
             if policy_of is None:
                 continue
             trust = pulumi.Output.all(args["oidc_provider_arn"], args["oidc_issuer_url"]).apply(
-                lambda values, a=addon: json.dumps(
-                    irsa_trust_policy(values[0], values[1], a.namespace, a.service_account)))
+                functools.partial(_trust_document, addon))
             role = aws.iam.Role(
                 f"{name}-{addon.name}",
                 name_prefix=pulumi.Output.from_input(args["cluster_name"]).apply(
-                    lambda cluster, a=addon: naming.iam_role_prefix(cluster, a.role_purpose)),
-                description=f"IRSA role of {addon.name} ({addon.namespace}/{addon.service_account})",
+                    functools.partial(_role_prefix, addon)),
+                description=(f"IRSA role of {addon.name} "
+                             f"({addon.namespace}/{addon.service_account})"),
                 assume_role_policy=trust,
                 tags=args.get("tags"),
                 opts=pulumi.ResourceOptions(parent=self),
@@ -85,10 +100,9 @@ class AddonRoles(pulumi.ComponentResource):
             policy = aws.iam.RolePolicy(
                 f"{name}-{addon.name}",
                 role=role.id,
-                policy=pulumi.Output.from_input(args["cluster_name"]).apply(
-                    lambda cluster, build=policy_of: json.dumps(build(PolicyScope(
-                        args["partition"], args["region"], args["account_id"], cluster,
-                        zone_ids)))),
+                policy=pulumi.Output.from_input(args["cluster_name"]).apply(functools.partial(
+                    _policy_document, policy_of, args["partition"], args["region"],
+                    args["account_id"], zone_ids)),
                 opts=pulumi.ResourceOptions(parent=self),
             )
             # The ARN resolves only once the policy is attached, so whatever reads it (the GitOps

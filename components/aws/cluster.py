@@ -18,6 +18,7 @@ from components.aws.iam import assume_role_policy, managed_policy_arn
 from components.aws.kubeconfig import kubeconfig
 from components.common import naming
 from components.common.ordering import after
+from components.common.renames import renamed_from
 
 TYPE = "groundwork:index:EksCluster"
 _ACCESS_POLICY = "arn:{partition}:eks::aws:cluster-access-policy/{name}"
@@ -33,6 +34,12 @@ def former_cluster_child(cluster_component: str) -> pulumi.Alias:
     `cluster_component` (type groundwork:eks:EksCluster) before they became components of their
     own. With this alias a stack created then updates them in place instead of replacing them."""
     return pulumi.Alias(parent=pulumi.create_urn(cluster_component, "groundwork:eks:EksCluster"))
+
+
+def _oidc_issuer(identities: Sequence[aws.eks.outputs.ClusterIdentity]) -> str:
+    """The issuer URL EKS reports once the cluster exists."""
+    oidcs = identities[0].oidcs or []
+    return oidcs[0].issuer or ""
 
 
 class EksClusterArgs(TypedDict):
@@ -87,8 +94,7 @@ class EksCluster(pulumi.ComponentResource):
     """The IAM role of the cluster's nodes, resolved once its policies are attached."""
 
     def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__(TYPE, name, None, pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
-            aliases=[pulumi.Alias(type_="groundwork:eks:EksCluster")])))
+        super().__init__(TYPE, name, None, renamed_from("groundwork:eks:EksCluster", opts))
         cluster_name = args["name"]
         partition = args.get("partition", "aws")
         tags = args.get("tags") or {}
@@ -97,19 +103,9 @@ class EksCluster(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         protected = pulumi.ResourceOptions(parent=self, protect=protect)
 
-        cluster_role = aws.iam.Role(
-            f"{name}-cluster",
-            name_prefix=naming.iam_role_prefix(cluster_name, "cluster"),
-            assume_role_policy=assume_role_policy("eks.amazonaws.com"),
-            tags=tags,
-            opts=child,
-        )
-        cluster_policy = aws.iam.RolePolicyAttachment(
-            f"{name}-cluster",
-            role=cluster_role.name,
-            policy_arn=managed_policy_arn(partition, "AmazonEKSClusterPolicy"),
-            opts=child,
-        )
+        cluster_role, cluster_policies = self._service_role(
+            f"{name}-cluster", cluster_name, "cluster", "eks.amazonaws.com",
+            {"": "AmazonEKSClusterPolicy"}, partition, tags)
 
         self.kms_key: aws.kms.Key | None = None
         encryption = None
@@ -152,7 +148,7 @@ class EksCluster(pulumi.ComponentResource):
                 parent=self,
                 protect=protect,
                 # Deleting the policy first would leave the control plane unable to clean up.
-                depends_on=[cluster_policy],
+                depends_on=cluster_policies,
                 # AWS only reads this flag when the cluster is created and does not report it
                 # back reliably; a diff on it would force replacing the whole cluster.
                 ignore_changes=["accessConfig.bootstrapClusterCreatorAdminPermissions"],
@@ -160,7 +156,7 @@ class EksCluster(pulumi.ComponentResource):
         )
         self.cluster_name = cluster.name
         self.endpoint = cluster.endpoint
-        self.oidc_issuer_url = cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
+        self.oidc_issuer_url = cluster.identities.apply(_oidc_issuer)
 
         access = self._access(name, cluster, {"admin": args.get("admin_role_arns") or [],
                                               "viewer": args.get("viewer_role_arns") or []},
@@ -202,24 +198,34 @@ class EksCluster(pulumi.ComponentResource):
                    tags: Mapping[str, str]) -> pulumi.Output[str]:
         """The nodes' role, its ARN resolving after the policies nodes need to join: node groups
         that take it wait for them, and a destroy keeps them until the nodes are gone."""
+        role, attachments = self._service_role(
+            f"{name}-node", cluster_name, "node", "ec2.amazonaws.com",
+            {f"-{policy}": policy for policy in _NODE_POLICIES}, partition, tags)
+        return after(role.arn, [attachment.id for attachment in attachments])
+
+    def _service_role(self, name: str, cluster_name: str, purpose: str, service: str,
+                      policies: Mapping[str, str], partition: str, tags: Mapping[str, str]
+                      ) -> tuple[aws.iam.Role, list[aws.iam.RolePolicyAttachment]]:
+        """A role `service` assumes, with AWS-managed `policies` (resource-name suffix to policy
+        name) attached."""
         child = pulumi.ResourceOptions(parent=self)
-        node_role = aws.iam.Role(
-            f"{name}-node",
-            name_prefix=naming.iam_role_prefix(cluster_name, "node"),
-            assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
+        role = aws.iam.Role(
+            name,
+            name_prefix=naming.iam_role_prefix(cluster_name, purpose),
+            assume_role_policy=assume_role_policy(service),
             tags=tags,
             opts=child,
         )
         attachments = [
             aws.iam.RolePolicyAttachment(
-                f"{name}-node-{policy}",
-                role=node_role.name,
+                f"{name}{suffix}",
+                role=role.name,
                 policy_arn=managed_policy_arn(partition, policy),
                 opts=child,
             )
-            for policy in _NODE_POLICIES
+            for suffix, policy in policies.items()
         ]
-        return after(node_role.arn, [attachment.id for attachment in attachments])
+        return role, attachments
 
     def _access(self, name: str, cluster: aws.eks.Cluster, roles: Mapping[str, Sequence[str]],
                 partition: str, tags: Mapping[str, str]) -> list[pulumi.Resource]:

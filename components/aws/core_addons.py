@@ -16,7 +16,8 @@ TYPE = "groundwork:index:CoreAddons"
 # It bootstraps no pod identity agent: until that add-on is ready, only pods using EKS Pod Identity
 # lack credentials, and none of the nodes' own components do.
 EARLY_ADDONS = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
-# CoreDNS is a Deployment: created before any node exists it stays degraded and the add-on times out.
+# CoreDNS is a Deployment: created before any node exists it stays degraded and the add-on
+# times out.
 AFTER_NODES_ADDONS = ("coredns",)
 
 

@@ -1,6 +1,7 @@
 """IAM documents: policy and trust documents as plain dicts, and ARNs of AWS-managed policies."""
 
 import json
+from typing import Any
 
 MANAGED_POLICY = "arn:{partition}:iam::aws:policy/{name}"
 
@@ -14,7 +15,8 @@ def document(*statements: dict) -> dict:
 
 
 def allow(sid: str, actions: list[str], resources: list[str] | str, **condition: dict) -> dict:
-    statement = {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
+    statement: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Action": actions,
+                                 "Resource": resources}
     if condition:
         statement["Condition"] = condition
     return statement

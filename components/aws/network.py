@@ -14,6 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.common.ordering import after
+from components.common.renames import renamed_from
 
 TYPE = "groundwork:index:Network"
 NAT_STRATEGIES = ("none", "single", "perAz")
@@ -59,8 +60,7 @@ class Network(pulumi.ComponentResource):
     cluster, and on destroy the way out stays until the nodes are gone."""
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__(TYPE, name, None, pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
-            aliases=[pulumi.Alias(type_="groundwork:network:Network")])))
+        super().__init__(TYPE, name, None, renamed_from("groundwork:network:Network", opts))
         cidr = ipaddress.IPv4Network(args["cidr"])
         zones = list(args["availability_zones"])
         if args["nat_gateways"] not in NAT_STRATEGIES:
@@ -95,7 +95,7 @@ class Network(pulumi.ComponentResource):
         private_subnets: list[aws.ec2.Subnet] = []
         public_associations: list[aws.ec2.RouteTableAssociation] = []
         for zone, public_cidr, private_cidr in zip(zones, public_cidrs,
-                                                   private_cidrs):
+                                                   private_cidrs, strict=True):
             public = aws.ec2.Subnet(
                 f"{name}-public-{zone}",
                 vpc_id=vpc.id,
@@ -123,7 +123,7 @@ class Network(pulumi.ComponentResource):
                                      tags)
         # Default routes of the private route tables through NAT.
         self.private_nat_routes: list[aws.ec2.Route] = []
-        for index, (zone, subnet) in enumerate(zip(zones, private_subnets)):
+        for index, (zone, subnet) in enumerate(zip(zones, private_subnets, strict=True)):
             table = aws.ec2.RouteTable(f"{name}-private-{zone}", vpc_id=vpc.id,
                                        tags=tags(f"{name}-private-{zone}"), opts=child)
             association = aws.ec2.RouteTableAssociation(f"{name}-private-{zone}",
@@ -145,7 +145,7 @@ class Network(pulumi.ComponentResource):
         self.vpc_id = vpc.id
         self.public_subnet_ids = [subnet.id for subnet in public_subnets]
         self.private_subnet_ids = [subnet.id for subnet in private_subnets]
-        self.node_subnet_ids = after(self.private_subnet_ids,
+        self.node_subnet_ids = after(pulumi.Output.all(*self.private_subnet_ids),
                                      [route.id for route in self.private_nat_routes])
         self.register_outputs({
             "vpcId": self.vpc_id,
@@ -161,8 +161,9 @@ class Network(pulumi.ComponentResource):
         cut the others off), or none."""
         count = {"none": 0, "single": 1, "perAz": len(public_subnets)}[strategy]
         nat_ids = []
-        for zone, subnet in zip(zones[:count], public_subnets[:count]):
-            address = aws.ec2.Eip(f"{name}-nat-{zone}", domain="vpc", tags=tags(f"{name}-nat-{zone}"),
+        for zone, subnet in zip(zones[:count], public_subnets[:count], strict=True):
+            address = aws.ec2.Eip(f"{name}-nat-{zone}", domain="vpc",
+                                  tags=tags(f"{name}-nat-{zone}"),
                                   opts=pulumi.ResourceOptions(parent=self))
             nat = aws.ec2.NatGateway(
                 f"{name}-nat-{zone}",

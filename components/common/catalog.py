@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Addon:
+    """An add-on the bridge can enable, and where it runs."""
+
     name: str
     namespace: str
     service_account: str

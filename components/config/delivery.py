@@ -11,13 +11,25 @@ import pulumi
 from components.common import naming
 from components.common.catalog import CATALOG
 from components.common.gitops_model import GitCredentials, GitSource, SeedApp, SyncPolicy
-from components.config.keys import (APP_KEYS, ARGOCD_KEYS, CREDENTIALS_KEY, DURATION, ENGINES,
-                                    FLUX_KEYS, GITOPS_KEYS, HOSTED_ZONE_ID, HTTPS_CREDENTIAL_KEYS,
-                                    HTTPS_GIT, NAMESPACE, SEMVER, SSH_CREDENTIAL_KEYS, SSH_GIT,
-                                    SYNC_KEYS)
+from components.config.keys import (
+    APP_KEYS,
+    ARGOCD_KEYS,
+    CREDENTIALS_KEY,
+    DURATION,
+    ENGINES,
+    FLUX_KEYS,
+    GITOPS_KEYS,
+    HOSTED_ZONE_ID,
+    HTTPS_CREDENTIAL_KEYS,
+    HTTPS_GIT,
+    NAMESPACE,
+    SEMVER,
+    SSH_CREDENTIAL_KEYS,
+    SSH_GIT,
+    SYNC_KEYS,
+)
 from components.config.reader import Reader
-from components.config.settings import (ArgoCdSettings, ClusterSettings, FluxSettings,
-                                        GitopsSettings)
+from components.config.settings import ArgoCdSettings, ClusterSettings, FluxSettings, GitopsSettings
 
 
 def _repo_url(reader: Reader, path: str, value: Any) -> str:
@@ -60,7 +72,8 @@ def gitops(reader: Reader, value: Any, cluster: ClusterSettings) -> GitopsSettin
     )
     sync_obj = reader.fields("gitops.sync", obj.get("sync"), SYNC_KEYS)
     sync = SyncPolicy(
-        automated=reader.typed("gitops.sync.automated", sync_obj.get("automated", True), bool, True),
+        automated=reader.typed("gitops.sync.automated", sync_obj.get("automated", True), bool,
+                               True),
         prune=reader.typed("gitops.sync.prune", sync_obj.get("prune", True), bool, True),
         self_heal=reader.typed("gitops.sync.selfHeal", sync_obj.get("selfHeal", True), bool, True),
     )
@@ -99,9 +112,11 @@ def gitops(reader: Reader, value: Any, cluster: ClusterSettings) -> GitopsSettin
     flux_obj = reader.fields("gitops.flux", obj.get("flux"), FLUX_KEYS)
     interval = reader.typed("gitops.flux.interval", flux_obj.get("interval", "5m"), str, "5m")
     if not DURATION.match(interval):
-        reader.problem("gitops.flux.interval", f"{interval!r} is not a duration such as 1m or 10m30s")
+        reader.problem("gitops.flux.interval",
+                       f"{interval!r} is not a duration such as 1m or 10m30s")
     flux = FluxSettings(
-        chart_version=_chart_version(reader, "gitops.flux.chartVersion", flux_obj.get("chartVersion")),
+        chart_version=_chart_version(reader, "gitops.flux.chartVersion",
+                                     flux_obj.get("chartVersion")),
         values=reader.typed("gitops.flux.values", flux_obj.get("values", {}), dict, {}),
         interval=interval,
     )

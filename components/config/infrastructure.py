@@ -5,11 +5,25 @@ from collections.abc import Callable
 from typing import Any
 
 from components.common import naming
-from components.config.keys import (AZ_COUNT_RANGE, CAPACITY_TYPES, CLUSTER_KEYS, INSTANCE_TYPE,
-                                    INT32_RANGE, LOG_TYPES, NAT_STRATEGIES, NETWORK_KEYS,
-                                    NODE_GROUP_KEYS, PROVIDERS, PUBLIC_ACCESS_CIDRS_MAX, ROLE_ARN,
-                                    SUPPORTED_VERSIONS, TAINT_EFFECTS, TAINT_KEYS, VERSION,
-                                    VPC_PREFIX_RANGE)
+from components.config.keys import (
+    AZ_COUNT_RANGE,
+    CAPACITY_TYPES,
+    CLUSTER_KEYS,
+    INSTANCE_TYPE,
+    INT32_RANGE,
+    LOG_TYPES,
+    NAT_STRATEGIES,
+    NETWORK_KEYS,
+    NODE_GROUP_KEYS,
+    PROVIDERS,
+    PUBLIC_ACCESS_CIDRS_MAX,
+    ROLE_ARN,
+    SUPPORTED_VERSIONS,
+    TAINT_EFFECTS,
+    TAINT_KEYS,
+    VERSION,
+    VPC_PREFIX_RANGE,
+)
 from components.config.reader import Reader
 from components.config.settings import ClusterSettings, NetworkSettings, NodeGroupSettings, Taint
 
@@ -49,7 +63,8 @@ def cluster(reader: Reader, value: Any, environment: str, protect: bool) -> Clus
     elif version not in SUPPORTED_VERSIONS:
         reader.problem("cluster.version", f"{version!r} is not supported; use one of "
                        f"{', '.join(SUPPORTED_VERSIONS)}")
-    public = reader.typed("cluster.endpointPublicAccess", obj.get("endpointPublicAccess"), bool, True)
+    public = reader.typed("cluster.endpointPublicAccess", obj.get("endpointPublicAccess"), bool,
+                          True)
     private = reader.typed("cluster.endpointPrivateAccess", obj.get("endpointPrivateAccess"),
                            bool, True)
     if not public and not private:

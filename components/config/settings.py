@@ -10,6 +10,8 @@ from components.common.gitops_model import GitCredentials, GitSource, SeedApp, S
 
 @dataclass(frozen=True)
 class NetworkSettings:
+    """`groundwork:network`: the VPC's range, zones and NAT strategy."""
+
     cidr: ipaddress.IPv4Network
     az_count: int
     nat_gateways: str
@@ -17,6 +19,8 @@ class NetworkSettings:
 
 @dataclass(frozen=True)
 class Taint:
+    """A taint of every node in a node group."""
+
     key: str
     value: str
     effect: str
@@ -24,6 +28,8 @@ class Taint:
 
 @dataclass(frozen=True)
 class NodeGroupSettings:
+    """One entry of `groundwork:cluster.nodeGroups`."""
+
     name: str
     instance_types: tuple[str, ...]
     capacity_type: str
@@ -36,6 +42,8 @@ class NodeGroupSettings:
 
 @dataclass(frozen=True)
 class ClusterSettings:
+    """`groundwork:cluster`: the EKS cluster (or the context of an existing one)."""
+
     provider: str
     name: str
     version: str
@@ -52,6 +60,8 @@ class ClusterSettings:
 
 @dataclass(frozen=True)
 class ArgoCdSettings:
+    """`groundwork:gitops.argocd`: how Argo CD is installed."""
+
     chart_version: str
     ha: bool
     values: Mapping[str, Any]
@@ -60,6 +70,8 @@ class ArgoCdSettings:
 
 @dataclass(frozen=True)
 class FluxSettings:
+    """`groundwork:gitops.flux`: how Flux is installed."""
+
     chart_version: str
     values: Mapping[str, Any]
     interval: str
@@ -67,6 +79,8 @@ class FluxSettings:
 
 @dataclass(frozen=True)
 class GitopsSettings:
+    """`groundwork:gitops`: the engine, what it seeds from Git, and the add-ons."""
+
     engine: str
     source: GitSource
     sync: SyncPolicy
@@ -79,6 +93,8 @@ class GitopsSettings:
 
 @dataclass(frozen=True)
 class Settings:
+    """The whole validated stack configuration."""
+
     stack: str
     environment: str
     protect: bool

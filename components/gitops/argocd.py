@@ -8,6 +8,7 @@ from typing import Any, NotRequired, TypedDict
 
 import pulumi
 
+from components.common.renames import renamed_from
 from components.gitops import argocd_manifests as manifests
 from components.gitops.bootstrap import BootstrapArgs, bootstrap
 from components.gitops.helm_install import Chart, EngineComponent
@@ -52,8 +53,7 @@ class ArgoCd(EngineComponent):
     """The installed chart version."""
 
     def __init__(self, name: str, args: ArgoCdArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__(TYPE, name, None, pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
-            aliases=[pulumi.Alias(type_="groundwork:argocd:ArgoCd")])))
+        super().__init__(TYPE, name, None, renamed_from("groundwork:argocd:ArgoCd", opts))
         model = bootstrap(args["bootstrap"])
         options = args["options"]
         credentials = model.credentials

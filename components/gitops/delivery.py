@@ -16,6 +16,7 @@ from typing import NotRequired, TypedDict
 
 import pulumi
 
+from components.common.renames import renamed_from
 from components.gitops.argocd import ArgoCd, ArgoCdArgs, ArgoCdOptions
 from components.gitops.bootstrap import BootstrapArgs
 from components.gitops.flux import Flux, FluxArgs, FluxOptions
@@ -50,8 +51,7 @@ class GitOps(pulumi.ComponentResource):
     """The namespace the engine runs in."""
 
     def __init__(self, name: str, args: GitOpsArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__(TYPE, name, None, pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
-            aliases=[pulumi.Alias(type_="groundwork:gitops:GitOps")])))
+        super().__init__(TYPE, name, None, renamed_from("groundwork:gitops:GitOps", opts))
         engine = args["engine"]
         if engine not in ENGINES or engine not in args:
             raise ValueError(f"GitOps: engine must be one of {', '.join(ENGINES)}, with its "

@@ -10,6 +10,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.common.gitops_model import SeedApp
+from components.common.renames import renamed_from
 from components.gitops import flux_manifests as manifests
 from components.gitops.bootstrap import BootstrapArgs, bootstrap
 from components.gitops.helm_install import Chart, EngineComponent
@@ -51,8 +52,7 @@ class Flux(EngineComponent):
     """The installed chart version."""
 
     def __init__(self, name: str, args: FluxArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__(TYPE, name, None, pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
-            aliases=[pulumi.Alias(type_="groundwork:flux:Flux")])))
+        super().__init__(TYPE, name, None, renamed_from("groundwork:flux:Flux", opts))
         model = bootstrap(args["bootstrap"])
         options = args["options"]
         interval = options.get("interval", "5m")

@@ -9,6 +9,8 @@ from typing import TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.common.renames import renamed_from
+
 TYPE = "groundwork:index:ExistingCluster"
 
 
@@ -32,8 +34,8 @@ class ExistingCluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ExistingClusterArgs,
                  opts: pulumi.ResourceOptions | None = None):
-        super().__init__(TYPE, name, None, pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
-            aliases=[pulumi.Alias(type_="groundwork:existing:ExistingCluster")])))
+        super().__init__(TYPE, name, None,
+                         renamed_from("groundwork:existing:ExistingCluster", opts))
         self.provider = k8s.Provider(
             f"{name}-k8s",
             context=args["context"],

@@ -1,5 +1,6 @@
-"""Argo CD manifest builders (components/gitops/argocd_manifests.py): chart values, the root and seed-app projects, sync policy,
-Applications and the ApplicationSet that renders the same Applications."""
+"""Argo CD manifest builders (components/gitops/argocd_manifests.py): chart values, the root and
+seed-app projects, sync policy, Applications and the ApplicationSet that renders the same
+Applications."""
 
 from __future__ import annotations
 
@@ -22,9 +23,10 @@ APPS = (
     SeedApp("ledger-jobs", GitSource("https://github.com/example/ledger.git", "v2.0.0", "jobs"),
             "ledger", 2),
 )
+DEFAULT_SYNC = SyncPolicy()
 
 
-def _bootstrap(apps=APPS, sync=SyncPolicy()) -> Bootstrap:
+def _bootstrap(apps=APPS, sync=DEFAULT_SYNC) -> Bootstrap:
     metadata = ClusterMetadata("dev", "c", GitSource(MAIN.repo_url, "main", "gitops/addons/"))
     return Bootstrap(MAIN, sync, apps, metadata)
 
@@ -62,7 +64,7 @@ def test_root_project_allows_the_root_repository_into_argocd_and_argo_kinds_only
 def test_seed_project_allows_exactly_the_seed_apps_repos_and_namespaces_never_argocd():
     intruder = SeedApp("intruder", GitSource("https://github.com/example/intruder.git", "main",
                                              "deploy"), argocd.NAMESPACE)
-    project = argocd.seed_project(_bootstrap(apps=APPS + (intruder,)))
+    project = argocd.seed_project(_bootstrap(apps=(*APPS, intruder)))
     spec = project["spec"]
     assert naming.is_dns_subdomain(project["metadata"]["name"])
     assert project["metadata"]["name"] != argocd.ROOT_PROJECT
@@ -120,7 +122,7 @@ def test_application_set_renders_the_same_applications():
     assert spec["goTemplate"] is True
     elements = spec["generators"][0]["list"]["elements"]
     assert len(elements) == len(APPS)
-    for app, element in zip(APPS, elements):
+    for app, element in zip(APPS, elements, strict=True):
         rendered = _render(spec["template"], element)
         expected = argocd.seed_application(app, SyncPolicy())
         assert rendered == {"metadata": expected["metadata"], "spec": expected["spec"]}

@@ -1,3 +1,5 @@
+"""`python -m tools.bench`: see command.py."""
+
 import sys
 
 from tools.bench.command import main

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import importlib.metadata
+import itertools
 import json
 import os
 import platform
@@ -34,8 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from tools import harness
-from tools.harness.graph import Graph
 from tools.harness import ROOT, Resource, Run
+from tools.harness.graph import Graph
 
 STACKS = ("dev", "prod", "local")
 IMPORT_FLOOR = "import floor"
@@ -44,7 +45,7 @@ IMPORT_FLOOR = "import floor"
 PROD_MODULES = "SDK modules prod loads"
 DEFAULT_OUT = ROOT / "bench" / "results.json"
 
-# --- modeled deploy critical path ------------------------------------------------------------------
+# --- modeled deploy critical path -----------------------------------------------------------------
 
 CLUSTER = "aws:eks/cluster:Cluster"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
@@ -53,6 +54,8 @@ RELEASE = "kubernetes:helm.sh/v3:Release"
 
 @dataclass(frozen=True)
 class Estimate:
+    """How long one resource takes to create, and the public source of that figure."""
+
     seconds: float
     source: str
 
@@ -87,7 +90,7 @@ def estimate(resource: Resource) -> Estimate:
     if not resource.custom or resource.type.startswith("pulumi:providers:"):
         return NO_TIME
     if resource.type == RELEASE:
-        return ENGINE_RELEASES.get(resource.inputs.get("chart"), DEFAULT)
+        return ENGINE_RELEASES.get(str(resource.inputs.get("chart")), DEFAULT)
     return DURATIONS.get(resource.type, DEFAULT)
 
 
@@ -108,6 +111,8 @@ def create_graph(resources: Sequence[Resource]) -> Graph:
 
 @dataclass(frozen=True)
 class Step:
+    """One resource on the modeled critical path."""
+
     name: str
     type: str
     start: float
@@ -118,6 +123,8 @@ class Step:
 
 @dataclass(frozen=True)
 class Model:
+    """The modeled deploy: its critical path, floor and findings."""
+
     seconds: float
     path: tuple[Step, ...]
     floor: float
@@ -144,7 +151,8 @@ SLOW = 60.0
 
 
 def model(resources: Sequence[Resource]) -> Model:
-    """Schedule every resource as early as its edges allow; report the longest chain and the floor."""
+    """Schedule every resource as early as its edges allow; report the longest chain and the
+    floor."""
     graph = create_graph(resources)
     order = graph.topological()
     seconds = {r.urn: estimate(r).seconds for r in order}
@@ -231,7 +239,7 @@ def _findings(graph: Graph, path: Sequence[str], seconds: Mapping[str, float]) -
     by_kind = _by_floor_kind(graph.resources.values())
     findings = []
     kinds = list(by_kind)
-    for earlier, later in zip(kinds, kinds[1:]):
+    for earlier, later in itertools.pairwise(kinds):
         for r in by_kind[later]:
             if not any(graph.waits_for(r, e) for e in by_kind[earlier]):
                 findings.append(f"{r.name} waits for no {by_kind[earlier][0].type}: the floor's "
@@ -251,13 +259,13 @@ def _findings(graph: Graph, path: Sequence[str], seconds: Mapping[str, float]) -
     return findings
 
 
-# --- evaluation cost -------------------------------------------------------------------------------
+# --- evaluation cost ------------------------------------------------------------------------------
 
 
 def probe(request: Mapping[str, Any]) -> dict[str, Any]:
     """One sample in a fresh interpreter (see tools/bench/probe.py)."""
     done = subprocess.run([sys.executable, "-m", "tools.bench.probe"], input=json.dumps(request),
-                          capture_output=True, text=True, cwd=ROOT)
+                          capture_output=True, text=True, cwd=ROOT, check=False)
     if done.returncode:
         raise RuntimeError(f"probe {request.get('stack', 'import')} failed:\n{done.stderr}")
     return json.loads(done.stdout.splitlines()[-1])
@@ -265,6 +273,8 @@ def probe(request: Mapping[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Summary:
+    """Medians of a set of evaluation samples."""
+
     total_s: float
     import_s: float
     # CPU of every thread: less sensitive than wall time to other load on the machine.
@@ -298,10 +308,12 @@ def measure(plan: Mapping[str, tuple[Mapping[str, Any], int]]) -> dict[str, Summ
     return {label: summarize(found) for label, found in samples.items()}
 
 
-# --- scaling with seed apps --------------------------------------------------------------------------
+# --- scaling with seed apps -----------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Variant:
+    """A seed-app scaling variant: its config overrides."""
+
     overrides: Mapping[str, Any]
     # Sync waves the generated apps are spread over.
     waves: int
@@ -343,6 +355,8 @@ def growth(early: float, late: float, tolerance: float = LINEAR_TOLERANCE) -> st
 
 @dataclass(frozen=True)
 class Scaling:
+    """Cost per app of one variant, and whether it grows linearly."""
+
     points: dict[int, Summary]
     ms_per_app: float
     early_ms_per_app: float
@@ -366,7 +380,7 @@ def scaling(points: Mapping[int, Summary]) -> Scaling:
     )
 
 
-# --- targets and report ------------------------------------------------------------------------------
+# --- targets and report ---------------------------------------------------------------------------
 
 TARGET_RATIO = 1.00
 TARGET_EVAL_VS_IMPORT = 6.0
@@ -444,7 +458,8 @@ def report(results: Mapping[str, Any]) -> str:
         f"prod beyond the SDK modules it loads: "
         f"{evaluation['prod']['total_s'] - evaluation[PROD_MODULES]['total_s']:.3f} s, "
         f"{evaluation['prod']['rss_mib'] - evaluation[PROD_MODULES]['rss_mib']:.1f} MiB."]
-    sections += [f"### Scaling with seed apps ({results['settings']['scaling_stack']} stack)", _table(
+    scaling_stack = results["settings"]["scaling_stack"]
+    sections += [f"### Scaling with seed apps ({scaling_stack} stack)", _table(
         ("variant", "apps", "wall time", "CPU time", "peak RSS", "resources", "samples"),
         ((variant, n, f"{p['total_s']:.3f} s", f"{p['cpu_s']:.3f} s", f"{p['rss_mib']:.1f} MiB",
           p["resources"], p["runs"])
@@ -456,8 +471,9 @@ def report(results: Mapping[str, Any]) -> str:
                 for variant, s in results["scaling"].items()))]
     sections += ["### Targets", _table(
         ("target", "value", "limit", "met"),
-        ((t["target"], f"{t['value']:.2f} {t['unit']}".strip(), f"{t['limit']:.2f} {t['unit']}".strip(),
-          "yes" if t["met"] else "**no**") for t in results["targets"]))]
+        ((t["target"], f"{t['value']:.2f} {t['unit']}".strip(),
+          f"{t['limit']:.2f} {t['unit']}".strip(), "yes" if t["met"] else "**no**")
+         for t in results["targets"]))]
     return "\n\n".join(sections) + "\n"
 
 
@@ -477,14 +493,15 @@ def _machine() -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.bench",
+                                     description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true",
                         help="one sample per measurement: a smoke run, not numbers to keep")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to write the JSON")
     args = parser.parse_args(argv)
     repeats = 1 if args.quick else 7
     scaling_repeats = {n: 1 if args.quick else r for n, r in SCALING_REPEATS.items()}
-    started = datetime.datetime.now(datetime.timezone.utc)
+    started = datetime.datetime.now(datetime.UTC)
     machine = _machine()
 
     runs = {stack: harness.run(stack) for stack in STACKS}
@@ -509,7 +526,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     machine["load_average_after"] = os.getloadavg()
     results = {
         "generated": started.isoformat(timespec="seconds"),
-        "elapsed_s": round((datetime.datetime.now(datetime.timezone.utc) - started).total_seconds(), 1),
+        "elapsed_s": round((datetime.datetime.now(datetime.UTC) - started).total_seconds(), 1),
         "mode": "quick" if args.quick else "full",
         "machine": machine,
         "settings": {"evaluation_repeats": repeats, "scaling_repeats": scaling_repeats,

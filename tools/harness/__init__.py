@@ -8,8 +8,13 @@ issuers so every manifest is complete, and records each resource's inputs, paren
 protection and which inputs were secret.
 """
 
-from tools.harness.mocks import (ACCOUNT_ID, DEFAULT_CALLER_ARN, DEFAULT_REGION, GroundworkMocks,
-                                 Invoke)
+from tools.harness.mocks import (
+                                 ACCOUNT_ID,
+                                 DEFAULT_CALLER_ARN,
+                                 DEFAULT_REGION,
+                                 GroundworkMocks,
+                                 Invoke,
+)
 from tools.harness.recording import Output, Resource, Run
 from tools.harness.runner import run
 from tools.harness.stack_config import PROJECT, ROOT, SECRET_PLACEHOLDER, stack_values

@@ -10,6 +10,8 @@ from tools.harness.recording import Resource, Run
 
 
 class Graph:
+    """Dependencies of a recorded run, with transitive waits and a stable topological order."""
+
     def __init__(self, run: Run):
         self.resources = {r.urn: r for r in run.resources}
         self.edges = {r.urn: tuple(dict.fromkeys(r.dependencies)) for r in run.resources}

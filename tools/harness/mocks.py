@@ -30,6 +30,8 @@ _ID_PREFIXES = {
 
 @dataclass(frozen=True)
 class Invoke:
+    """One invoke the program made, with its arguments."""
+
     token: str
     args: dict[str, Any]
 
@@ -83,7 +85,8 @@ class GroundworkMocks(pulumi.runtime.Mocks):
                 return {"arn": arn, "id": arn, "issuerArn": arn, "issuerId": "",
                         "issuerName": "", "sessionName": ""}, []
             partition, account, role, session_name = session.groups()
-            return {"arn": arn, "id": arn, "issuerArn": f"arn:{partition}:iam::{account}:role/{role}",
+            return {"arn": arn, "id": arn,
+                    "issuerArn": f"arn:{partition}:iam::{account}:role/{role}",
                     "issuerId": f"AROA{_hex(role, 17).upper()}", "issuerName": role,
                     "sessionName": session_name}, []
         if token == "aws:eks/getClusters:getClusters":
@@ -104,7 +107,8 @@ class GroundworkMocks(pulumi.runtime.Mocks):
             resource_id = f"{_ID_PREFIXES[typ]}-{_hex(seed, 17)}"
             state["arn"] = f"{arn_base.format(service='ec2')}:{_ID_PREFIXES[typ]}/{resource_id}"
         elif typ == "aws:iam/role:Role":
-            role_name = inputs.get("name") or f"{inputs.get('namePrefix', args.name)}{_hex(seed, 26)}"
+            role_name = (inputs.get("name")
+                         or f"{inputs.get('namePrefix', args.name)}{_hex(seed, 26)}")
             resource_id = role_name
             state.update(name=role_name, arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{role_name}",
                          uniqueId=f"AROA{_hex(seed, 17).upper()}")
@@ -122,8 +126,8 @@ class GroundworkMocks(pulumi.runtime.Mocks):
             state.update(
                 arn=f"{arn_base.format(service='eks')}:cluster/{inputs['name']}",
                 endpoint=f"https://{cluster_id}.gr7.{self.region}.eks.amazonaws.com",
-                certificateAuthority={"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1PQ0sKLS0tLS1FTkQg"
-                                              "Q0VSVElGSUNBVEUtLS0tLQo="},
+                certificateAuthority={"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1PQ0sKLS0tLS1F"
+                                              "TkQgQ0VSVElGSUNBVEUtLS0tLQo="},
                 identities=[{"oidcs": [{"issuer": f"https://oidc.eks.{self.region}.amazonaws.com"
                                                   f"/id/{cluster_id}"}]}],
                 status="ACTIVE",
@@ -133,7 +137,8 @@ class GroundworkMocks(pulumi.runtime.Mocks):
             state.update(nodeGroupName=group_name,
                          arn=f"{arn_base.format(service='eks')}:nodegroup/{group_name}")
         elif typ.startswith("aws:"):
-            state["arn"] = f"{arn_base.format(service=typ.split(':')[1].split('/')[0])}:{resource_id}"
+            service = typ.split(":")[1].split("/")[0]
+            state["arn"] = f"{arn_base.format(service=service)}:{resource_id}"
         elif typ.startswith("kubernetes:"):
             metadata = rpc.unwrap_rpc_secret(inputs.get("metadata")) or {}
             namespace = metadata.get("namespace") or inputs.get("namespace")

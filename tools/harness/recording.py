@@ -13,6 +13,8 @@ from tools.harness.tree import DESCEND, Path, rebuild, spell
 
 @dataclass
 class Resource:
+    """One registration as the engine would see it."""
+
     urn: str
     id: str
     type: str
@@ -72,6 +74,8 @@ class RecordingMonitor(mocks.MockMonitor):
 
 
 class LogCollector(logging.Handler):
+    """Keeps every log line of a run, to check none holds a secret."""
+
     def __init__(self) -> None:
         super().__init__()
         self.lines: list[str] = []
@@ -82,6 +86,8 @@ class LogCollector(logging.Handler):
 
 @dataclass
 class Output:
+    """A stack output's value and whether it is secret."""
+
     value: Any
     secret: bool
 

@@ -9,11 +9,11 @@ from typing import Any
 import pulumi
 from pulumi.runtime import mocks
 from pulumi.runtime import settings as runtime_settings
-from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.stack import Stack, run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from tools.harness.mocks import DEFAULT_CALLER_ARN, DEFAULT_REGION, GroundworkMocks
-from tools.harness.recording import Output, RecordingMonitor, Run, LogCollector
+from tools.harness.recording import LogCollector, Output, RecordingMonitor, Run
 from tools.harness.stack_config import PROJECT, ROOT, as_config_strings, stack_values
 
 
@@ -32,11 +32,12 @@ def run(stack: str, overrides: Mapping[str, Any] | None = None,
     program_mocks = GroundworkMocks(region, caller_arn, existing_clusters)
     monitor = RecordingMonitor(program_mocks)
 
-    runtime_settings.set_root_resource(None)
+    runtime_settings.set_root_resource(None)  # type: ignore[arg-type]  # a fresh stack per run
     mocks.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=False, logger=logger,
                     monitor=monitor)
     pulumi.runtime.set_all_config(as_config_strings(values), sorted(secret_keys))
     root = runtime_settings.get_root_resource()
+    assert isinstance(root, Stack), "set_mocks creates the stack resource"
     result = Run(stack=stack, config=values, secret_keys=secret_keys)
 
     async def program() -> None:
@@ -50,7 +51,7 @@ def run(stack: str, overrides: Mapping[str, Any] | None = None,
         _sync_await(run_pulumi_func(program))
     except Exception as error:
         # What was registered before the failure, for callers that check a ConfigError left nothing.
-        error.partial_run = result
+        error.partial_run = result  # type: ignore[attr-defined]
         raise
     finally:
         result.resources = monitor.recorded

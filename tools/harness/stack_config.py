@@ -56,7 +56,8 @@ def stack_values(stack: str, project_dir: Path = ROOT,
             values[full] = copy.deepcopy(spec["default"])
     stack_file = project_dir / f"Pulumi.{stack}.yaml"
     if stack_file.exists():
-        for key, value in ((yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}).items():
+        stack_config = (yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}
+        for key, value in stack_config.items():
             plain, secret = _placeholders(value)
             values[key] = plain
             if secret:

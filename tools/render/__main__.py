@@ -1,3 +1,5 @@
+"""`python -m tools.render`: see command.py."""
+
 import sys
 
 from tools.render.command import main

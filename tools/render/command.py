@@ -51,12 +51,25 @@ import yaml
 
 from components.config import ConfigError
 from tools import harness
-from tools.harness.graph import Graph
-from tools.render.manifests import (HelmRelease, K8sObject, helm_releases, kubernetes_objects, redacted,
-                             secret_values, strings)
 from tools.harness import ROOT, SECRET_PLACEHOLDER, Resource, Run
-from tools.render.validate import (Problem, SchemaError, Validator, load_documents, schemas_from,
-                            validate_project)
+from tools.harness.graph import Graph
+from tools.render.manifests import (
+    HelmRelease,
+    K8sObject,
+    helm_releases,
+    kubernetes_objects,
+    redacted,
+    secret_values,
+    strings,
+)
+from tools.render.validate import (
+    Problem,
+    SchemaError,
+    Validator,
+    load_documents,
+    schemas_from,
+    validate_project,
+)
 
 EXIT_VALID, EXIT_INVALID, EXIT_CONFIG = 0, 1, 2
 MANIFESTS = "manifests"
@@ -213,7 +226,8 @@ def resources_markdown(run: Run, objects: Sequence[K8sObject], files: Sequence[s
                     f"{'yes' if r.protect else ''} |")
     object_rows = ["| file | kind | namespace | name | Pulumi resource |", "|---|---|---|---|---|"]
     object_rows += [f"| {MANIFESTS}/{file} | {obj.kind} | {_cell(obj.namespace)} | {obj.name} | "
-                    f"{obj.resource.name} |" for obj, file in zip(objects, files)]
+                    f"{obj.resource.name} |"
+                    for obj, file in zip(objects, files, strict=True)]
     return "\n".join([
         f"# Stack `{run.stack}`: {len(run.resources)} resources, {len(objects)} Kubernetes objects",
         "",
@@ -246,7 +260,8 @@ def plan(run: Run, objects: Sequence[K8sObject], files: Sequence[str],
                        "dependencies": list(dict.fromkeys(r.dependencies)), "protect": r.protect}
                       for r in Graph(run).topological()],
         "kubernetesObjects": [{"file": f"{MANIFESTS}/{file}", "urn": obj.resource.urn,
-                               "object": redacted(obj)} for obj, file in zip(objects, files)],
+                               "object": redacted(obj)}
+                              for obj, file in zip(objects, files, strict=True)],
         "helmReleases": [release.redacted() for release in releases],
         "outputs": {name: SECRET_PLACEHOLDER if output.secret else output.value
                     for name, output in sorted(run.outputs.items())},
@@ -298,6 +313,8 @@ def cluster_version(run: Run) -> str:
 
 @dataclass
 class Checked:
+    """Validation problems of a render, and how many GitOps documents were read."""
+
     problems: list[Problem]
     gitops_documents: int
 
@@ -325,7 +342,7 @@ def _gitops_problems(validator: Validator, root: Path) -> tuple[list[Problem], i
 
 def validate(run: Run, objects: Sequence[K8sObject], files: Sequence[str], validator: Validator,
              root: Path) -> Checked:
-    problems = [p for obj, file in zip(objects, files)
+    problems = [p for obj, file in zip(objects, files, strict=True)
                 for p in validator.validate(obj.body, f"{MANIFESTS}/{file}")]
     problems += validate_project(root / "Pulumi.yaml", validator.schemas_dir)
     gitops, count = _gitops_problems(validator, root)
@@ -407,11 +424,12 @@ def main(argv: Sequence[str] | None = None, root: Path = ROOT) -> int:
     checked = validate(run, objects, names, validator, root)
     files = {f"{MANIFESTS}/{name}": f"# {obj.resource.type} {obj.resource.name}\n"
                                     f"{_yaml(redacted(obj))}"
-             for obj, name in zip(objects, names)}
+             for obj, name in zip(objects, names, strict=True)}
     files["helm-releases.yaml"] = _yaml([release.redacted() for release in releases])
     files["resources.md"] = resources_markdown(run, objects, names)
-    files["plan.json"] = json.dumps(plan(run, objects, names, releases, validator.kubernetes_version,
-                                         checked.problems, validator.crd_checks), indent=2) + "\n"
+    files["plan.json"] = json.dumps(
+        plan(run, objects, names, releases, validator.kubernetes_version, checked.problems,
+             validator.crd_checks), indent=2) + "\n"
     assert_no_secrets(files, secret_values(run, secret_config_keys(run)))
     _write(out, files)
 

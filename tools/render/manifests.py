@@ -8,9 +8,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tools.harness import SECRET_PLACEHOLDER, Resource, Run
 from tools.harness.graph import Graph
 from tools.harness.tree import DESCEND, Path, rebuild, spell, under, walk
-from tools.harness import SECRET_PLACEHOLDER, Resource, Run
 
 REDACTED = "<redacted>"
 HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
@@ -136,6 +136,8 @@ def redacted(obj: K8sObject) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class HelmRelease:
+    """A Helm release of the run: chart, repository, version, namespace and values."""
+
     name: str
     chart: str
     repo: str

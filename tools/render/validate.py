@@ -70,6 +70,8 @@ class SchemaError(Exception):
 
 @dataclass(frozen=True)
 class Problem:
+    """One validation problem: file, object, field path and message."""
+
     file: str
     kind: str
     name: str
@@ -135,6 +137,8 @@ def structural(schema: Any) -> Any:
 
 @dataclass(frozen=True)
 class Crd:
+    """An upstream CRD: group, kind, versions and their schemas."""
+
     group: str
     version: str
     kind: str
@@ -217,7 +221,8 @@ def _core_validator(version: str, api_version: str, kind: str) -> jsonschema.Val
     except FileNotFoundError:
         return None
     registry, _ = _kubernetes_registry(version)
-    return jsonschema.Draft202012Validator(schema, registry=Resource.from_contents(schema) @ registry)
+    return jsonschema.Draft202012Validator(
+        schema, registry=Resource.from_contents(schema) @ registry)
 
 
 @functools.lru_cache(maxsize=4)
@@ -271,7 +276,8 @@ def _metadata_formats(obj: Mapping[str, Any], report: _Reporter) -> None:
     for key, value in (metadata.get("labels") or {}).items():
         if (problem := _qualified_key_problem(str(key))) is not None:
             report(_join("metadata.labels", key), f"invalid label key: {problem}")
-        if isinstance(value, str) and value and (len(value) > 63 or not _QUALIFIED_NAME.match(value)):
+        if isinstance(value, str) and value and (
+                len(value) > 63 or not _QUALIFIED_NAME.match(value)):
             report(_join("metadata.labels", key), f"invalid label value {value!r}: at most 63 "
                    "characters of letters, digits, '-', '_' or '.', starting and ending with a "
                    "letter or digit")
