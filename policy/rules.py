@@ -71,7 +71,8 @@ PROTECTED_SCHEMA = PolicyConfigSchema(properties={
     "protectedStack": {
         "type": "boolean",
         "default": PROTECTED_DEFAULT,
-        "description": "The stack holds a long-lived environment (prod); the policy applies only then.",
+        "description": "The stack holds a long-lived environment (prod); the policy "
+                       "applies only then.",
     },
 })
 
@@ -118,7 +119,8 @@ def eks_audit_logging(args: ResourceValidationArgs, report_violation: ReportViol
                          "Add audit to groundwork:cluster.logTypes.")
 
 
-def eks_endpoint_not_public(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+def eks_endpoint_not_public(args: ResourceValidationArgs,
+                            report_violation: ReportViolation) -> None:
     if args.resource_type != EKS_CLUSTER:
         return
     _skip_unless_protected(args)
@@ -163,9 +165,9 @@ def eks_node_groups_multi_az(args: StackValidationArgs, report_violation: Report
         zones = {subnet.props.get("availabilityZone") or subnet.props.get("availabilityZoneId")
                  for subnet in subnets}
         if len(zones) < 2:
-            report_violation(f"Node group {group.name} has subnets in {len(zones)} availability "
-                             f"zone(s) ({', '.join(sorted(map(str, zones)))}); it needs at least 2.",
-                             group.urn)
+            report_violation(f"Node group {group.name} has subnets in {len(zones)} "
+                             f"availability zone(s) ({', '.join(sorted(map(str, zones)))}); it "
+                             "needs at least 2.", group.urn)
 
 
 # --- Network and keys --------------------------------------------------------------------------
@@ -191,7 +193,8 @@ def kms_key_rotation(args: ResourceValidationArgs, report_violation: ReportViola
         report_violation("enableKeyRotation is not true.")
 
 
-def protect_critical_resources(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+def protect_critical_resources(args: ResourceValidationArgs,
+                               report_violation: ReportViolation) -> None:
     if args.resource_type not in CRITICAL_TYPES:
         return
     _skip_unless_protected(args)
@@ -245,7 +248,8 @@ def iam_no_wildcard_admin(args: ResourceValidationArgs, report_violation: Report
                                  'on Resource "*" (full admin).')
 
 
-def iam_no_admin_managed_policy(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+def iam_no_admin_managed_policy(args: ResourceValidationArgs,
+                                report_violation: ReportViolation) -> None:
     if args.resource_type in POLICY_ATTACHMENT_TYPES:
         arns = as_list(args.props.get("policyArn"))
     elif args.resource_type == IAM_ROLE:
@@ -300,7 +304,8 @@ def iam_no_public_trust(args: ResourceValidationArgs, report_violation: ReportVi
 
 # --- Delivery (Helm, Argo CD, Flux) ------------------------------------------------------------
 
-def helm_release_version_pinned(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+def helm_release_version_pinned(args: ResourceValidationArgs,
+                                report_violation: ReportViolation) -> None:
     if args.resource_type != HELM_RELEASE:
         return
     chart = args.props.get("chart")
@@ -312,7 +317,8 @@ def helm_release_version_pinned(args: ResourceValidationArgs, report_violation: 
 
 
 def _pinned(revision: Any) -> bool:
-    return isinstance(revision, str) and bool(COMMIT.fullmatch(revision) or EXACT_VERSION.fullmatch(revision))
+    return isinstance(revision, str) and bool(COMMIT.fullmatch(revision)
+                                              or EXACT_VERSION.fullmatch(revision))
 
 
 def _check_revision(where: str, revision: Any, report_violation: ReportViolation) -> None:
@@ -358,7 +364,8 @@ def _check_flux_ref(ref: Mapping[str, Any], report_violation: ReportViolation) -
             report_violation(f'spec.ref.commit "{ref["commit"]}" is not a full 40-character SHA.')
     elif ref.get("name"):
         if not str(ref["name"]).startswith("refs/tags/"):
-            report_violation(f'spec.ref.name "{ref["name"]}" is not a tag reference (refs/tags/...).')
+            report_violation(f'spec.ref.name "{ref["name"]}" is not a tag reference '
+                             "(refs/tags/...).")
     elif ref.get("semver"):
         report_violation(f'spec.ref.semver "{ref["semver"]}" is a range that follows new tags; '
                          "pin spec.ref.tag or spec.ref.commit.")
@@ -368,13 +375,15 @@ def _check_flux_ref(ref: Mapping[str, Any], report_violation: ReportViolation) -
                          f"{REVISION_RULE} (spec.ref.tag or spec.ref.commit).")
 
 
-def argocd_appproject_no_wildcards(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+def argocd_appproject_no_wildcards(args: ResourceValidationArgs,
+                                   report_violation: ReportViolation) -> None:
     if args.resource_type != ARGO_APP_PROJECT:
         return
     spec = args.props.get("spec") or {}
     for index, repo in enumerate(spec.get("sourceRepos") or []):
         if "*" in str(repo):
-            report_violation(f'spec.sourceRepos[{index}] "{repo}" is a wildcard; list the repositories.')
+            report_violation(f'spec.sourceRepos[{index}] "{repo}" is a wildcard; list the '
+                             "repositories.")
     for index, destination in enumerate(spec.get("destinations") or []):
         for field in ("server", "name", "namespace"):
             value = get(destination, field)
@@ -402,13 +411,14 @@ def _depends_on_release(resource: PolicyResource) -> bool:
     return False
 
 
-def gitops_resources_depend_on_release(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+def gitops_resources_depend_on_release(args: StackValidationArgs,
+                                       report_violation: ReportViolation) -> None:
     # Created before the release, a custom resource fails because its CRD does not exist yet;
     # deleted after it, it hangs on a finalizer no controller removes.
     for resource in args.resources:
         if _is_gitops_custom_resource(resource) and not _depends_on_release(resource):
-            report_violation(f"{resource.resource_type} {resource.name} does not depend on the Helm "
-                             "release that installs its CRD and controller.", resource.urn)
+            report_violation(f"{resource.resource_type} {resource.name} does not depend on the "
+                             "Helm release that installs its CRD and controller.", resource.urn)
 
 
 POLICIES = [
@@ -466,7 +476,8 @@ POLICIES = [
     ),
     ResourceValidationPolicy(
         name="aws-required-tags",
-        description='AWS resources that take tags carry "environment" and "managed-by: groundwork".',
+        description='AWS resources that take tags carry "environment" and '
+                    '"managed-by: groundwork".',
         validate=aws_required_tags,
         severity=Severity.LOW,
     ),

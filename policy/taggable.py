@@ -36,6 +36,7 @@ def load() -> frozenset[str]:
 def scan() -> tuple[str, frozenset[str]]:
     """The installed pulumi-aws version and the type tokens of its resources that take `tags`."""
     spec = importlib.util.find_spec("pulumi_aws")
+    assert spec is not None and spec.origin is not None, "pulumi_aws is installed"
     package = Path(spec.origin).parent
     taggable = set()
     for source in package.rglob("*.py"):

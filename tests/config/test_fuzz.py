@@ -11,13 +11,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from hypothesis import HealthCheck, event, given, settings, strategies as st
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 from components.config import ConfigError
+from tests.conftest import ENGINES, STACKS
 from tools import harness
 from tools.harness.tree import walk
-
-from tests.conftest import ENGINES, STACKS
 
 EXAMPLES = 300
 

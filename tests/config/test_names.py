@@ -14,14 +14,14 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from components.common import naming
 from components.config import ConfigError
+from tests.conftest import ENGINES
 from tools import harness
 from tools.harness import Resource
-
-from tests.conftest import ENGINES
 
 # Limits of the services, written out here rather than taken from naming.py so that a wrong
 # constant there cannot hide an overflow.
@@ -42,7 +42,7 @@ _CLUSTER_CHARS = string.ascii_letters + string.digits
 
 
 @st.composite
-def _text(draw, first: str, middle: str, last: str, low: int, high: int) -> str:
+def _text(draw, first: str, middle: str, last: str, *, low: int, high: int) -> str:
     """A name between low and high characters, often at either end of that range."""
     length = draw(st.one_of(st.sampled_from([low, high]), st.integers(low, high)))
     if length == 1:
@@ -52,11 +52,11 @@ def _text(draw, first: str, middle: str, last: str, low: int, high: int) -> str:
 
 
 def dns_labels(high: int, low: int = 1):
-    return _text(_LABEL_CHARS, _LABEL_CHARS + "-", _LABEL_CHARS, low, high)
+    return _text(_LABEL_CHARS, _LABEL_CHARS + "-", _LABEL_CHARS, low=low, high=high)
 
 
 def cluster_names(high: int = naming.CLUSTER_NAME_MAX, low: int = 1):
-    return _text(_CLUSTER_CHARS, _CLUSTER_CHARS + "-_", _CLUSTER_CHARS + "-_", low, high)
+    return _text(_CLUSTER_CHARS, _CLUSTER_CHARS + "-_", _CLUSTER_CHARS + "-_", low=low, high=high)
 
 
 class Checker:

@@ -26,6 +26,7 @@ from pulumi_policy import (  # noqa: E402
     ResourceValidationArgs,
     StackValidationArgs,
 )
+
 # The SDK offers args.not_applicable() but does not export the exception it raises.
 from pulumi_policy.policy import _NotApplicableError  # noqa: E402
 from pulumi_policy.proxy import unknown_checking_proxy  # noqa: E402
@@ -45,7 +46,8 @@ def _options(protect: bool) -> PolicyResourceOptions:
     return PolicyResourceOptions(protect, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
 
 
-def _run(policy_name: str, args: ResourceValidationArgs | StackValidationArgs) -> list[tuple[str, str | None]]:
+def _run(policy_name: str,
+         args: ResourceValidationArgs | StackValidationArgs) -> list[tuple[str, str | None]]:
     reported: list[tuple[str, str | None]] = []
     POLICIES[policy_name].validate(args, lambda message, urn=None: reported.append((message, urn)))
     return reported
@@ -56,17 +58,21 @@ def resource_args(resource_type: str, props: Mapping[str, Any], *, name: str = "
                   provider_props: Mapping[str, Any] | None = None) -> ResourceValidationArgs:
     provider = None
     if provider_props is not None:
-        provider = PolicyProviderResource("pulumi:providers:aws", unknown_checking_proxy(dict(provider_props)),
-                                          "urn:pulumi:prod::groundwork::pulumi:providers:aws::default", "default")
+        provider = PolicyProviderResource(
+            "pulumi:providers:aws", unknown_checking_proxy(dict(provider_props)),
+            "urn:pulumi:prod::groundwork::pulumi:providers:aws::default", "default")
     return ResourceValidationArgs(resource_type, unknown_checking_proxy(dict(props)),
-                                  _urn(resource_type, name), name, _options(protect), provider, config)
+                                  _urn(resource_type, name), name, _options(protect),
+                                  provider, config)
 
 
 @pytest.fixture
 def violations() -> Callable[..., list[str]]:
     """violations(policy, type, props, **options): the messages the policy reports."""
-    def check(policy_name: str, resource_type: str, props: Mapping[str, Any], **options: Any) -> list[str]:
-        return [message for message, _ in _run(policy_name, resource_args(resource_type, props, **options))]
+    def check(policy_name: str, resource_type: str, props: Mapping[str, Any],
+              **options: Any) -> list[str]:
+        return [message for message, _ in
+                _run(policy_name, resource_args(resource_type, props, **options))]
     return check
 
 
@@ -74,7 +80,8 @@ def violations() -> Callable[..., list[str]]:
 def not_applicable() -> Callable[..., str | None]:
     """not_applicable(policy, type, props, **options): the reason the policy skipped the
     resource, or None when it ran."""
-    def check(policy_name: str, resource_type: str, props: Mapping[str, Any], **options: Any) -> str | None:
+    def check(policy_name: str, resource_type: str, props: Mapping[str, Any],
+              **options: Any) -> str | None:
         try:
             _run(policy_name, resource_args(resource_type, props, **options))
         except _NotApplicableError as skipped:
@@ -91,11 +98,13 @@ class Stack:
 
     def add(self, resource_type: str, name: str, props: Mapping[str, Any] | None = None, *,
             depends_on: Sequence[PolicyResource] = (),
-            property_dependencies: Mapping[str, Sequence[PolicyResource]] | None = None) -> PolicyResource:
+            property_dependencies: Mapping[str, Sequence[PolicyResource]] | None = None
+            ) -> PolicyResource:
         resource = PolicyResource(resource_type, unknown_checking_proxy(dict(props or {})),
                                   _urn(resource_type, name), name, _options(False), None, None,
                                   list(depends_on),
-                                  {key: list(value) for key, value in (property_dependencies or {}).items()})
+                                  {key: list(value)
+                                   for key, value in (property_dependencies or {}).items()})
         for dependencies in resource.property_dependencies.values():
             resource.dependencies.extend(dependencies)
         self.resources.append(resource)
@@ -124,7 +133,8 @@ def resolve_config() -> Callable[[Mapping[str, Any]], dict[str, tuple[str, dict[
                 entry = {"enforcementLevel": entry}
             schema = policy.config_schema.properties if policy.config_schema else {}
             properties = {key: spec["default"] for key, spec in schema.items() if "default" in spec}
-            properties.update({key: value for key, value in entry.items() if key != "enforcementLevel"})
+            properties.update({key: value for key, value in entry.items()
+                               if key != "enforcementLevel"})
             resolved[policy.name] = (entry.get("enforcementLevel", default), properties)
         return resolved
     return resolve

@@ -13,7 +13,6 @@ import os
 import select
 import subprocess
 import sys
-
 from pathlib import Path
 
 import grpc
@@ -60,14 +59,16 @@ def struct(values):
 def configure(analyzer, resolve_config, stack):
     config = json.loads((POLICY_DIR / f"config.{stack}.json").read_text())
     analyzer.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig={
-        name: analyzer_pb2.PolicyConfig(enforcementLevel=LEVELS[level], properties=struct(properties))
+        name: analyzer_pb2.PolicyConfig(enforcementLevel=LEVELS[level],
+                                        properties=struct(properties))
         for name, (level, properties) in resolve_config(config).items()
     }))
 
 
 def analyze(analyzer, resource_type, props, protect=False):
     response = analyzer.Analyze(analyzer_pb2.AnalyzeRequest(
-        type=resource_type, name="example", urn=f"urn:pulumi:dev::groundwork::{resource_type}::example",
+        type=resource_type, name="example",
+        urn=f"urn:pulumi:dev::groundwork::{resource_type}::example",
         properties=struct(props), options=analyzer_pb2.AnalyzerResourceOptions(protect=protect)))
     diagnostics = sorted((d.policyName, NAMES[d.enforcementLevel]) for d in response.diagnostics)
     return diagnostics, {skipped.policy_name for skipped in response.not_applicable}
@@ -78,8 +79,10 @@ def test_pack_lists_every_policy_blocking_by_default(analyzer):
     assert info.name == "groundwork"
     assert [policy.name for policy in info.policies] == [policy.name for policy in rules.POLICIES]
     assert {NAMES[policy.enforcementLevel] for policy in info.policies} == {"mandatory"}
-    protected = {policy.name for policy in info.policies if "protectedStack" in policy.configSchema.properties}
-    assert protected == {policy.name for policy in rules.POLICIES if policy.config_schema is not None}
+    protected = {policy.name for policy in info.policies
+                 if "protectedStack" in policy.configSchema.properties}
+    assert protected == {policy.name for policy in rules.POLICIES
+                         if policy.config_schema is not None}
 
 
 def test_dev_config_blocks_on_iam_and_only_warns_on_the_rest(analyzer, resolve_config):
@@ -89,7 +92,8 @@ def test_dev_config_blocks_on_iam_and_only_warns_on_the_rest(analyzer, resolve_c
         [("iam-no-wildcard-admin", "mandatory")], set())
     # One diagnostic per missing tag.
     assert analyze(analyzer, rules.VPC, {"cidrBlock": "10.0.0.0/16"}) == (
-        [("aws-required-tags", "advisory"), ("aws-required-tags", "advisory"), ("vpc-dns-enabled", "advisory")],
+        [("aws-required-tags", "advisory"), ("aws-required-tags", "advisory"),
+         ("vpc-dns-enabled", "advisory")],
         {"protect-critical-resources"})
 
 
@@ -104,19 +108,22 @@ def test_dev_config_skips_protected_stack_policies(analyzer, resolve_config):
 
 def test_prod_config_blocks_an_unprotected_cluster(analyzer, resolve_config):
     configure(analyzer, resolve_config, "prod")
-    diagnostics, skipped = analyze(analyzer, rules.EKS_CLUSTER, {"name": "groundwork-prod", "tags": {
-        "environment": "prod", "managed-by": "groundwork"}})
+    diagnostics, skipped = analyze(analyzer, rules.EKS_CLUSTER, {
+        "name": "groundwork-prod", "tags": {"environment": "prod", "managed-by": "groundwork"}})
     assert skipped == set()
-    assert diagnostics == [("eks-audit-logging", "mandatory"), ("eks-endpoint-not-public", "mandatory"),
+    assert diagnostics == [("eks-audit-logging", "mandatory"),
+                           ("eks-endpoint-not-public", "mandatory"),
                            ("eks-secrets-encryption", "mandatory"),
                            ("protect-critical-resources", "mandatory")]
 
 
 def test_value_unknown_in_preview_is_an_advisory_note_not_a_violation(analyzer, resolve_config):
     configure(analyzer, resolve_config, "prod")
-    diagnostics, _ = analyze(analyzer, rules.IAM_ROLE, {"assumeRolePolicy": UNKNOWN_STRING_VALUE, "tags": {
-        "environment": "prod", "managed-by": "groundwork"}})
-    assert diagnostics == [("iam-irsa-trust-scoped", "advisory"), ("iam-no-public-trust", "advisory")]
+    diagnostics, _ = analyze(analyzer, rules.IAM_ROLE, {
+        "assumeRolePolicy": UNKNOWN_STRING_VALUE,
+        "tags": {"environment": "prod", "managed-by": "groundwork"}})
+    assert diagnostics == [("iam-irsa-trust-scoped", "advisory"),
+                           ("iam-no-public-trust", "advisory")]
 
 
 def test_stack_policy_names_the_offending_resource(analyzer, resolve_config):

@@ -13,7 +13,8 @@ import rules
 
 POLICY_DIR = Path(rules.__file__).parent
 LEVELS = {"advisory", "mandatory", "remediate", "disabled"}
-PROTECTED = {policy.name for policy in rules.POLICIES if policy.config_schema is rules.PROTECTED_SCHEMA}
+PROTECTED = {policy.name for policy in rules.POLICIES
+             if policy.config_schema is rules.PROTECTED_SCHEMA}
 # Real exposures even in dev: an IAM hole in the dev account is a hole, and an unpinned chart makes
 # dev differ from what prod will get.
 MANDATORY_IN_DEV = {"iam-no-wildcard-admin", "iam-no-admin-managed-policy", "iam-no-public-trust",
@@ -44,7 +45,8 @@ def test_config_names_only_known_policies_with_valid_settings(stack):
         assert entry.get("enforcementLevel", "mandatory") in LEVELS
         properties = {key: value for key, value in entry.items() if key != "enforcementLevel"}
         schema = names[name].config_schema
-        # Stricter than the CLI, which ignores unknown keys: a misspelt key would silently do nothing.
+        # Stricter than the CLI, which ignores unknown keys: a misspelt key would silently do
+        # nothing.
         jsonschema.validate(properties, {"type": "object", "additionalProperties": False,
                                          "properties": schema.properties if schema else {}})
 
@@ -58,8 +60,10 @@ def test_prod_enforces_every_policy_as_a_protected_stack(resolve_config):
 
 def test_dev_blocks_only_on_real_exposures_and_is_not_protected(resolve_config):
     resolved = resolve_config(load("dev"))
-    assert {name for name, (level, _) in resolved.items() if level == "mandatory"} == MANDATORY_IN_DEV
-    assert {level for name, (level, _) in resolved.items() if name not in MANDATORY_IN_DEV} == {"advisory"}
+    assert {name for name, (level, _) in resolved.items()
+            if level == "mandatory"} == MANDATORY_IN_DEV
+    assert {level for name, (level, _) in resolved.items()
+            if name not in MANDATORY_IN_DEV} == {"advisory"}
     for name in PROTECTED:
         assert resolved[name][1] == {"protectedStack": False}, name
 

@@ -46,7 +46,8 @@ def findings(run, resolved):
                                            None, [], {})
               for resource in custom}
     for resource in custom:
-        by_urn[resource.urn].dependencies = [by_urn[urn] for urn in resource.dependencies if urn in by_urn]
+        by_urn[resource.urn].dependencies = [by_urn[urn] for urn in resource.dependencies
+                                             if urn in by_urn]
 
     for policy in rules.POLICIES:
         level, properties = resolved[policy.name]
@@ -63,7 +64,8 @@ def findings(run, resolved):
                                           properties)
             try:
                 # A resource policy's violations always concern the resource under validation.
-                policy.validate(args, lambda message, urn=None, resource=resource: report(message, resource.urn))
+                policy.validate(args, lambda message, urn=None, resource=resource:
+                                report(message, resource.urn))
             except _NotApplicableError:
                 continue
     return found
@@ -72,7 +74,8 @@ def findings(run, resolved):
 @pytest.mark.parametrize("stack", ["dev", "prod", "local"])
 def test_stack_deploys_under_its_policy_config(run_stack, resolve_config, stack):
     config = json.loads((POLICY_DIR / f"config.{CONFIG_FOR[stack]}.json").read_text())
-    blocking = {(policy, name) for policy, level, name, _ in findings(run_stack(stack), resolve_config(config))
+    blocking = {(policy, name)
+                for policy, level, name, _ in findings(run_stack(stack), resolve_config(config))
                 if level == "mandatory"}
     assert blocking == set()
 
@@ -82,5 +85,6 @@ def test_pack_catches_what_the_program_must_not_do(run_stack, resolve_config):
     config = json.loads((POLICY_DIR / "config.prod.json").read_text())
     run = run_stack("prod", cluster__publicAccessCidrs=["0.0.0.0/0"],
                     cluster__allowPublicEndpointFromAnywhere=True)
-    names = {policy for policy, level, _, _ in findings(run, resolve_config(config)) if level == "mandatory"}
+    names = {policy for policy, level, _, _ in findings(run, resolve_config(config))
+             if level == "mandatory"}
     assert "eks-endpoint-not-public" in names

@@ -27,7 +27,8 @@ def cluster(**overrides):
         "encryptionConfig": {"provider": {"keyArn": KEY_ARN}, "resources": ["secrets"]},
         "enabledClusterLogTypes": ["api", "audit", "authenticator"],
         "vpcConfig": {"endpointPublicAccess": True, "endpointPrivateAccess": True,
-                      "publicAccessCidrs": ["203.0.113.0/24"], "subnetIds": ["subnet-a", "subnet-b"]},
+                      "publicAccessCidrs": ["203.0.113.0/24"],
+                      "subnetIds": ["subnet-a", "subnet-b"]},
     }
     props.update(overrides)
     return props
@@ -54,7 +55,8 @@ def test_encrypted_cluster_passes(violations):
 
 def test_key_created_in_the_same_update_counts_as_set(violations):
     # During preview the new key's ARN is unknown.
-    props = cluster(encryptionConfig={"provider": {"keyArn": UNKNOWN_STRING_VALUE}, "resources": ["secrets"]})
+    props = cluster(encryptionConfig={"provider": {"keyArn": UNKNOWN_STRING_VALUE},
+                                      "resources": ["secrets"]})
     assert violations("eks-secrets-encryption", rules.EKS_CLUSTER, props, config=PROD) == []
 
 
@@ -92,7 +94,8 @@ def test_protected_only_policies_skip_unprotected_stacks(not_applicable, policy,
 
 
 def test_other_resource_types_are_not_judged(violations, not_applicable):
-    assert violations("eks-secrets-encryption", rules.VPC, {"cidrBlock": "10.0.0.0/16"}, config=PROD) == []
+    assert violations("eks-secrets-encryption", rules.VPC, {"cidrBlock": "10.0.0.0/16"},
+                      config=PROD) == []
     assert not_applicable("eks-secrets-encryption", rules.VPC, {}, config=DEV) is None
 
 
@@ -104,8 +107,8 @@ def test_audit_log_enabled_passes(violations):
 
 @pytest.mark.parametrize("log_types", [["api", "authenticator"], [], None])
 def test_cluster_without_audit_log_fails(violations, log_types):
-    found = violations("eks-audit-logging", rules.EKS_CLUSTER, cluster(enabledClusterLogTypes=log_types),
-                       config=PROD)
+    found = violations("eks-audit-logging", rules.EKS_CLUSTER,
+                       cluster(enabledClusterLogTypes=log_types), config=PROD)
     assert len(found) == 1 and 'does not include "audit"' in found[0]
 
 
@@ -134,7 +137,8 @@ def test_public_endpoint_open_to_the_world_fails(violations, cidrs):
     {"subnetIds": ["subnet-a", "subnet-b"]},
 ])
 def test_public_endpoint_without_cidrs_is_open_to_the_world(violations, vpc_config):
-    found = violations("eks-endpoint-not-public", rules.EKS_CLUSTER, cluster(vpcConfig=vpc_config), config=PROD)
+    found = violations("eks-endpoint-not-public", rules.EKS_CLUSTER, cluster(vpcConfig=vpc_config),
+                       config=PROD)
     assert len(found) == 1 and "publicAccessCidrs is empty" in found[0]
 
 
@@ -168,8 +172,8 @@ def test_node_group_with_two_subnets_in_one_zone_fails(stack):
     group = stack.add(rules.NODE_GROUP, "system", {"subnetIds": ["subnet-a", "subnet-a2"]},
                       property_dependencies={"subnetIds": [a, b]})
     assert stack.violations("eks-node-groups-multi-az") == [
-        ("Node group system has subnets in 1 availability zone(s) (eu-west-1a); it needs at least 2.",
-         group.urn),
+        ("Node group system has subnets in 1 availability zone(s) (eu-west-1a); "
+         "it needs at least 2.", group.urn),
     ]
 
 
@@ -195,7 +199,8 @@ def test_vpc_without_dns_hostnames_fails(violations):
 
 
 def test_vpc_without_dns_support_fails(violations):
-    assert violations("vpc-dns-enabled", rules.VPC, {"enableDnsSupport": False, "enableDnsHostnames": True}) == [
+    assert violations("vpc-dns-enabled", rules.VPC,
+                      {"enableDnsSupport": False, "enableDnsHostnames": True}) == [
         "enableDnsSupport is false."]
 
 
@@ -211,14 +216,16 @@ def test_key_without_rotation_fails(violations):
 
 
 def test_asymmetric_key_cannot_rotate_and_is_not_judged(violations):
-    assert violations("kms-key-rotation", rules.KMS_KEY, {"customerMasterKeySpec": "RSA_2048"}) == []
+    assert violations("kms-key-rotation", rules.KMS_KEY,
+                      {"customerMasterKeySpec": "RSA_2048"}) == []
 
 
 # --- protect-critical-resources ----------------------------------------------------------------
 
 @pytest.mark.parametrize("resource_type", [rules.VPC, rules.EKS_CLUSTER, rules.KMS_KEY])
 def test_protected_critical_resource_passes(violations, resource_type):
-    assert violations("protect-critical-resources", resource_type, {}, config=PROD, protect=True) == []
+    assert violations("protect-critical-resources", resource_type, {}, config=PROD,
+                      protect=True) == []
 
 
 @pytest.mark.parametrize("resource_type", [rules.VPC, rules.EKS_CLUSTER, rules.KMS_KEY])
@@ -282,7 +289,8 @@ SCOPED_POLICY = document({"Effect": "Allow", "Action": ["route53:ChangeResourceR
 
 
 def test_scoped_policy_passes(violations):
-    assert violations("iam-no-wildcard-admin", "aws:iam/policy:Policy", {"policy": SCOPED_POLICY}) == []
+    assert violations("iam-no-wildcard-admin", "aws:iam/policy:Policy",
+                      {"policy": SCOPED_POLICY}) == []
 
 
 @pytest.mark.parametrize("statement", [
@@ -292,14 +300,15 @@ def test_scoped_policy_passes(violations):
 ])
 def test_full_admin_statement_fails(violations, statement):
     found = violations("iam-no-wildcard-admin", "aws:iam/rolePolicy:RolePolicy",
-                       {"policy": document({"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"},
-                                           statement)})
+                       {"policy": document({"Effect": "Allow", "Action": "s3:ListBucket",
+                                            "Resource": "*"}, statement)})
     label = 'statement "Everything"' if "Sid" in statement else "statement 1"
     assert found == [f'policy: {label} allows Action "*" on Resource "*" (full admin).']
 
 
 def test_every_action_on_one_resource_is_not_full_admin(violations):
-    scoped = document({"Effect": "Allow", "Action": "*", "Resource": "arn:aws:s3:::groundwork-artifacts/*"})
+    scoped = document({"Effect": "Allow", "Action": "*",
+                       "Resource": "arn:aws:s3:::groundwork-artifacts/*"})
     assert violations("iam-no-wildcard-admin", "aws:iam/policy:Policy", {"policy": scoped}) == []
 
 
@@ -351,7 +360,8 @@ def test_administrator_access_in_managed_policy_arns_fails(violations):
 # --- iam-irsa-trust-scoped ---------------------------------------------------------------------
 
 def test_irsa_trust_for_one_service_account_passes(violations):
-    assert violations("iam-irsa-trust-scoped", rules.IAM_ROLE, {"assumeRolePolicy": irsa_trust(SCOPED)}) == []
+    assert violations("iam-irsa-trust-scoped", rules.IAM_ROLE,
+                      {"assumeRolePolicy": irsa_trust(SCOPED)}) == []
 
 
 def test_service_trust_is_not_irsa(violations):
@@ -363,7 +373,8 @@ def test_service_trust_is_not_irsa(violations):
 def test_irsa_trust_with_string_like_fails(violations):
     condition = {"StringLike": {f"{ISSUER}:sub": "system:serviceaccount:kube-system:*"},
                  "StringEquals": {f"{ISSUER}:aud": "sts.amazonaws.com"}}
-    found = violations("iam-irsa-trust-scoped", rules.IAM_ROLE, {"assumeRolePolicy": irsa_trust(condition)})
+    found = violations("iam-irsa-trust-scoped", rules.IAM_ROLE,
+                       {"assumeRolePolicy": irsa_trust(condition)})
     assert found == [
         f"statement 0: StringLike on {ISSUER}:sub can match many service accounts; use "
         "StringEquals with one subject.",
@@ -379,13 +390,16 @@ def test_irsa_trust_with_string_like_fails(violations):
 ])
 def test_irsa_trust_for_more_than_one_service_account_fails(violations, subject):
     condition = {"StringEquals": {f"{ISSUER}:sub": subject, f"{ISSUER}:aud": "sts.amazonaws.com"}}
-    found = violations("iam-irsa-trust-scoped", rules.IAM_ROLE, {"assumeRolePolicy": irsa_trust(condition)})
+    found = violations("iam-irsa-trust-scoped", rules.IAM_ROLE,
+                       {"assumeRolePolicy": irsa_trust(condition)})
     assert len(found) == 1 and f"StringEquals {ISSUER}:sub must be exactly one" in found[0]
 
 
 def test_irsa_trust_without_audience_fails(violations):
-    condition = {"StringEquals": {f"{ISSUER}:sub": "system:serviceaccount:kube-system:external-dns"}}
-    found = violations("iam-irsa-trust-scoped", rules.IAM_ROLE, {"assumeRolePolicy": irsa_trust(condition)})
+    condition = {"StringEquals": {
+        f"{ISSUER}:sub": "system:serviceaccount:kube-system:external-dns"}}
+    found = violations("iam-irsa-trust-scoped", rules.IAM_ROLE,
+                       {"assumeRolePolicy": irsa_trust(condition)})
     assert found == [f'statement 0: StringEquals {ISSUER}:aud must be "sts.amazonaws.com".']
 
 
@@ -393,7 +407,8 @@ def test_irsa_trust_is_read_during_update_not_guessed_during_preview(violations)
     # The issuer URL comes from the cluster, so during preview the whole document is unknown; the
     # SDK reports that as an advisory "can't run during preview" and the policy runs at `up`.
     with pytest.raises(UnknownValueError):
-        violations("iam-irsa-trust-scoped", rules.IAM_ROLE, {"assumeRolePolicy": UNKNOWN_STRING_VALUE})
+        violations("iam-irsa-trust-scoped", rules.IAM_ROLE,
+                   {"assumeRolePolicy": UNKNOWN_STRING_VALUE})
 
 
 # --- iam-no-public-trust -----------------------------------------------------------------------
@@ -404,7 +419,8 @@ def test_trust_in_a_service_passes(violations):
     assert violations("iam-no-public-trust", rules.IAM_ROLE, {"assumeRolePolicy": trust}) == []
 
 
-@pytest.mark.parametrize("principal", ["*", {"AWS": "*"}, {"AWS": ["arn:aws:iam::111122223333:root", "*"]}])
+@pytest.mark.parametrize("principal", ["*", {"AWS": "*"},
+                                       {"AWS": ["arn:aws:iam::111122223333:root", "*"]}])
 def test_trust_in_anyone_fails(violations, principal):
     trust = document({"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"})
     assert violations("iam-no-public-trust", rules.IAM_ROLE, {"assumeRolePolicy": trust}) == [
@@ -414,9 +430,11 @@ def test_trust_in_anyone_fails(violations, principal):
 # --- helm-release-version-pinned ---------------------------------------------------------------
 
 @pytest.mark.parametrize("chart, version", [("argo-cd", "10.1.1"), ("flux2", "2.18.3"),
-                                            ("argo-cd", "10.2.0-rc.1"), ("oci://ghcr.io/x/chart", "v1.4.0")])
+                                            ("argo-cd", "10.2.0-rc.1"),
+                                            ("oci://ghcr.io/x/chart", "v1.4.0")])
 def test_exact_chart_version_passes(violations, chart, version):
-    assert violations("helm-release-version-pinned", rules.HELM_RELEASE, {"chart": chart, "version": version}) == []
+    assert violations("helm-release-version-pinned", rules.HELM_RELEASE,
+                      {"chart": chart, "version": version}) == []
 
 
 @pytest.mark.parametrize("version", ["latest", "^10.1.0", "~2.18", "10.1", ">=1.0.0", "10.x", "*"])
@@ -440,21 +458,25 @@ def application(revision):
             "spec": {"project": "default",
                      "source": {"repoURL": "https://github.com/groundwork-dev/groundwork.git",
                                 "path": "gitops/argocd", "targetRevision": revision},
-                     "destination": {"server": "https://kubernetes.default.svc", "namespace": "argocd"}}}
+                     "destination": {"server": "https://kubernetes.default.svc",
+                                     "namespace": "argocd"}}}
 
 
 @pytest.mark.parametrize("revision", ["v1.4.0", "1.4.0", SHA])
 def test_application_on_a_tag_or_commit_passes(violations, revision):
-    assert violations("gitops-revision-pinned", rules.ARGO_APPLICATION, application(revision), config=PROD) == []
+    assert violations("gitops-revision-pinned", rules.ARGO_APPLICATION, application(revision),
+                      config=PROD) == []
 
 
-@pytest.mark.parametrize("revision, shown", [("main", '"main"'), ("master", '"master"'), ("HEAD", '"HEAD"'),
+@pytest.mark.parametrize("revision, shown", [("main", '"main"'), ("master", '"master"'),
+                                             ("HEAD", '"HEAD"'),
                                              ("", "empty (HEAD)"), (None, "empty (HEAD)"),
                                              (SHA[:12], f'"{SHA[:12]}"')])
 def test_application_on_a_branch_fails(violations, revision, shown):
-    assert violations("gitops-revision-pinned", rules.ARGO_APPLICATION, application(revision), config=PROD) == [
-        f"spec.source.targetRevision is {shown}; a protected stack must track a release tag such as "
-        "v1.4.0 or a full 40-character commit SHA."]
+    assert violations("gitops-revision-pinned", rules.ARGO_APPLICATION, application(revision),
+                      config=PROD) == [
+        f"spec.source.targetRevision is {shown}; a protected stack must track a release tag "
+        "such as v1.4.0 or a full 40-character commit SHA."]
 
 
 def test_each_source_of_a_multi_source_application_is_checked(violations):
@@ -470,7 +492,8 @@ def test_application_set_generator_on_a_branch_fails(violations):
         "generators": [{"git": {"repoURL": "https://github.com/groundwork-dev/groundwork.git",
                                 "revision": "main", "directories": [{"path": "apps/*"}]}}],
         "template": {"spec": {"source": {"repoURL": "https://github.com/groundwork-dev/groundwork.git",
-                                         "targetRevision": "{{.revision}}", "path": "{{.path.path}}"}}},
+                                         "targetRevision": "{{.revision}}",
+                                         "path": "{{.path.path}}"}}},
     }}
     found = violations("gitops-revision-pinned", rules.ARGO_APPLICATION_SET, props, config=PROD)
     assert len(found) == 1 and found[0].startswith('spec.generators[0].git.revision is "main"')
@@ -479,19 +502,23 @@ def test_application_set_generator_on_a_branch_fails(violations):
 def test_application_set_template_on_a_tag_passes(violations):
     props = {"spec": {"generators": [{"list": {"elements": [{"name": "a"}]}}],
                       "template": {"spec": {"source": {"targetRevision": "v2.0.1"}}}}}
-    assert violations("gitops-revision-pinned", rules.ARGO_APPLICATION_SET, props, config=PROD) == []
+    assert violations("gitops-revision-pinned", rules.ARGO_APPLICATION_SET, props,
+                      config=PROD) == []
 
 
 def git_repository(ref):
     return {"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
             "metadata": {"name": "groundwork", "namespace": "flux-system"},
-            "spec": {"url": "https://github.com/groundwork-dev/groundwork.git", "interval": "5m", "ref": ref}}
+            "spec": {"url": "https://github.com/groundwork-dev/groundwork.git", "interval": "5m",
+                     "ref": ref}}
 
 
-@pytest.mark.parametrize("ref", [{"tag": "v1.4.0"}, {"commit": SHA}, {"branch": "main", "commit": SHA},
+@pytest.mark.parametrize("ref", [{"tag": "v1.4.0"}, {"commit": SHA},
+                                 {"branch": "main", "commit": SHA},
                                  {"name": "refs/tags/v1.4.0"}])
 def test_git_repository_on_a_tag_or_commit_passes(violations, ref):
-    assert violations("gitops-revision-pinned", rules.FLUX_GIT_REPOSITORY, git_repository(ref), config=PROD) == []
+    assert violations("gitops-revision-pinned", rules.FLUX_GIT_REPOSITORY, git_repository(ref),
+                      config=PROD) == []
 
 
 @pytest.mark.parametrize("ref, start", [
@@ -502,7 +529,8 @@ def test_git_repository_on_a_tag_or_commit_passes(violations, ref):
     ({"name": "refs/heads/main"}, 'spec.ref.name "refs/heads/main" is not a tag reference'),
 ])
 def test_git_repository_on_a_branch_or_range_fails(violations, ref, start):
-    found = violations("gitops-revision-pinned", rules.FLUX_GIT_REPOSITORY, git_repository(ref), config=PROD)
+    found = violations("gitops-revision-pinned", rules.FLUX_GIT_REPOSITORY, git_repository(ref),
+                       config=PROD)
     assert len(found) == 1 and found[0].startswith(start)
 
 
@@ -511,7 +539,8 @@ def test_git_repository_on_a_branch_or_range_fails(violations, ref, start):
     (rules.FLUX_GIT_REPOSITORY, git_repository({"branch": "main"})),
 ])
 def test_dev_may_follow_a_branch(not_applicable, resource_type, props):
-    assert "not protected" in not_applicable("gitops-revision-pinned", resource_type, props, config=DEV)
+    assert "not protected" in not_applicable("gitops-revision-pinned", resource_type, props,
+                                             config=DEV)
 
 
 # --- argocd-appproject-no-wildcards ------------------------------------------------------------
@@ -560,8 +589,8 @@ def test_custom_resource_without_the_release_fails(stack):
     kustomization = stack.add("kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization", "root",
                               depends_on=[repository])
     assert stack.violations("gitops-resources-depend-on-release") == [
-        (f"{rules.FLUX_GIT_REPOSITORY} groundwork does not depend on the Helm release that installs "
-         "its CRD and controller.", repository.urn),
+        (f"{rules.FLUX_GIT_REPOSITORY} groundwork does not depend on the Helm release that "
+         "installs its CRD and controller.", repository.urn),
         ("kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization root does not depend on the Helm "
          "release that installs its CRD and controller.", kustomization.urn),
     ]

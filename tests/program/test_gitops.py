@@ -16,10 +16,11 @@ from components.common.gitops_model import GitSource
 from components.gitops import argocd_manifests as argocd
 from components.gitops.bridge import ADDONS_BASEPATH, AddonBinding, ClusterMetadata
 from tests.conftest import ENGINES, STACKS
-# The leaf walker spells paths exactly as the mock runner spells secret paths.
-from tools.render.manifests import HELM_RELEASE_TYPE, K8sObject, leaves, kubernetes_objects
 from tools.harness import ACCOUNT_ID, ROOT, Run
 from tools.render.command import cluster_version
+
+# The leaf walker spells paths exactly as the mock runner spells secret paths.
+from tools.render.manifests import HELM_RELEASE_TYPE, K8sObject, kubernetes_objects, leaves
 from tools.render.validate import Validator, load_documents
 
 COMBINATIONS = [(stack, engine) for stack in STACKS for engine in ENGINES]
@@ -313,7 +314,8 @@ def _is_flux_kustomization(doc: dict) -> bool:
 
 
 def test_every_flux_kustomization_in_the_tree_waits_for_what_it_deletes():
-    kustomizations = [(file, doc) for file, doc in _documents(GITOPS) if _is_flux_kustomization(doc)]
+    kustomizations = [(file, doc) for file, doc in _documents(GITOPS)
+                      if _is_flux_kustomization(doc)]
     assert len(kustomizations) >= len(CATALOG)
     assert [f"{file.relative_to(ROOT)}: {doc['metadata']['name']}" for file, doc in kustomizations
             if doc["spec"].get("deletionPolicy") != "WaitForTermination"] == []

@@ -215,10 +215,12 @@ def test_load_balancer_controller_writes_only_what_it_tagged_for_this_cluster(pr
         condition = statement.get("Condition", {})
         null, equals = condition.get("Null", {}), condition.get("StringEquals", {})
         if actions & OWNED_WRITES:
-            assert null.get(RESOURCE_TAG) == "false" and equals.get(RESOURCE_TAG) == cluster, statement
+            assert (null.get(RESOURCE_TAG) == "false"
+                    and equals.get(RESOURCE_TAG) == cluster), statement
             checked |= actions & OWNED_WRITES
         if actions & CREATES:
-            assert null.get(REQUEST_TAG) == "false" and equals.get(REQUEST_TAG) == cluster, statement
+            assert (null.get(REQUEST_TAG) == "false"
+                    and equals.get(REQUEST_TAG) == cluster), statement
             checked |= actions & CREATES
         if not actions & TAGGING:
             continue
@@ -229,7 +231,8 @@ def test_load_balancer_controller_writes_only_what_it_tagged_for_this_cluster(pr
         if created:
             # Tagging while creating: the new resource must carry this cluster's tag.
             assert not actions - {"ec2:CreateTags", "elasticloadbalancing:AddTags"}, statement
-            assert null.get(REQUEST_TAG) == "false" and equals.get(REQUEST_TAG) == cluster, statement
+            assert (null.get(REQUEST_TAG) == "false"
+                    and equals.get(REQUEST_TAG) == cluster), statement
         else:
             # Retagging: only resources already this cluster's, and never the ownership tag.
             assert null == {REQUEST_TAG: "true", RESOURCE_TAG: "false"}, statement

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import ENGINES, STACKS
-from tools.render import command as render
 from tools.harness.tree import spell, under, walk
+from tools.render import command as render
 
 CANARY = "gw-canary-2c9e41"
 CREDENTIALS = {

@@ -47,10 +47,12 @@ def test_network_per_stack(run_stack, stack, zones, nats):
     assert len(_private_routes(run)) == zones
     vpc = run.by_type(VPC)[0].inputs
     assert vpc["enableDnsSupport"] and vpc["enableDnsHostnames"]
-    roles = Counter(tag for s in subnets for tag in s.inputs["tags"] if tag.startswith("kubernetes.io/role"))
+    roles = Counter(tag for s in subnets for tag in s.inputs["tags"]
+                    if tag.startswith("kubernetes.io/role"))
     assert roles == {"kubernetes.io/role/elb": zones, "kubernetes.io/role/internal-elb": zones}
     cluster_name = run.outputs["clusterName"].value
-    assert all(s.inputs["tags"][f"kubernetes.io/cluster/{cluster_name}"] == "shared" for s in subnets)
+    assert all(s.inputs["tags"][f"kubernetes.io/cluster/{cluster_name}"] == "shared"
+               for s in subnets)
 
 
 def test_dev_and_prod_differ_where_the_issue_says(run_stack):
@@ -62,7 +64,8 @@ def test_dev_and_prod_differ_where_the_issue_says(run_stack):
         ["api", "audit", "authenticator", "controllerManager", "scheduler"])
     assert "encryptionConfig" in prod_cluster and len(prod.by_type(KMS_KEY)) == 1
     assert prod.by_type(KMS_KEY)[0].inputs["enableKeyRotation"] is True
-    capacity = {g.inputs["nodeGroupNamePrefix"]: g.inputs["capacityType"] for g in prod.by_type(NODE_GROUP)}
+    capacity = {g.inputs["nodeGroupNamePrefix"]: g.inputs["capacityType"]
+                for g in prod.by_type(NODE_GROUP)}
     assert capacity == {"system-": "ON_DEMAND", "workloads-": "SPOT"}
     assert len(dev.by_type(NODE_GROUP)) == 1
     protected = {r.type for r in prod.resources if r.protect}
@@ -75,7 +78,8 @@ def test_cluster_grants_admin_and_view_access_through_access_entries(run_stack, 
     graph = graph_of(prod)
     access = prod.by_type(CLUSTER)[0].inputs["accessConfig"]
     assert access == {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": True}
-    cluster = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"]["groundwork:cluster"]
+    cluster = yaml.safe_load(
+        (ROOT / "Pulumi.prod.yaml").read_text())["config"]["groundwork:cluster"]
     policies = {**{arn: "AmazonEKSAdminViewPolicy" for arn in cluster["viewerRoleArns"]},
                 **{arn: "AmazonEKSClusterAdminPolicy" for arn in cluster["adminRoleArns"]}}
     assert set(policies.values()) == {"AmazonEKSAdminViewPolicy", "AmazonEKSClusterAdminPolicy"}
@@ -125,7 +129,8 @@ def test_node_groups_wait_for_every_private_nat_route(run_stack, graph_of, stack
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_node_groups_run_in_the_private_subnets(run_stack, stack):
     run = run_stack(stack)
-    private_ids = {s.id for s in run.by_type(SUBNET) if "kubernetes.io/role/internal-elb" in s.inputs["tags"]}
+    private_ids = {s.id for s in run.by_type(SUBNET)
+                   if "kubernetes.io/role/internal-elb" in s.inputs["tags"]}
     assert len(private_ids) >= 2
     for group in run.by_type(NODE_GROUP):
         assert set(group.inputs["subnetIds"]) == private_ids
@@ -133,7 +138,8 @@ def test_node_groups_run_in_the_private_subnets(run_stack, stack):
 
 def test_local_stack_creates_no_aws_resources(run_stack):
     run = run_stack("local")
-    assert not [r for r in run.resources if r.type.startswith("aws:") or r.type == "pulumi:providers:aws"]
+    assert not [r for r in run.resources
+                if r.type.startswith("aws:") or r.type == "pulumi:providers:aws"]
     provider = run.by_type(K8S_PROVIDER)[0].inputs
     assert provider["context"] == "kind-groundwork"
     assert set(run.outputs) >= {"clusterName", "kubeconfig", "gitopsEngine", "gitopsNamespace"}

@@ -10,10 +10,10 @@ import pytest
 import yaml
 
 from components.config import ENGINES
-from tools.render import command as render
-from tools.harness.graph import Graph
-from tools.render.manifests import K8sObject, kubernetes_objects, secret_values
 from tools.harness import Resource
+from tools.harness.graph import Graph
+from tools.render import command as render
+from tools.render.manifests import K8sObject, kubernetes_objects, secret_values
 from tools.render.validate import Validator
 
 STACKS = ("dev", "prod", "local")
@@ -57,7 +57,8 @@ def test_every_stack_renders_valid_under_both_engines(rendered, run_stack, stack
     plan = json.loads((out / "plan.json").read_text())
     assert [r["urn"] for r in plan["resources"]] and len(plan["resources"]) == len(run.resources)
     assert plan["validation"] == {"valid": True, "crdChecks": True, "problems": []}
-    assert len(plan["helmReleases"]) == len(yaml.safe_load((out / "helm-releases.yaml").read_text()))
+    assert len(plan["helmReleases"]) == len(
+        yaml.safe_load((out / "helm-releases.yaml").read_text()))
     # Quiet: nothing but the summary line.
     assert stdout.count("\n") == 1 and stdout.startswith(f"{stack}: {len(objects)} objects")
     assert f"{len(run.resources)} resources" in stdout and "; valid;" in stdout
@@ -100,7 +101,8 @@ def test_an_invalid_object_exits_1_and_names_the_field_path(rendered, monkeypatc
     code, out, stdout, _ = rendered("dev")
     assert code == render.EXIT_INVALID
     problems = [line for line in stdout.splitlines() if "Application/broken" in line]
-    assert any(line.endswith("Application/broken: spec.sourcee: unknown field") for line in problems)
+    assert any(line.endswith("Application/broken: spec.sourcee: unknown field")
+               for line in problems)
     assert any(": spec.project: 7 is not of type 'string'" in line for line in problems)
     assert all(line.startswith(f"{render.MANIFESTS}/") for line in problems)
     assert "invalid (2 problems)" in stdout.splitlines()[-1]
@@ -167,9 +169,9 @@ def test_no_rendered_file_contains_a_secret_value(rendered, run_stack, engine, c
     secrets = "\n".join(secret_values(run, []))
     # The credentials reach a resource as secret inputs, so the render has them to leak.
     assert all(canary in secrets for canary in canaries)
-    args = [arg for key, value in overrides.items() for arg in ("--set", f"{key}={json.dumps(value)}"
-                                                                 if not isinstance(value, str)
-                                                                 else f"{key}={value}")]
+    args = [arg for key, value in overrides.items()
+            for arg in ("--set", f"{key}={json.dumps(value)}" if not isinstance(value, str)
+                        else f"{key}={value}")]
     code, out, stdout, stderr = rendered("dev", *args)
     assert code == render.EXIT_VALID, stdout + stderr
     files = _files(out)

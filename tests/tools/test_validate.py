@@ -10,8 +10,15 @@ import pytest
 import yaml
 
 from tools.harness import ROOT
-from tools.render.validate import (Problem, SchemaError, Validator, schema_version, schemas_from,
-                            structural, validate_project)
+from tools.render.validate import (
+    Problem,
+    SchemaError,
+    Validator,
+    schema_version,
+    schemas_from,
+    structural,
+    validate_project,
+)
 
 VERSION = "1.34"
 
@@ -89,7 +96,8 @@ def test_valid_objects_pass(validator, obj):
 
 def test_unknown_field_in_custom_resource_is_named_by_path(validator):
     problems = validator.validate(_with(APPLICATION, "spec.sourcee", {}), "app.yaml")
-    assert [str(p) for p in problems] == ["app.yaml: Application/podinfo: spec.sourcee: unknown field"]
+    assert [str(p) for p in problems] == [
+        "app.yaml: Application/podinfo: spec.sourcee: unknown field"]
 
 
 def test_wrong_type_in_custom_resource_is_rejected(validator):

@@ -103,7 +103,8 @@ def test_schema_check_rejects_a_broken_workflow(tmp_path):
 
 def test_schema_check_rejects_a_broken_composite_action(tmp_path):
     broken = tmp_path / "action.yml"
-    broken.write_text("name: x\ndescription: x\nruns:\n  using: composite\n  steps:\n      - run: true\n")
+    broken.write_text("name: x\ndescription: x\nruns:\n  using: composite\n"
+                      "  steps:\n      - run: true\n")
     result = check_jsonschema("vendor.github-actions", broken)
     assert result.returncode == 1, "a composite run step without shell must fail the schema check"
 
@@ -161,10 +162,12 @@ def test_aws_access_is_through_oidc_only():
 
 def test_setup_action_installs_what_it_is_asked_for():
     action = {step.get("name", step.get("uses")): step for step in setup_action()["runs"]["steps"]}
-    assert set(setup_action()["inputs"]) == {"policy-pack", "schemas-dir", "aws-role-arn", "aws-region"}
+    assert set(setup_action()["inputs"]) == {"policy-pack", "schemas-dir", "aws-role-arn",
+                                             "aws-region"}
     assert "if" not in action["Install the program"]
     assert action["Install the policy pack"]["if"] == "inputs.policy-pack == 'true'"
-    assert "policy/venv/bin/pip install -r policy/requirements.txt" in action["Install the policy pack"]["run"]
+    assert ("policy/venv/bin/pip install -r policy/requirements.txt"
+            in action["Install the policy pack"]["run"])
     schemas = action["Fetch and verify the upstream schemas"]
     assert schemas["if"] == "inputs.schemas-dir != ''"
     assert schemas["env"] == {"SCHEMAS_DIR": "${{ inputs.schemas-dir }}"}
@@ -175,7 +178,8 @@ def fetches_schemas(step):
     """The step fills $GROUNDWORK_SCHEMAS: directly, or through the setup action."""
     if step.get("uses") == SETUP:
         return step.get("with", {}).get("schemas-dir") == "${{ env.GROUNDWORK_SCHEMAS }}"
-    return ".github/scripts/schemas.sh" in step.get("run", "") and "$GROUNDWORK_SCHEMAS" in step["run"]
+    return (".github/scripts/schemas.sh" in step.get("run", "")
+            and "$GROUNDWORK_SCHEMAS" in step["run"])
 
 
 def schema_readers(workflow):
@@ -224,8 +228,10 @@ def test_preview_runs_on_pull_requests_with_tests_render_diff_and_policy():
     assert '--require-schemas --schemas "$GROUNDWORK_SCHEMAS"' in render
     assert "-m tools.render --stack dev --diff render-base/dev" in render
     base_checkout = [step for step in uses(jobs["render"], "actions/checkout") if "with" in step]
-    assert base_checkout[0]["with"] == {"ref": "${{ github.event.pull_request.base.sha }}", "path": "base"}
-    assert uses(jobs["render"], "marocchino/sticky-pull-request-comment")[0]["with"]["path"] == "render-diff.md"
+    assert base_checkout[0]["with"] == {"ref": "${{ github.event.pull_request.base.sha }}",
+                                        "path": "base"}
+    assert uses(jobs["render"],
+                "marocchino/sticky-pull-request-comment")[0]["with"]["path"] == "render-diff.md"
 
     preview = jobs["preview"]
     assert preview["strategy"]["matrix"]["stack"] == ["dev", "prod"]
@@ -240,7 +246,8 @@ def test_preview_runs_on_pull_requests_with_tests_render_diff_and_policy():
 def test_setup_notes_name_the_cluster_access_keys_the_config_accepts():
     """The read-only role reaches the cluster only through viewerRoleArns, so the setup notes must
     name keys the program really reads."""
-    named = set(re.findall(r"groundwork:cluster\.(\w+)", "\n".join(path.read_text() for path in FILES)))
+    named = set(re.findall(r"groundwork:cluster\.(\w+)",
+                           "\n".join(path.read_text() for path in FILES)))
     assert {"viewerRoleArns", "adminRoleArns"} <= named
     assert named <= set(CLUSTER_KEYS)
 
@@ -287,20 +294,23 @@ def manifest():
 def test_schema_manifest_pins_every_upstream_file_to_a_commit():
     for sha256, path, url in manifest():
         assert re.fullmatch(r"[0-9a-f]{64}", sha256), path
-        assert re.fullmatch(r"https://raw\.githubusercontent\.com/[\w.-]+/[\w.-]+/[0-9a-f]{40}/\S+", url), url
+        assert re.fullmatch(r"https://raw\.githubusercontent\.com/"
+                            r"[\w.-]+/[\w.-]+/[0-9a-f]{40}/\S+", url), url
         # The local name may differ from upstream's (package.json is pulumi.json upstream), but
         # never its kind of file.
         assert Path(url).suffix == Path(path).suffix, url
 
 
-@pytest.mark.skipif(not shared_schemas().is_dir(), reason="no upstream schemas folder on this machine")
+@pytest.mark.skipif(not shared_schemas().is_dir(),
+                    reason="no upstream schemas folder on this machine")
 def test_schema_manifest_lists_exactly_the_shared_schemas():
     files = {str(path.relative_to(shared_schemas())) for path in shared_schemas().rglob("*")
              if path.is_file() and path.name != "README.md"}
     assert {path for _, path, _ in manifest()} == files
 
 
-@pytest.mark.skipif(not shared_schemas().is_dir(), reason="no upstream schemas folder on this machine")
+@pytest.mark.skipif(not shared_schemas().is_dir(),
+                    reason="no upstream schemas folder on this machine")
 def test_schemas_script_accepts_the_upstream_copy_and_rejects_a_changed_file(tmp_path):
     # Every file is present, so the script downloads nothing and only checks hashes.
     copy = tmp_path / "schemas"
