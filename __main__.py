@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import config, stack_args
+from components.aws import lookups
 from components.aws.addon_identities import AddonRoles
 from components.aws.cluster import EksCluster
 from components.aws.core_addons import CoreAddons, CoreAddonsArgs
@@ -29,19 +30,24 @@ if settings.cluster.provider == "eks":
     caller = aws.get_caller_identity()
     account_id = caller.account_id
     partition = aws.get_partition().partition
-    # Only the identity that creates the cluster gets EKS's creator entry. A preview may run as
-    # another identity (the read-only viewer role), and whoever updates an existing cluster may
-    # well be listed, so the check applies to the update that creates the cluster.
-    if (not pulumi.runtime.is_dry_run()
-            and settings.cluster.name not in aws.eks.get_clusters().names):
-        config.check_access(settings, aws.iam.get_session_context(arn=caller.arn).issuer_arn)
+    exists = lookups.cluster_exists(settings.cluster.name)
+    if not pulumi.runtime.is_dry_run():
+        # Only the identity that creates the cluster gets EKS's creator entry. A preview may run
+        # as another identity (the read-only viewer role), and whoever updates an existing
+        # cluster may well be listed, so this check applies to the update that creates it.
+        if not exists:
+            config.check_access(settings, aws.iam.get_session_context(arn=caller.arn).issuer_arn)
+        config.check_roles(settings, lookups.unreadable_roles(
+            settings.cluster.admin_role_arns + settings.cluster.viewer_role_arns))
+    groups = [group.name for group in settings.cluster.node_groups]
+    live_sizes = lookups.node_group_desired_sizes(settings.cluster.name, groups) if exists else {}
 
     network = Network("network", stack_args.network(settings, zones))
     cluster = EksCluster("cluster", stack_args.eks_cluster(
         settings, network.vpc_id, network.private_subnet_ids, region, partition))
     # Named like the cluster: their children keep the names they had inside it.
     nodes = NodeGroups("cluster", stack_args.node_groups(
-        settings, cluster.cluster_name, cluster.node_role_arn, network.node_subnet_ids))
+        settings, cluster.cluster_name, cluster.node_role_arn, network.node_subnet_ids, live_sizes))
     CoreAddons("cluster", CoreAddonsArgs(cluster_name=cluster.cluster_name, nodes=nodes.arns,
                                          tags=stack_args.tags(settings)))
     addon_roles = AddonRoles("addons", stack_args.addon_roles(

@@ -14,6 +14,7 @@ from components.aws.network import NetworkArgs
 from components.aws.node_groups import NodeGroupArgs, NodeGroupsArgs
 from components.common.gitops_model import GitCredentials
 from components.config import Settings
+from components.config.settings import NodeGroupSettings
 from components.gitops.bootstrap import (
     BootstrapArgs,
     GitCredentialsArgs,
@@ -64,9 +65,25 @@ def eks_cluster(settings: Settings, vpc_id: pulumi.Input[str],
     )
 
 
+# The add-on that owns the node groups' desired sizes once it runs.
+AUTOSCALER = "cluster-autoscaler"
+
+
+def desired_size(group: NodeGroupSettings, live: int | None, autoscaled: bool) -> int:
+    """Without an autoscaler the config decides. With one, the autoscaler's live size stands,
+    raised to a new minSize or lowered to a new maxSize: EKS rejects a scaling config whose
+    desired size is outside [min, max], so sending the stale size with a raised minimum fails."""
+    if autoscaled and live is not None:
+        return min(max(live, group.min_size), group.max_size)
+    return group.desired_size
+
+
 def node_groups(settings: Settings, cluster_name: pulumi.Input[str],
                 node_role_arn: pulumi.Input[str],
-                subnet_ids: pulumi.Input[list[pulumi.Input[str]]]) -> NodeGroupsArgs:
+                subnet_ids: pulumi.Input[list[pulumi.Input[str]]],
+                live_sizes: Mapping[str, int]) -> NodeGroupsArgs:
+    """`live_sizes`: the desired size of each group that already exists, by group name."""
+    autoscaled = AUTOSCALER in settings.gitops.addons
     return NodeGroupsArgs(
         cluster_name=cluster_name,
         node_role_arn=node_role_arn,
@@ -76,7 +93,7 @@ def node_groups(settings: Settings, cluster_name: pulumi.Input[str],
             instance_types=list(group.instance_types),
             capacity_type=group.capacity_type,
             min_size=group.min_size,
-            desired_size=group.desired_size,
+            desired_size=desired_size(group, live_sizes.get(group.name), autoscaled),
             max_size=group.max_size,
             labels=dict(group.labels),
             taints=[{"key": t.key, "value": t.value, "effect": t.effect} for t in group.taints],

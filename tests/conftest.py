@@ -14,6 +14,12 @@ from tools.harness.graph import Graph
 
 STACKS = ("dev", "prod", "local")
 ENGINES = ("argocd", "flux")
+# Access entries the stack files leave to the user (EKS rejects a principal that does not exist).
+ADMIN_ROLE = "arn:aws:iam::123456789012:role/platform-admin"
+VIEWER_ROLE = "arn:aws:iam::123456789012:role/groundwork-ci-readonly"
+ACCESS = {"cluster.adminRoleArns": [ADMIN_ROLE], "cluster.viewerRoleArns": [VIEWER_ROLE]}
+# The same, as `run_stack` keyword overrides.
+ACCESS_KW = {key.replace(".", "__"): value for key, value in ACCESS.items()}
 
 
 def _key(overrides: dict) -> str:

@@ -182,6 +182,10 @@ class EksCluster(pulumi.ComponentResource):
             kubeconfig=self.kubeconfig,
             # Server-side apply lets large CRD-based objects and field managers coexist.
             enable_server_side_apply=True,
+            # Bridge and credential changes update in place: a replaced cluster Secret would make
+            # the add-on ApplicationSets drop their Applications and uninstall the add-ons.
+            enable_config_map_mutable=True,
+            enable_secret_mutable=True,
             # Without its access entries the provider's identity may not be authorised yet.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster, *access]),
         )

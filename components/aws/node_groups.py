@@ -32,7 +32,8 @@ class NodeGroupArgs(TypedDict):
     min_size: int
     """Fewest nodes."""
     desired_size: int
-    """Nodes at creation."""
+    """Desired nodes. Where an autoscaler owns the size, pass its live value (kept within
+    min and max); the group takes whatever is passed."""
     max_size: int
     """Most nodes."""
     capacity_type: NotRequired[str]
@@ -93,8 +94,6 @@ class NodeGroups(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(
                     parent=self,
                     aliases=[former_cluster_child(name)],
-                    # The cluster autoscaler owns the desired size once the group exists.
-                    ignore_changes=["scalingConfig.desiredSize"],
                 ),
             ))
         self.arns = [group.arn for group in self.groups]

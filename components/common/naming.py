@@ -15,10 +15,11 @@ DNS_LABEL_MAX = 63
 DNS_SUBDOMAIN_MAX = 253
 IAM_ROLE_NAME_MAX = 64
 # AWS appends a 26-character unique suffix to a name_prefix.
-IAM_ROLE_PREFIX_MAX = IAM_ROLE_NAME_MAX - 26
+AWS_UNIQUE_SUFFIX = 26
+IAM_ROLE_PREFIX_MAX = IAM_ROLE_NAME_MAX - AWS_UNIQUE_SUFFIX
 NODE_GROUP_NAME_MAX = 63
 # A node group setting name is used as `<name>-` plus the 26-character suffix.
-NODE_GROUP_SETTING_MAX = NODE_GROUP_NAME_MAX - 26 - 1
+NODE_GROUP_SETTING_MAX = NODE_GROUP_NAME_MAX - AWS_UNIQUE_SUFFIX - 1
 
 # Names of the root objects each engine's bootstrap creates. Seed apps may not take them, under
 # either engine, so that switching engines never turns a valid config invalid.

@@ -1,5 +1,7 @@
 """Checks of the settings against facts only AWS knows, asked before anything is created."""
 
+from collections.abc import Mapping
+
 from components.config.errors import ConfigError
 from components.config.keys import NAMESPACE
 from components.config.settings import Settings
@@ -24,3 +26,15 @@ def check_zones(settings: Settings, available: list[str]) -> None:
         raise ConfigError([f"{NAMESPACE}:network.azCount: {settings.network.az_count} exceeds the "
                            f"{len(available)} availability zones of this region "
                            f"({', '.join(available)})"])
+
+
+def check_roles(settings: Settings, unreadable: Mapping[str, str]) -> None:
+    """Every role listed for an access entry must exist: EKS rejects an unknown principal only
+    after the control plane is up, ten minutes into the first deployment."""
+    problems = [f"{NAMESPACE}:{path}[{i}]: {arn!r} cannot be read from IAM ({unreadable[arn]}); "
+                "create the role first or remove it"
+                for path, arns in (("cluster.adminRoleArns", settings.cluster.admin_role_arns),
+                                   ("cluster.viewerRoleArns", settings.cluster.viewer_role_arns))
+                for i, arn in enumerate(arns) if arn in unreadable]
+    if problems:
+        raise ConfigError(problems)

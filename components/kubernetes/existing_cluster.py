@@ -40,6 +40,10 @@ class ExistingCluster(pulumi.ComponentResource):
             f"{name}-k8s",
             context=args["context"],
             enable_server_side_apply=True,
+            # Bridge and credential changes update in place: a replaced cluster Secret would make
+            # the add-on ApplicationSets drop their Applications and uninstall the add-ons.
+            enable_config_map_mutable=True,
+            enable_secret_mutable=True,
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.cluster_name = pulumi.Output.from_input(args["cluster_name"])

@@ -14,6 +14,7 @@ import jsonschema
 import pytest
 
 from components import config
+from tests.conftest import ACCESS
 from tools import harness
 
 CANARY = "gw-canary-7f3a9c"
@@ -115,7 +116,8 @@ BAD = [
      {"cluster.viewerRoleArns": ["arn:aws:iam::123456789012:role/ci"] * 2},
      "cluster.viewerRoleArns[1]"),
     ("viewer-arn-also-admin", "prod",
-     {"cluster.viewerRoleArns": ["arn:aws:iam::123456789012:role/platform-admin"]},
+     {"cluster.adminRoleArns": ["arn:aws:iam::123456789012:role/platform-admin"],
+      "cluster.viewerRoleArns": ["arn:aws:iam::123456789012:role/platform-admin"]},
      "cluster.viewerRoleArns[0]"),
     ("node-groups-empty", "dev", {"cluster.nodeGroups": []}, "cluster.nodeGroups"),
     ("node-groups-an-object", "dev", {"cluster.nodeGroups": _group()}, "cluster.nodeGroups"),
@@ -324,7 +326,7 @@ def _session(role: str) -> str:
 def test_the_identity_creating_the_cluster_must_not_be_listed(path, role):
     # EKS already gave the creator an access entry; a second one fails mid-deployment.
     with pytest.raises(config.ConfigError) as caught:
-        harness.run("prod", caller_arn=_session(role))
+        harness.run("prod", ACCESS, caller_arn=_session(role))
     role_arn = f"arn:aws:iam::{harness.ACCOUNT_ID}:role/{role}"
     assert caught.value.problems == (
         f"groundwork:{path}: {role_arn!r} is the identity running this deployment; EKS already "
@@ -335,7 +337,8 @@ def test_the_identity_creating_the_cluster_must_not_be_listed(path, role):
 @pytest.mark.parametrize("role", [role for _, role in CALLER_ROLES], ids=["admin", "viewer"])
 def test_a_listed_identity_may_update_a_cluster_it_did_not_create(run_stack, role):
     cluster_name = run_stack("prod").outputs["clusterName"].value
-    run = harness.run("prod", caller_arn=_session(role), existing_clusters=(cluster_name,))
+    run = harness.run("prod", ACCESS, caller_arn=_session(role),
+                      cloud=harness.Cloud(clusters={cluster_name: {}}))
     assert run.by_type("aws:eks/cluster:Cluster")
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ENGINES
+from tests.conftest import ACCESS_KW, ENGINES
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 NAMESPACE = "kubernetes:core/v1:Namespace"
@@ -86,7 +86,7 @@ def test_argo_applications_cascade_to_what_they_deployed(run_stack):
 @pytest.mark.parametrize("engine", ENGINES)
 def test_kubernetes_provider_outlives_every_object_and_waits_for_cluster_access(run_stack, graph_of,
                                                                                 engine):
-    run = run_stack("prod", gitops__engine=engine)
+    run = run_stack("prod", gitops__engine=engine, **ACCESS_KW)
     graph = graph_of(run)
     [provider] = run.by_type(K8S_PROVIDER)
     associations = run.by_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from components.aws.network import subnet_plan
-from tools.harness import ROOT
+from tests.conftest import ACCESS, ACCESS_KW
 
 VPC = "aws:ec2/vpc:Vpc"
 SUBNET = "aws:ec2/subnet:Subnet"
@@ -74,14 +74,12 @@ def test_dev_and_prod_differ_where_the_issue_says(run_stack):
 
 
 def test_cluster_grants_admin_and_view_access_through_access_entries(run_stack, graph_of):
-    prod = run_stack("prod")
+    prod = run_stack("prod", **ACCESS_KW)
     graph = graph_of(prod)
     access = prod.by_type(CLUSTER)[0].inputs["accessConfig"]
     assert access == {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": True}
-    cluster = yaml.safe_load(
-        (ROOT / "Pulumi.prod.yaml").read_text())["config"]["groundwork:cluster"]
-    policies = {**{arn: "AmazonEKSAdminViewPolicy" for arn in cluster["viewerRoleArns"]},
-                **{arn: "AmazonEKSClusterAdminPolicy" for arn in cluster["adminRoleArns"]}}
+    policies = {**{arn: "AmazonEKSAdminViewPolicy" for arn in ACCESS["cluster.viewerRoleArns"]},
+                **{arn: "AmazonEKSClusterAdminPolicy" for arn in ACCESS["cluster.adminRoleArns"]}}
     assert set(policies.values()) == {"AmazonEKSAdminViewPolicy", "AmazonEKSClusterAdminPolicy"}
     entries = {e.inputs["principalArn"]: e for e in prod.by_type("aws:eks/accessEntry:AccessEntry")}
     associations = prod.by_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")

@@ -30,6 +30,7 @@ class Stack:
             urn=_urn(typ, name), id=f"{name}-id", type=typ, name=name, custom=custom, parent="",
             dependencies=[self.resources[d].urn for d in after], protect=False,
             provider=f"{self.resources[provider].urn}::some-id" if provider else "",
+            ignore_changes=[],
             inputs={"chart": chart} if chart else {}, secret_paths=[])
 
     def model(self) -> bench.Model:

@@ -9,16 +9,30 @@ protection and which inputs were secret.
 """
 
 from tools.harness.mocks import (
-                                 ACCOUNT_ID,
-                                 DEFAULT_CALLER_ARN,
-                                 DEFAULT_REGION,
-                                 GroundworkMocks,
-                                 Invoke,
+    ACCOUNT_ID,
+    DEFAULT_CALLER_ARN,
+    DEFAULT_REGION,
+    Cloud,
+    GroundworkMocks,
+    Invoke,
 )
 from tools.harness.recording import Output, Resource, Run
 from tools.harness.runner import run
 from tools.harness.stack_config import PROJECT, ROOT, SECRET_PLACEHOLDER, stack_values
 
-__all__ = ["ACCOUNT_ID", "DEFAULT_CALLER_ARN", "DEFAULT_REGION", "PROJECT", "ROOT",
-           "SECRET_PLACEHOLDER", "GroundworkMocks", "Invoke", "Output", "Resource", "Run", "run",
-           "stack_values"]
+__all__ = [
+    "ACCOUNT_ID",
+    "DEFAULT_CALLER_ARN",
+    "DEFAULT_REGION",
+    "PROJECT",
+    "ROOT",
+    "SECRET_PLACEHOLDER",
+    "Cloud",
+    "GroundworkMocks",
+    "Invoke",
+    "Output",
+    "Resource",
+    "Run",
+    "run",
+    "stack_values",
+]

@@ -3,7 +3,8 @@ resource registration, so every manifest is complete and renders diff cleanly.""
 
 import hashlib
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -29,6 +30,18 @@ _ID_PREFIXES = {
 
 
 @dataclass(frozen=True)
+class Cloud:
+    """What already exists in the account before the run: EKS clusters by name, each with the
+    desired sizes of its node groups (by groundwork's group name), and IAM roles that do not
+    exist although a config names them."""
+
+    clusters: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    missing_roles: frozenset[str] = frozenset()
+    # The previous deployment's stack outputs, as a StackReference to this stack reads them.
+    previous_outputs: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Invoke:
     """One invoke the program made, with its arguments."""
 
@@ -40,15 +53,20 @@ class GroundworkMocks(pulumi.runtime.Mocks):
     """Plausible cloud answers, deterministic per resource name so renders diff cleanly.
 
     The caller is `caller_arn` (an IAM user, or an `arn:aws:sts::...:assumed-role/...` session),
-    and `existing_clusters` are the EKS clusters already in the region. Every invoke is recorded.
+    and `cloud` is what the account already holds. Every invoke is recorded.
     """
 
     def __init__(self, region: str, caller_arn: str = DEFAULT_CALLER_ARN,
-                 existing_clusters: tuple[str, ...] = ()):
+                 cloud: Cloud | None = None):
         self.region = region
         self.caller_arn = caller_arn
-        self.existing_clusters = existing_clusters
+        self.cloud = cloud or Cloud()
         self.invokes: list[Invoke] = []
+
+    @staticmethod
+    def _node_group_name(group: str) -> str:
+        """What EKS named a group created with node_group_name_prefix `<group>-`."""
+        return f"{group}-{_hex(group, 26)}"
 
     def _zones(self, filters: list[dict[str, Any]]) -> list[dict[str, str]]:
         """Three zones and, sorted before them as AWS sorts names, one opted-in Local Zone."""
@@ -90,7 +108,26 @@ class GroundworkMocks(pulumi.runtime.Mocks):
                     "issuerId": f"AROA{_hex(role, 17).upper()}", "issuerName": role,
                     "sessionName": session_name}, []
         if token == "aws:eks/getClusters:getClusters":
-            return {"id": self.region, "names": list(self.existing_clusters)}, []
+            return {"id": self.region, "names": list(self.cloud.clusters)}, []
+        if token == "aws:eks/getNodeGroups:getNodeGroups":
+            cluster = args.args["clusterName"]
+            names = [self._node_group_name(group) for group in self.cloud.clusters[cluster]]
+            return {"id": cluster, "clusterName": cluster, "names": names}, []
+        if token == "aws:eks/getNodeGroup:getNodeGroup":
+            cluster, name = args.args["clusterName"], args.args["nodeGroupName"]
+            [desired] = [size for group, size in self.cloud.clusters[cluster].items()
+                         if self._node_group_name(group) == name]
+            return {"id": f"{cluster}:{name}", "clusterName": cluster, "nodeGroupName": name,
+                    "scalingConfigs": [{"desiredSize": desired, "minSize": 0,
+                                        "maxSize": max(desired, 1)}]}, []
+        if token == "aws:iam/getRole:getRole":
+            name = args.args["name"]
+            if any(arn.endswith(f"/{name}") for arn in self.cloud.missing_roles):
+                # As the engine answers a failed invoke: the SDK raises at the call site.
+                return {}, [("", f"reading IAM Role ({name}): NoSuchEntity: The role with name "
+                                 f"{name} cannot be found.")]
+            return {"id": name, "name": name, "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{name}",
+                    "assumeRolePolicy": "{}", "uniqueId": f"AROA{_hex(name, 17).upper()}"}, []
         if token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws",
                     "reverseDnsPrefix": "com.amazonaws"}, []

@@ -24,6 +24,8 @@ class Resource:
     dependencies: list[str]
     protect: bool
     provider: str
+    # Input paths whose changes the engine ignores (`ignore_changes`).
+    ignore_changes: list[str]
     # Inputs as plain values; `secret_paths` lists the dotted paths that arrived as secrets.
     inputs: dict[str, Any]
     secret_paths: list[str]
@@ -67,6 +69,7 @@ class RecordingMonitor(mocks.MockMonitor):
                 dependencies=sorted(set(request.dependencies)),
                 protect=bool(request.protect),
                 provider=request.provider,
+                ignore_changes=list(request.ignoreChanges),
                 inputs=inputs,
                 secret_paths=secret_paths,
             ))

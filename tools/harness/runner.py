@@ -12,16 +12,16 @@ from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.stack import Stack, run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from tools.harness.mocks import DEFAULT_CALLER_ARN, DEFAULT_REGION, GroundworkMocks
+from tools.harness.mocks import DEFAULT_CALLER_ARN, DEFAULT_REGION, Cloud, GroundworkMocks
 from tools.harness.recording import LogCollector, Output, RecordingMonitor, Run
 from tools.harness.stack_config import PROJECT, ROOT, as_config_strings, stack_values
 
 
 def run(stack: str, overrides: Mapping[str, Any] | None = None,
         project_dir: Path = ROOT, caller_arn: str = DEFAULT_CALLER_ARN,
-        existing_clusters: tuple[str, ...] = ()) -> Run:
-    """Run the program for `stack` under mocks, as `caller_arn`, in a region that already holds
-    the EKS clusters `existing_clusters`. Raises what the program raises (ConfigError)."""
+        cloud: Cloud | None = None) -> Run:
+    """Run the program for `stack` under mocks, as `caller_arn`, in an account that already holds
+    `cloud`. Raises what the program raises (ConfigError)."""
     values, secret_keys = stack_values(stack, project_dir, overrides)
     region = values.get("aws:region", DEFAULT_REGION)
     collector = LogCollector()
@@ -29,7 +29,7 @@ def run(stack: str, overrides: Mapping[str, Any] | None = None,
     logger.propagate = False
     logger.handlers = [collector]
     logger.setLevel(logging.DEBUG)
-    program_mocks = GroundworkMocks(region, caller_arn, existing_clusters)
+    program_mocks = GroundworkMocks(region, caller_arn, cloud)
     monitor = RecordingMonitor(program_mocks)
 
     runtime_settings.set_root_resource(None)  # type: ignore[arg-type]  # a fresh stack per run

@@ -1,0 +1,112 @@
+"""Lifecycle as AWS and Kubernetes really behave: in-place bridge updates, node group sizes an
+autoscaler owns, and access-entry principals that must exist. (Engine-side deletion order has its
+own model in test_engine_deletion.py.)"""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from components.config import ConfigError
+from tests.conftest import ACCESS, ADMIN_ROLE, STACKS, VIEWER_ROLE
+from tools import harness
+
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+
+
+# --- the bridge updates in place (defect 5) ------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_configmaps_and_secrets_update_in_place(run_stack, stack):
+    """pulumi-kubernetes replaces a ConfigMap or Secret whose data changes unless the provider
+    makes them mutable (provider/pkg/provider/diff.go, forceNewProperties); a replaced Argo CD
+    cluster Secret makes the add-on ApplicationSets delete their Applications."""
+    [provider] = run_stack(stack).by_type("pulumi:providers:kubernetes")
+    assert provider.inputs.get("enableConfigMapMutable") in (True, "true")
+    assert provider.inputs.get("enableSecretMutable") in (True, "true")
+
+
+def test_the_cluster_secret_identity_never_depends_on_config(run_stack):
+    """Name, namespace and server are what the cluster generator keys Applications on; they are
+    constants, so no config change can replace the Secret."""
+
+    def identity(run):
+        [secret] = [r for r in run.by_type("kubernetes:core/v1:Secret")
+                    if r.inputs["metadata"]["name"] == "in-cluster"]
+        return (secret.inputs["metadata"]["namespace"], secret.inputs["stringData"]["server"])
+
+    argo = {"gitops__engine": "argocd"}
+    runs = [run_stack("dev", **argo), run_stack("prod", **argo), run_stack("local", **argo),
+            run_stack("dev", gitops__revision="v9.9.9", gitops__addons=["metrics-server"]),
+            run_stack("dev", environment="staging", cluster__name="other")]
+    assert {identity(run) for run in runs} == {("argocd", "https://kubernetes.default.svc")}
+
+
+# --- node group sizes (defect 6) -----------------------------------------------------------------
+
+
+def _groups(run) -> dict[str, dict]:
+    return {r.name.removeprefix("cluster-"): r for r in run.by_type(NODE_GROUP)}
+
+
+def _live(stack: str, sizes: dict[str, int]) -> harness.Cloud:
+    name = harness.run(stack, ACCESS).outputs["clusterName"].value
+    return harness.Cloud(clusters={name: sizes})
+
+
+def test_without_an_autoscaler_the_config_owns_the_desired_size():
+    # dev runs no cluster-autoscaler: an edit of desiredSize must reach AWS.
+    run = harness.run("dev", {"cluster.nodeGroups": [
+        {"name": "general", "instanceTypes": ["t3.large"], "minSize": 1, "desiredSize": 3,
+         "maxSize": 4}]}, cloud=_live("dev", {"general": 1}))
+    general = _groups(run)["general"]
+    assert general.inputs["scalingConfig"]["desiredSize"] == 3
+    assert general.ignore_changes == []
+
+
+@pytest.mark.parametrize("live,minimum,maximum,expected", [
+    (5, 2, 10, 5),     # the autoscaler's size stands
+    (2, 4, 10, 4),     # a raised minSize lifts it, or AWS rejects the update
+    (12, 2, 10, 10),   # a lowered maxSize caps it
+])
+def test_with_an_autoscaler_its_live_size_stands_within_the_new_bounds(live, minimum, maximum,
+                                                                      expected):
+    prod = yaml.safe_load((harness.ROOT / "Pulumi.prod.yaml").read_text())
+    groups = prod["config"]["groundwork:cluster"]["nodeGroups"]
+    groups[1] = {**groups[1], "minSize": minimum, "desiredSize": minimum, "maxSize": maximum}
+    run = harness.run("prod", {**ACCESS, "cluster.nodeGroups": groups},
+                      cloud=_live("prod", {"workloads": live}))
+    workloads = _groups(run)["workloads"]
+    assert workloads.inputs["scalingConfig"] == {"minSize": minimum, "desiredSize": expected,
+                                                 "maxSize": maximum}
+    assert workloads.ignore_changes == []
+    # A group that does not exist yet starts at the configured size.
+    assert _groups(run)["system"].inputs["scalingConfig"]["desiredSize"] == 3
+
+
+# --- access-entry principals (defect 10) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_stack_files_ship_no_placeholder_principals(stack):
+    config = yaml.safe_load((harness.ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    cluster = config.get("groundwork:cluster", {})
+    assert not cluster.get("adminRoleArns") and not cluster.get("viewerRoleArns")
+
+
+@pytest.mark.parametrize("missing,path", [(ADMIN_ROLE, "cluster.adminRoleArns[0]"),
+                                          (VIEWER_ROLE, "cluster.viewerRoleArns[0]")])
+def test_up_rejects_a_role_that_does_not_exist_before_creating_anything(missing, path):
+    with pytest.raises(ConfigError) as caught:
+        harness.run("prod", ACCESS, cloud=harness.Cloud(missing_roles=frozenset({missing})))
+    [problem] = caught.value.problems
+    assert problem.startswith(f"groundwork:{path}: {missing!r} cannot be read from IAM")
+    assert "NoSuchEntity" in problem
+    assert caught.value.partial_run.resources == []
+
+
+def test_existing_roles_pass(run_stack):
+    run = run_stack("prod", **{key.replace(".", "__"): value for key, value in ACCESS.items()})
+    checked = {i.args["name"] for i in run.invokes if i.token == "aws:iam/getRole:getRole"}
+    assert checked == {ADMIN_ROLE.rsplit("/", 1)[1], VIEWER_ROLE.rsplit("/", 1)[1]}
