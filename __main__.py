@@ -7,7 +7,7 @@ maps the settings to each component's own args; this file only wires the compone
 import pulumi
 import pulumi_aws as aws
 
-from components import config, stack_args
+from components import config, stack_args, stack_state
 from components.aws import lookups
 from components.aws.addon_identities import AddonRoles
 from components.aws.cluster import EksCluster
@@ -18,6 +18,7 @@ from components.gitops.delivery import GitOps
 from components.kubernetes.existing_cluster import ExistingCluster
 
 settings = config.load()
+config.check_engine_switch(settings, stack_state.previous_output("gitopsEngine"))
 
 if settings.cluster.provider == "eks":
     # Local and Wavelength Zones are opt-in; EKS cannot place its control plane in them.
@@ -65,11 +66,15 @@ else:
     bridge = stack_args.bridge(settings, existing.cluster_name)
     cluster, provider, wait_for = existing, existing.provider, []
 
-# The engine waits for nodes only; the bridge carries the add-on role ARNs as values.
-gitops = GitOps("gitops", stack_args.gitops(settings, bridge, wait_for),
-                opts=pulumi.ResourceOptions(providers=[provider]))
+if settings.gitops.engine == config.NO_ENGINE:
+    engine, namespace = config.NO_ENGINE, ""
+else:
+    # The engine waits for nodes only; the bridge carries the add-on role ARNs as values.
+    gitops = GitOps("gitops", stack_args.gitops(settings, bridge, wait_for),
+                    opts=pulumi.ResourceOptions(providers=[provider]))
+    engine, namespace = gitops.engine, gitops.namespace
 
 pulumi.export("clusterName", cluster.cluster_name)
 pulumi.export("kubeconfig", cluster.kubeconfig)
-pulumi.export("gitopsEngine", gitops.engine)
-pulumi.export("gitopsNamespace", gitops.namespace)
+pulumi.export("gitopsEngine", engine)
+pulumi.export("gitopsNamespace", namespace)

@@ -158,6 +158,7 @@ def gitops(settings: Settings, bridge_args: ClusterBridgeArgs,
         apps=[SeedAppArgs(name=app.name, path=app.source.path, namespace=app.namespace,
                           repo_url=app.source.repo_url, revision=app.source.revision,
                           wave=app.wave) for app in delivery.apps],
+        health_timeout_seconds=delivery.health_timeout_seconds,
     )
     if settings.git_credentials is not None:
         bootstrap["credentials"] = _credentials(settings.git_credentials)

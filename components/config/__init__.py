@@ -18,6 +18,7 @@ from components.config.keys import (
     HTTPS_CREDENTIAL_KEYS,
     NAMESPACE,
     NETWORK_KEYS,
+    NO_ENGINE,
     NODE_GROUP_KEYS,
     PROJECT_FILE,
     SSH_CREDENTIAL_KEYS,
@@ -25,10 +26,37 @@ from components.config.keys import (
     TAINT_KEYS,
 )
 from components.config.load import load, project_declarations
-from components.config.preflight import check_access, check_roles, check_zones
+from components.config.preflight import (
+    check_access,
+    check_engine_switch,
+    check_roles,
+    check_zones,
+)
 from components.config.settings import Settings
 
-__all__ = ["APP_KEYS", "ARGOCD_KEYS", "CLUSTER_KEYS", "CREDENTIALS_KEY", "ENGINES", "FLUX_KEYS",
-           "GITOPS_KEYS", "HTTPS_CREDENTIAL_KEYS", "NAMESPACE", "NETWORK_KEYS", "NODE_GROUP_KEYS",
-           "PROJECT_FILE", "SSH_CREDENTIAL_KEYS", "SYNC_KEYS", "TAINT_KEYS", "ConfigError",
-           "Settings", "check_access", "check_roles", "check_zones", "load", "project_declarations"]
+__all__ = [
+    "APP_KEYS",
+    "ARGOCD_KEYS",
+    "CLUSTER_KEYS",
+    "CREDENTIALS_KEY",
+    "ENGINES",
+    "FLUX_KEYS",
+    "GITOPS_KEYS",
+    "HTTPS_CREDENTIAL_KEYS",
+    "NAMESPACE",
+    "NETWORK_KEYS",
+    "NODE_GROUP_KEYS",
+    "NO_ENGINE",
+    "PROJECT_FILE",
+    "SSH_CREDENTIAL_KEYS",
+    "SYNC_KEYS",
+    "TAINT_KEYS",
+    "ConfigError",
+    "Settings",
+    "check_access",
+    "check_engine_switch",
+    "check_roles",
+    "check_zones",
+    "load",
+    "project_declarations",
+]

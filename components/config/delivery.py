@@ -16,7 +16,7 @@ from components.config.keys import (
     ARGOCD_KEYS,
     CREDENTIALS_KEY,
     DURATION,
-    ENGINES,
+    ENGINE_CHOICES,
     FLUX_KEYS,
     GITOPS_KEYS,
     HOSTED_ZONE_ID,
@@ -64,7 +64,7 @@ def _revision(reader: Reader, path: str, value: Any) -> str:
 
 def gitops(reader: Reader, value: Any, cluster: ClusterSettings) -> GitopsSettings:
     obj = reader.fields("gitops", value, GITOPS_KEYS)
-    engine = reader.choice("gitops.engine", obj.get("engine"), ENGINES)
+    engine = reader.choice("gitops.engine", obj.get("engine"), ENGINE_CHOICES)
     source = GitSource(
         repo_url=_repo_url(reader, "gitops.repoUrl", obj.get("repoUrl")),
         revision=_revision(reader, "gitops.revision", obj.get("revision")),
@@ -110,17 +110,33 @@ def gitops(reader: Reader, value: Any, cluster: ClusterSettings) -> GitopsSettin
                                      argo_obj.get("applicationSet", False), bool, False),
     )
     flux_obj = reader.fields("gitops.flux", obj.get("flux"), FLUX_KEYS)
-    interval = reader.typed("gitops.flux.interval", flux_obj.get("interval", "5m"), str, "5m")
-    if not DURATION.match(interval):
-        reader.problem("gitops.flux.interval",
-                       f"{interval!r} is not a duration such as 1m or 10m30s")
+    interval = _duration(reader, "gitops.flux.interval", flux_obj.get("interval", "5m"))
     flux = FluxSettings(
         chart_version=_chart_version(reader, "gitops.flux.chartVersion",
                                      flux_obj.get("chartVersion")),
         values=reader.typed("gitops.flux.values", flux_obj.get("values", {}), dict, {}),
         interval=interval,
     )
-    return GitopsSettings(engine, source, sync, enabled, zone_ids, apps, argocd, flux)
+    health = _duration(reader, "gitops.healthTimeout", obj.get("healthTimeout", "10m"))
+    return GitopsSettings(engine, source, sync, enabled, zone_ids, apps, argocd, flux,
+                          _seconds(health))
+
+
+def _duration(reader: Reader, path: str, value: Any) -> str:
+    text = reader.typed(path, value, str, "0s")
+    if not DURATION.match(text):
+        reader.problem(path, f"{text!r} is not a duration such as 1m or 10m30s")
+        return "0s"
+    return text
+
+
+_UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+
+
+def _seconds(duration: str) -> int:
+    """Whole seconds of a duration DURATION accepts (`1h30m`, `90s`)."""
+    return int(sum(float(number) * _UNIT_SECONDS[unit]
+                   for number, unit in re.findall(r"([0-9.]+)(ms|s|m|h)", duration)))
 
 
 def _chart_version(reader: Reader, path: str, value: Any) -> str:

@@ -10,6 +10,9 @@ PROJECT_FILE = Path(__file__).resolve().parents[2] / "Pulumi.yaml"
 NAT_STRATEGIES = ("none", "single", "perAz")
 PROVIDERS = ("eks", "existing")
 ENGINES = ("argocd", "flux")
+# `none` runs no engine: the first half of switching a live stack from one engine to the other.
+NO_ENGINE = "none"
+ENGINE_CHOICES = (*ENGINES, NO_ENGINE)
 CAPACITY_TYPES = ("ON_DEMAND", "SPOT")
 TAINT_EFFECTS = ("NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE")
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -42,7 +45,7 @@ NODE_GROUP_KEYS = ("name", "instanceTypes", "capacityType", "minSize", "desiredS
                    "labels", "taints")
 TAINT_KEYS = ("key", "value", "effect")
 GITOPS_KEYS = ("engine", "repoUrl", "revision", "path", "sync", "addons", "dnsZoneIds", "apps",
-               "argocd", "flux")
+               "healthTimeout", "argocd", "flux")
 SYNC_KEYS = ("automated", "prune", "selfHeal")
 APP_KEYS = ("name", "path", "namespace", "repoUrl", "revision", "wave")
 ARGOCD_KEYS = ("chartVersion", "ha", "values", "applicationSet")

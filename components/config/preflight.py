@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 
 from components.config.errors import ConfigError
-from components.config.keys import NAMESPACE
+from components.config.keys import ENGINES, NAMESPACE, NO_ENGINE
 from components.config.settings import Settings
 
 
@@ -38,3 +38,18 @@ def check_roles(settings: Settings, unreadable: Mapping[str, str]) -> None:
                 for i, arn in enumerate(arns) if arn in unreadable]
     if problems:
         raise ConfigError(problems)
+
+
+def check_engine_switch(settings: Settings, previous: str | None) -> None:
+    """`previous` is the engine the stack's last update deployed. Going straight from one engine
+    to the other cannot work in one update: Pulumi creates the new engine's objects before it
+    deletes the old ones, so the new engine's Namespaces collide with those the old one created
+    (pulumi-kubernetes 4.29+ does not adopt existing objects) and both engines fight over the
+    apps until the old one's finalizers delete them."""
+    engine = settings.gitops.engine
+    if previous in ENGINES and engine in ENGINES and engine != previous:
+        raise ConfigError([
+            f"{NAMESPACE}:gitops.engine: this stack runs {previous!r}; switching to {engine!r} "
+            f"takes two updates: set gitops.engine to {NO_ENGINE!r} and run `pulumi up` "
+            f"({previous} removes what it deployed, then goes), then set it to {engine!r} and "
+            "run `pulumi up`"])

@@ -89,6 +89,8 @@ class GitopsSettings:
     apps: tuple[SeedApp, ...]
     argocd: ArgoCdSettings
     flux: FluxSettings
+    # How long `pulumi up` waits for the engine to report the bootstrap healthy; 0: no wait.
+    health_timeout_seconds: int
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import pulumi
 
 from components.common.renames import renamed_from
 from components.gitops import argocd_manifests as manifests
+from components.gitops import budgets, health
 from components.gitops.bootstrap import BootstrapArgs, bootstrap
 from components.gitops.helm_install import Chart, EngineComponent
 
@@ -75,11 +76,18 @@ class ArgoCd(EngineComponent):
         # The root app waits for its project and Secrets, and the seed apps for the root, so a
         # destroy deletes the seed apps (and their load balancers) while the add-ons the root app
         # installed, such as the load balancer controller, still run.
-        root = self._custom(f"{name}-root", manifests.root_application(model), platform, *secrets)
+        # The root's cascade holds the add-ons; Argo CD puts no bound on it, so Pulumi's does
+        # (budgets.py). Gated on Synced and Healthy unless sync is manual.
+        root = self._finalized(
+            f"{name}-root", manifests.root_application(model), platform, *secrets,
+            engine_wait=budgets.ROOT,
+            gate=health.ARGOCD_APPLICATION if model.sync.automated else (),
+            health=model.health_timeout)
         seeds = manifests.seed_manifests(model, options.get("application_set", False))
         if seeds:
             seed_apps = self._custom(f"{name}-seed-project", manifests.seed_project(model))
             for suffix, manifest in seeds.items():
-                self._custom(f"{name}-{suffix}", manifest, seed_apps, root)
+                self._finalized(f"{name}-{suffix}", manifest, seed_apps, root,
+                                engine_wait=budgets.APP)
         self.chart_version = pulumi.Output.from_input(options["chart_version"])
         self.register_outputs({"namespace": self.namespace, "chartVersion": self.chart_version})

@@ -110,10 +110,13 @@ def cluster_secret(metadata: ClusterMetadata) -> dict:
 
 def _project(name: str, description: str, repos: Sequence[str], namespaces: Sequence[str],
              **restrictions: list[dict[str, str]]) -> dict:
+    """With the resources finalizer Argo CD keeps a project until no Application names it
+    (controller/appcontroller.go, finalizeProjectDeletion): an Application whose project is gone
+    can never finish its own deletion (finalizeApplicationDeletion returns at getAppProj)."""
     return {
         "apiVersion": API_VERSION,
         "kind": "AppProject",
-        "metadata": {"name": name, "namespace": NAMESPACE},
+        "metadata": {"name": name, "namespace": NAMESPACE, "finalizers": [RESOURCES_FINALIZER]},
         "spec": {
             "description": description,
             "sourceRepos": list(repos),

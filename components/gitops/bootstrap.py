@@ -7,6 +7,7 @@ engine-agnostic model both engines' pure builders consume.
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import NotRequired, TypedDict
 
 import pulumi
@@ -74,6 +75,9 @@ class BootstrapArgs(TypedDict):
     """Seed applications created beside the root app."""
     credentials: NotRequired[GitCredentialsArgs]
     """Credentials of `repo_url`; omit for a public repository."""
+    health_timeout_seconds: NotRequired[int]
+    """How long `pulumi up` waits for the engine to report the root synced and healthy before
+    it fails; 0 (the default) does not wait."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,8 @@ class Bootstrap:
     apps: tuple[SeedApp, ...]
     metadata: ClusterMetadata
     credentials: GitCredentials | None = None
+    # The health gate's bound; None when `pulumi up` does not wait (see health.py).
+    health_timeout: timedelta | None = None
 
     def app_repo_urls(self) -> tuple[str, ...]:
         """Every repository the seed apps read, each once; the root's only if an app reads it."""
@@ -113,4 +119,6 @@ def bootstrap(args: BootstrapArgs) -> Bootstrap:
         apps=apps,
         metadata=cluster_metadata(args["bridge"], source),
         credentials=GitCredentials(**credentials) if credentials else None,
+        health_timeout=timedelta(seconds=gate) if (gate := args.get("health_timeout_seconds"))
+        else None,
     )

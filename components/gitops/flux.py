@@ -4,6 +4,7 @@ The objects and the choice of sources come from the pure builders in flux_manife
 component only wraps them in resources and orders them.
 """
 
+from datetime import timedelta
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
@@ -11,8 +12,9 @@ import pulumi_kubernetes as k8s
 
 from components.common.gitops_model import SeedApp
 from components.common.renames import renamed_from
+from components.gitops import budgets, health
 from components.gitops import flux_manifests as manifests
-from components.gitops.bootstrap import BootstrapArgs, bootstrap
+from components.gitops.bootstrap import Bootstrap, BootstrapArgs, bootstrap
 from components.gitops.helm_install import Chart, EngineComponent
 
 TYPE = "groundwork:index:Flux"
@@ -69,13 +71,19 @@ class Flux(EngineComponent):
         variables = self._config_map(f"{name}-cluster-vars",
                                      manifests.cluster_vars(model.metadata))
         sources = {
-            source: self._custom(f"{name}-{plan.suffix}", plan.manifest,
-                                 *(credentials if plan.uses_credentials else []))
+            source: self._finalized(f"{name}-{plan.suffix}", plan.manifest,
+                                    *(credentials if plan.uses_credentials else []),
+                                    engine_wait=timedelta(0),
+                                    # The gate shows a wrong URL, revision or credential.
+                                    gate=health.FLUX_READY if source == manifests.ROOT else (),
+                                    health=model.health_timeout)
             for source, plan in manifests.git_sources(model, interval).items()
         }
         # Apps wait for the root so a destroy prunes them while the add-ons it installed run.
-        root = self._custom(f"{name}-root", manifests.root_kustomization(model, interval),
-                            sources[manifests.ROOT], variables)
+        # Only the root is gated: it is Ready once everything it applied is.
+        root = self._kustomization(f"{name}-root", manifests.root_kustomization(model, interval),
+                                   model, budgets.ROOT, sources[manifests.ROOT], variables,
+                                   gate=health.FLUX_READY)
         namespaces = {ns: self._namespace(f"{name}-namespace-{ns}", ns)
                       for ns in model.app_namespaces() if ns not in manifests.EXISTING_NAMESPACES}
         dependencies = manifests.wave_dependencies(model.apps)
@@ -84,11 +92,29 @@ class Flux(EngineComponent):
                                           namespaces.get(app.namespace))
             # After its identity, so a destroy deletes the Kustomization (and, waiting for
             # termination, what it applied) while the identity that prunes still exists.
-            self._custom(f"{name}-app-{app.name}",
-                         manifests.app_kustomization(app, model, interval, dependencies[app.name]),
-                         root, sources[manifests.app_source(app, model)], *identity)
+            self._kustomization(
+                f"{name}-app-{app.name}",
+                manifests.app_kustomization(app, model, interval, dependencies[app.name]),
+                model, budgets.APP, root, sources[manifests.app_source(app, model)], *identity)
         self.chart_version = pulumi.Output.from_input(options["chart_version"])
         self.register_outputs({"namespace": self.namespace, "chartVersion": self.chart_version})
+
+    def _kustomization(self, name: str, manifest: dict, model: Bootstrap, engine_wait: timedelta,
+                       *others: pulumi.Resource, gate: tuple[str, ...] = ()) -> pulumi.Resource:
+        """A Kustomization that finalizes within `engine_wait`, behind `gate` unless in manual
+        mode (it would never become Ready). In manual mode it is suspended by a patch that a
+        destroy removes before it (see flux_manifests.suspension)."""
+        automated = model.sync.automated
+        kustomization = self._finalized(
+            name, manifest, *others, engine_wait=engine_wait, gate=gate if automated else (),
+            health=model.health_timeout)
+        if not automated:
+            patch = manifests.suspension(manifest)
+            k8s.apiextensions.CustomResourcePatch(
+                f"{name}-suspend", api_version=patch["apiVersion"], kind=patch["kind"],
+                metadata=patch["metadata"], spec=patch["spec"],
+                opts=self._after_release(kustomization))
+        return kustomization
 
     def _app_identity(self, name: str, app: SeedApp,
                       namespace: k8s.core.v1.Namespace | None) -> list[pulumi.Resource]:

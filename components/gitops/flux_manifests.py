@@ -21,20 +21,22 @@ comes only from the RoleBinding. The Kustomizations stay in `flux-system` too, s
 edit its own Kustomization, and no reference crosses namespaces (`--no-cross-namespace-refs`
 stays possible).
 
-Sync policy: `automated: false` suspends the Kustomizations (Flux's manual mode: `flux resume`),
-`prune` is the Kustomizations' prune. Flux has no switch for `selfHeal`: kustomize-controller
-re-applies Git at every interval and so always reverts drift.
+Sync policy: `automated: false` suspends the Kustomizations through a separate patch (Flux's
+manual mode: `flux resume`), removed first on destroy; `prune` is the Kustomizations' prune. Flux
+has no switch for `selfHeal`: kustomize-controller re-applies Git at every interval and so always
+reverts drift.
 """
 
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from components.common import naming
 from components.common.deep_merge import merge
 from components.common.gitops_model import GitCredentials, SeedApp, SyncPolicy
-from components.gitops import secrets
+from components.gitops import budgets, secrets
 from components.gitops.bootstrap import Bootstrap
 from components.gitops.bridge import ClusterMetadata
 
@@ -115,24 +117,38 @@ def git_repository(name: str, repo_url: str, revision: str, interval: str,
 
 
 def kustomization(name: str, path: str, source: str, sync: SyncPolicy, interval: str,
-                  **spec: Any) -> dict:
+                  timeout: timedelta, **spec: Any) -> dict:
     """`wait` makes Ready mean "everything applied is healthy", which is what dependsOn waits
-    for. With pruning on, deletion waits until what the Kustomization applied is gone, so a
-    destroy removes an app's load balancers while the controller that deletes them still runs;
-    the default (MirrorPrune) would return at once and leave them to block the subnets'
-    deletion. The Kustomizations in gitops/flux/ carry the same policy for the same reason."""
+    for. Deletion waits until what the Kustomization applied is gone, whatever `prune` says
+    (kustomize-controller v1.8.3, finalizerShouldDeleteResources: WaitForTermination deletes even
+    with prune off, while the default MirrorPrune would orphan), so a destroy removes an app's
+    load balancers while the controller that deletes them still runs. `timeout` bounds that wait
+    (components/gitops/budgets.py). Manual mode is not `suspend` here (a suspended Kustomization
+    deletes nothing): see `suspension`."""
     base: dict[str, Any] = {"interval": interval, "path": f"./{path}", "prune": sync.prune,
-                            "wait": True, "sourceRef": {"kind": "GitRepository", "name": source}}
-    if sync.prune:
-        base["deletionPolicy"] = "WaitForTermination"
-    if not sync.automated:
-        base["suspend"] = True
+                            "wait": True, "deletionPolicy": "WaitForTermination",
+                            "timeout": budgets.duration(timeout),
+                            "sourceRef": {"kind": "GitRepository", "name": source}}
     return {"apiVersion": KUSTOMIZE_API, "kind": "Kustomization",
             "metadata": {"name": name, "namespace": NAMESPACE}, "spec": {**base, **spec}}
 
 
+def suspension(manifest: Mapping[str, Any]) -> dict:
+    """What a server-side-apply patch of `manifest` sets for manual mode (`sync.automated:
+    false`): `spec.suspend`, and nothing else. Pulumi deletes the patch before the Kustomization
+    it targets, and deleting a patch relinquishes its fields (pulumi-kubernetes ssa.Relinquish),
+    so the Kustomization is no longer suspended when its own deletion starts and its finalizer
+    deletes what it applied; a suspended one would delete nothing."""
+    return {"apiVersion": manifest["apiVersion"], "kind": manifest["kind"],
+            "metadata": {"name": manifest["metadata"]["name"],
+                         "namespace": manifest["metadata"]["namespace"]},
+            "spec": {"suspend": True}}
+
+
 def root_kustomization(bootstrap: Bootstrap, interval: str) -> dict:
+    """The root's inventory holds the add-on Kustomizations, so it waits longest."""
     return kustomization(ROOT, bootstrap.source.path, ROOT, bootstrap.sync, interval,
+                         budgets.ROOT,
                          postBuild={"substituteFrom": [{"kind": "ConfigMap",
                                                         "name": CLUSTER_VARS}]})
 
@@ -215,4 +231,4 @@ def app_kustomization(app: SeedApp, bootstrap: Bootstrap, interval: str,
     if depends_on:
         spec["dependsOn"] = [{"name": name} for name in depends_on]
     return kustomization(app.name, app.source.path, app_source(app, bootstrap), bootstrap.sync,
-                         interval, **spec)
+                         interval, budgets.APP, **spec)

@@ -7,14 +7,17 @@ an object is created only once the CRDs and controllers exist and, at destroy ti
 the controllers still run to clear its finalizers.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.common.ordering import after
+from components.gitops import budgets
+from components.gitops.health import gated
 
 
 @dataclass(frozen=True)
@@ -52,8 +55,10 @@ class EngineComponent(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-    def _after_release(self, *others: pulumi.Resource) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(parent=self, depends_on=[self.release, *others])
+    def _after_release(self, *others: pulumi.Resource,
+                       timeouts: pulumi.CustomTimeouts | None = None) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, depends_on=[self.release, *others],
+                                      custom_timeouts=timeouts)
 
     def _namespace(self, name: str, namespace: str) -> k8s.core.v1.Namespace:
         return k8s.core.v1.Namespace(name, metadata={"name": namespace},
@@ -67,10 +72,21 @@ class EngineComponent(pulumi.ComponentResource):
         return k8s.core.v1.ConfigMap(name, metadata=manifest["metadata"], data=manifest["data"],
                                      opts=self._after_release())
 
-    def _custom(self, name: str, manifest: Mapping[str, Any],
-                *others: pulumi.Resource) -> k8s.apiextensions.CustomResource:
+    def _custom(self, name: str, manifest: Mapping[str, Any], *others: pulumi.Resource,
+                timeouts: pulumi.CustomTimeouts | None = None
+                ) -> k8s.apiextensions.CustomResource:
         """A custom resource after the release and after `others`."""
         return k8s.apiextensions.CustomResource(
             name, api_version=manifest["apiVersion"], kind=manifest["kind"],
             metadata=manifest["metadata"], spec=manifest["spec"],
-            opts=self._after_release(*others))
+            opts=self._after_release(*others, timeouts=timeouts))
+
+    def _finalized(self, name: str, manifest: Mapping[str, Any], *others: pulumi.Resource,
+                   engine_wait: timedelta, gate: Sequence[str] = (),
+                   health: timedelta | None = None) -> k8s.apiextensions.CustomResource:
+        """A custom resource the engine finalizes within `engine_wait` on delete, behind the
+        health gate `gate` when `health` bounds one (see budgets.py and health.py)."""
+        if gate and health is not None:
+            manifest = gated(manifest, gate)
+        return self._custom(name, manifest, *others, timeouts=budgets.pulumi_timeouts(
+            engine_wait, health if gate else None))

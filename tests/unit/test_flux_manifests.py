@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from components.common.gitops_model import GitSource, SeedApp, SyncPolicy
@@ -48,13 +50,19 @@ def test_each_app_waits_for_the_wave_before_it():
 
 
 def test_sync_policy_maps_onto_kustomizations():
-    manual = flux.kustomization("x", "p", "src", SyncPolicy(automated=False, prune=False), "5m")
-    assert manual["spec"]["suspend"] is True and manual["spec"]["prune"] is False
-    automatic = flux.kustomization("x", "p", "src", SyncPolicy(), "5m")
-    assert "suspend" not in automatic["spec"] and automatic["spec"]["prune"] is True
-    # Pruning waits for what it deletes; without pruning, deletion orphans (MirrorPrune).
-    assert automatic["spec"]["deletionPolicy"] == "WaitForTermination"
-    assert "deletionPolicy" not in manual["spec"]
+    manual = flux.kustomization("x", "p", "src", SyncPolicy(automated=False, prune=False), "5m",
+                                timedelta(minutes=10))
+    automatic = flux.kustomization("x", "p", "src", SyncPolicy(), "5m", timedelta(minutes=15))
+    assert manual["spec"]["prune"] is False and automatic["spec"]["prune"] is True
+    # Suspension lives in a separate patch, so the Kustomization itself is never suspended when
+    # it is deleted, and deletion waits for what it applied whatever prune says.
+    assert "suspend" not in manual["spec"] and "suspend" not in automatic["spec"]
+    assert flux.suspension(manual) == {
+        "apiVersion": flux.KUSTOMIZE_API, "kind": "Kustomization",
+        "metadata": {"name": "x", "namespace": flux.NAMESPACE}, "spec": {"suspend": True}}
+    assert {manual["spec"]["deletionPolicy"], automatic["spec"]["deletionPolicy"]} == {
+        "WaitForTermination"}
+    assert (manual["spec"]["timeout"], automatic["spec"]["timeout"]) == ("10m", "15m")
     assert automatic["spec"]["path"] == "./p" and automatic["spec"]["wait"] is True
 
 

@@ -176,6 +176,9 @@ class GroundworkMocks(pulumi.runtime.Mocks):
         elif typ.startswith("aws:"):
             service = typ.split(":")[1].split("/")[0]
             state["arn"] = f"{arn_base.format(service=service)}:{resource_id}"
+        elif typ == "pulumi:pulumi:StackReference":
+            # The stack reading its own outputs: those of the previous update.
+            state.update(outputs=dict(self.cloud.previous_outputs), secretOutputNames=[])
         elif typ.startswith("kubernetes:"):
             metadata = rpc.unwrap_rpc_secret(inputs.get("metadata")) or {}
             namespace = metadata.get("namespace") or inputs.get("namespace")
