@@ -4,6 +4,8 @@ own model in test_engine_deletion.py.)"""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import yaml
 
@@ -110,3 +112,82 @@ def test_existing_roles_pass(run_stack):
     run = run_stack("prod", **{key.replace(".", "__"): value for key, value in ACCESS.items()})
     checked = {i.args["name"] for i in run.invokes if i.token == "aws:iam/getRole:getRole"}
     assert checked == {ADMIN_ROLE.rsplit("/", 1)[1], VIEWER_ROLE.rsplit("/", 1)[1]}
+
+
+# --- the health gate (defect 7) ------------------------------------------------------------------
+
+
+WAIT_FOR = "pulumi.com/waitFor"
+
+
+def _named(run, kind: str, name: str):
+    [resource] = [r for r in run.resources
+                  if r.type.endswith(f":{kind}") and r.inputs["metadata"]["name"] == name]
+    return resource
+
+
+def _gate(resource) -> str | None:
+    return ((resource.inputs.get("metadata") or {}).get("annotations") or {}).get(WAIT_FOR)
+
+
+def test_up_waits_until_argo_cd_reports_the_root_synced_and_healthy(run_stack):
+    root = _named(run_stack("dev", gitops__engine="argocd"), "Application", "root")
+    assert json.loads(_gate(root)) == ["jsonpath={.status.sync.status}=Synced",
+                                       "jsonpath={.status.health.status}=Healthy"]
+    assert root.custom_timeouts["create"] == root.custom_timeouts["update"] == "10m"
+
+
+def test_up_waits_until_flux_reports_the_source_and_root_ready(run_stack):
+    run = run_stack("dev", gitops__engine="flux", gitops__healthTimeout="7m30s")
+    for kind in ("GitRepository", "Kustomization"):
+        resource = _named(run, kind, "flux-system")
+        assert _gate(resource) == "condition=Ready"
+        assert resource.custom_timeouts["create"] == "7m30s"
+    assert _gate(_named(run, "Kustomization", "podinfo")) is None
+
+
+@pytest.mark.parametrize("engine", ["argocd", "flux"])
+def test_the_gate_is_off_at_zero_and_never_waits_for_a_manual_sync(run_stack, engine):
+    off = run_stack("dev", gitops__engine=engine, gitops__healthTimeout="0s")
+    assert not any(_gate(r) for r in off.resources if r.type.startswith("kubernetes:"))
+    assert not any("create" in r.custom_timeouts for r in off.resources)
+    manual = run_stack("dev", gitops__engine=engine,
+                       gitops__sync={"automated": False, "prune": True, "selfHeal": False})
+    gated = {(r.type.rsplit(":", 1)[1], r.inputs["metadata"]["name"]) for r in manual.resources
+             if r.type.startswith("kubernetes:") and _gate(r)}
+    # A manual root never syncs by itself; Flux's source still shows a wrong URL or credential.
+    assert gated == (set() if engine == "argocd" else {("GitRepository", "flux-system")})
+
+
+def test_a_bad_health_timeout_is_a_config_error():
+    with pytest.raises(ConfigError) as caught:
+        harness.run("dev", {"gitops.healthTimeout": "soon"})
+    assert caught.value.problems == (
+        "groundwork:gitops.healthTimeout: 'soon' is not a duration such as 1m or 10m30s",)
+
+
+# --- switching engines on a live stack (defect 4) ------------------------------------------------
+
+
+def _previous(engine: str) -> harness.Cloud:
+    return harness.Cloud(previous_outputs={"gitopsEngine": engine})
+
+
+@pytest.mark.parametrize("old,new", [("argocd", "flux"), ("flux", "argocd")])
+def test_a_direct_switch_on_a_live_stack_is_refused_before_anything_changes(old, new):
+    with pytest.raises(ConfigError) as caught:
+        harness.run("dev", {"gitops.engine": new}, cloud=_previous(old))
+    [problem] = caught.value.problems
+    assert problem.startswith(f"groundwork:gitops.engine: this stack runs {old!r}; switching to "
+                              f"{new!r} takes two updates: set gitops.engine to 'none'")
+    assert caught.value.partial_run.resources == []
+
+
+@pytest.mark.parametrize("old,new", [("argocd", "none"), ("none", "flux"), ("flux", "flux"),
+                                     (None, "argocd")])
+def test_the_two_step_switch_and_ordinary_updates_pass(old, new):
+    cloud = _previous(old) if old else None
+    run = harness.run("dev", {"gitops.engine": new}, cloud=cloud)
+    assert run.outputs["gitopsEngine"].value == new
+    engine_objects = [r for r in run.resources if r.type.startswith("kubernetes:")]
+    assert bool(engine_objects) == (new != "none")

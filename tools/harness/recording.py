@@ -29,6 +29,8 @@ class Resource:
     # Inputs as plain values; `secret_paths` lists the dotted paths that arrived as secrets.
     inputs: dict[str, Any]
     secret_paths: list[str]
+    # Pulumi's create/update/delete timeouts where set, e.g. {"delete": "20m"}.
+    custom_timeouts: dict[str, str] = field(default_factory=dict)
 
 
 def _split_secrets(value: Any) -> tuple[Any, list[str]]:
@@ -70,6 +72,8 @@ class RecordingMonitor(mocks.MockMonitor):
                 protect=bool(request.protect),
                 provider=request.provider,
                 ignore_changes=list(request.ignoreChanges),
+                custom_timeouts={op: value for op in ("create", "update", "delete")
+                                 if (value := getattr(request.customTimeouts, op))},
                 inputs=inputs,
                 secret_paths=secret_paths,
             ))
