@@ -262,3 +262,17 @@ def test_the_repository_gitops_tree_is_valid(rendered):
     _, _, stdout, _ = rendered("dev")
     documents = int(stdout.split(" GitOps document")[0].rsplit(", ", 1)[1])
     assert documents > 0 and "; valid;" in stdout
+
+
+def test_a_patch_is_no_object_of_its_own(run_stack):
+    """Flux manual mode suspends each Kustomization through a patch; the render writes the
+    Kustomization once, and the patch targets an object the run creates."""
+    run = run_stack("dev", gitops__engine="flux",
+                    gitops__sync={"automated": False, "prune": True, "selfHeal": False})
+    objects = kubernetes_objects(run)
+    patches = [r for r in run.resources if r.type.endswith("KustomizationPatch")]
+    assert patches and not any(o.resource in patches for o in objects)
+    targets = {(o.kind, o.namespace, o.name) for o in objects}
+    for patch in patches:
+        meta = patch.inputs["metadata"]
+        assert ("Kustomization", meta["namespace"], meta["name"]) in targets

@@ -234,8 +234,9 @@ def test_preview_runs_on_pull_requests_with_tests_render_diff_and_policy():
                 "marocchino/sticky-pull-request-comment")[0]["with"]["path"] == "render-diff.md"
 
     preview = jobs["preview"]
-    assert preview["strategy"]["matrix"]["stack"] == ["dev", "prod"]
-    pulumi = uses(preview, "pulumi/actions")[0]["with"]
+    assert _matrix_stacks(preview) == ["dev", "prod"]
+    pulumi = next(step["with"] for step in uses(preview, "pulumi/actions")
+                  if "command" in step["with"])
     assert pulumi["command"] == "preview"
     assert pulumi["policyPacks"] == "policy"
     assert pulumi["policyPackConfigs"] == "policy/config.${{ matrix.stack }}.json"
@@ -268,18 +269,91 @@ def test_deploy_goes_to_dev_then_to_approved_prod_one_at_a_time():
         assert job["concurrency"] == {"group": f"stack-{stack}", "cancel-in-progress": False}
 
 
+def _matrix_stacks(job) -> list[str]:
+    return [entry["stack"] for entry in job["strategy"]["matrix"]["include"]]
+
+
 def test_drift_refreshes_then_fails_on_any_change_every_night():
     workflow = load("drift.yml")
     on = triggers(workflow)
     assert "workflow_dispatch" in on and on["schedule"][0]["cron"]
     drift = workflow["jobs"]["drift"]
-    assert drift["strategy"]["matrix"]["stack"] == ["dev", "prod"]
+    assert _matrix_stacks(drift) == ["dev", "prod"]
     assert drift["strategy"]["fail-fast"] is False
-    assert drift["concurrency"]["group"] == "stack-${{ matrix.stack }}"
-    refresh, preview = (step["with"] for step in uses(drift, "pulumi/actions"))
-    assert refresh["command"] == "refresh"
-    assert (preview["command"], preview["expect-no-changes"]) == ("preview", True)
+    install, preview = (step["with"] for step in uses(drift, "pulumi/actions"))
+    assert "command" not in install
+    # An in-memory refresh: no update lock, no state written, so it cannot disturb a deploy.
+    assert (preview["command"], preview["refresh"], preview["expect-no-changes"]) == (
+        "preview", True, True)
     assert workflow["jobs"]["report"]["if"] == "failure()"
+
+
+def _concurrency_groups(name: str) -> dict[str, str]:
+    return {job_name: job["concurrency"]["group"] for job_name, job in load(name)["jobs"].items()
+            if "concurrency" in job}
+
+
+def test_no_scheduled_job_can_cancel_a_deploy():
+    """GitHub cancels the pending job of a concurrency group when another one queues, whatever
+    cancel-in-progress says; a nightly job in a deploy's group could cancel a prod deploy
+    waiting for approval."""
+    assert set(_concurrency_groups("deploy.yml").values()) == {"stack-dev", "stack-prod"}
+    for name in ("drift.yml", "preview.yml"):
+        for group in _concurrency_groups(name).values():
+            assert not group.startswith("stack-"), (name, group)
+
+
+@pytest.mark.parametrize("name,jobs", [("preview.yml", ["preview"]), ("drift.yml", ["drift"]),
+                                       ("deploy.yml", ["dev", "prod"])])
+def test_jobs_that_reach_a_cluster_run_where_the_variables_say(name, jobs):
+    workflow = load(name)
+    for job_name in jobs:
+        job = workflow["jobs"][job_name]
+        if "strategy" in job:
+            assert job["runs-on"] == "${{ fromJSON(matrix.runner) }}"
+            runners = {e["stack"]: e["runner"] for e in job["strategy"]["matrix"]["include"]}
+        else:
+            runners = {job_name: job["runs-on"]}
+        for stack, runner in runners.items():
+            variable = f"vars.RUNNER_{stack.upper()}"
+            assert variable in runner and '"ubuntu-24.04"' in runner, (job_name, runner)
+
+
+@pytest.mark.parametrize("name", ["preview.yml", "drift.yml"])
+def test_preview_and_drift_fail_loudly_when_the_cluster_is_unreachable(name):
+    job = load(name)["jobs"]["preview" if name == "preview.yml" else "drift"]
+    names = [step.get("name", step.get("uses", "")) for step in steps(job)]
+    check = names.index("Fail unless the cluster is reachable")
+    previews = [i for i, step in enumerate(steps(job))
+                if step.get("with", {}).get("command") == "preview"]
+    assert previews and check < min(previews)
+    assert ".github/scripts/cluster-reachable.sh" in steps(job)[check]["run"]
+
+
+def test_the_reachability_check_fails_without_an_api_server_and_passes_without_a_cluster(
+        tmp_path):
+    """The script against stand-in `pulumi` and `kubectl` commands."""
+    script = ROOT / ".github" / "scripts" / "cluster-reachable.sh"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+
+    def stub(command: str, body: str) -> None:
+        path = bin_dir / command
+        path.write_text(f"#!/usr/bin/env bash\n{body}\n")
+        path.chmod(0o755)
+
+    def check(kubeconfig: str, api_up: bool) -> subprocess.CompletedProcess:
+        stub("pulumi", f"printf '%s' '{kubeconfig}'")
+        stub("kubectl", "exit 0" if api_up else "echo 'dial tcp: i/o timeout' >&2; exit 1")
+        env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+        return subprocess.run(["bash", str(script), "prod"], capture_output=True, text=True,
+                              env=env, check=False)
+
+    config = "apiVersion: v1\nkind: Config\n"
+    down = check(config, api_up=False)
+    assert down.returncode == 1 and "RUNNER_PROD" in down.stdout
+    assert check(config, api_up=True).returncode == 0
+    assert check("", api_up=False).returncode == 0
 
 
 def shared_schemas():

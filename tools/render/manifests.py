@@ -103,9 +103,15 @@ class K8sObject:
         return "-".join(part for part in (self.kind.lower(), self.namespace, self.name) if part)
 
 
+def is_patch(resource: Resource) -> bool:
+    """A server-side-apply patch (`...Patch` type token) sets some fields of an object the run
+    creates; it is no object of its own."""
+    return resource.type.startswith("kubernetes:") and resource.type.endswith("Patch")
+
+
 def _is_object(resource: Resource) -> bool:
     return (resource.custom and resource.type.startswith("kubernetes:")
-            and resource.type != HELM_RELEASE_TYPE)
+            and resource.type != HELM_RELEASE_TYPE and not is_patch(resource))
 
 
 def _body(resource: Resource) -> dict[str, Any]:
