@@ -23,6 +23,7 @@ from components.gitops.bootstrap import (
 )
 from components.gitops.bridge import ClusterBridgeArgs
 from components.gitops.delivery import GitOpsArgs
+from components.gitops.placement import PlacementArgs, TolerationArgs
 from components.kubernetes.existing_cluster import ExistingClusterArgs
 
 
@@ -128,13 +129,32 @@ def bridge(settings: Settings, cluster_name: pulumi.Input[str], *, region: str =
            role_arns: Mapping[str, pulumi.Input[str]] | None = None) -> ClusterBridgeArgs:
     """The cluster bridge; without `region` (an existing cluster) it has no AWS keys."""
     args = ClusterBridgeArgs(environment=settings.environment, cluster_name=cluster_name,
-                             addons=list(settings.gitops.addons))
+                             addons=list(settings.gitops.addons),
+                             dns_zone_ids=list(settings.gitops.dns_zone_ids),
+                             self_signed_kubelet_certs=settings.cluster.self_signed_kubelet_certs)
     if region:
         args["aws_region"] = region
         args["aws_account_id"] = account_id
         args["aws_vpc_id"] = vpc_id
         args["addon_role_arns"] = dict(role_arns or {})
     return args
+
+
+# EKS spells taint effects the API's way; pods tolerate them in Kubernetes' spelling.
+_EFFECTS = {"NO_SCHEDULE": "NoSchedule", "NO_EXECUTE": "NoExecute",
+            "PREFER_NO_SCHEDULE": "PreferNoSchedule"}
+
+
+def placement(pool: NodeGroupSettings) -> PlacementArgs:
+    """The system node group as a placement: its labels, and a toleration per taint."""
+    tolerations: list[TolerationArgs] = []
+    for taint in pool.taints:
+        toleration = TolerationArgs(key=taint.key, operator="Equal" if taint.value else "Exists",
+                                    effect=_EFFECTS[taint.effect])
+        if taint.value:
+            toleration["value"] = taint.value
+        tolerations.append(toleration)
+    return PlacementArgs(node_selector=dict(pool.labels), tolerations=tolerations)
 
 
 def _credentials(credentials: GitCredentials) -> GitCredentialsArgs:
@@ -162,6 +182,8 @@ def gitops(settings: Settings, bridge_args: ClusterBridgeArgs,
     )
     if settings.git_credentials is not None:
         bootstrap["credentials"] = _credentials(settings.git_credentials)
+    if (pool := settings.cluster.system_pool) is not None:
+        bootstrap["placement"] = placement(pool)
     argocd, flux = delivery.argocd, delivery.flux
     return GitOpsArgs(
         engine=delivery.engine,

@@ -109,6 +109,8 @@ def gitops(reader: Reader, value: Any, cluster: ClusterSettings) -> GitopsSettin
         application_set=reader.typed("gitops.argocd.applicationSet",
                                      argo_obj.get("applicationSet", False), bool, False),
     )
+    if engine == "argocd" and argocd.ha:
+        _check_ha_nodes(reader, cluster)
     flux_obj = reader.fields("gitops.flux", obj.get("flux"), FLUX_KEYS)
     interval = _duration(reader, "gitops.flux.interval", flux_obj.get("interval", "5m"))
     flux = FluxSettings(
@@ -137,6 +139,30 @@ def _seconds(duration: str) -> int:
     """Whole seconds of a duration DURATION accepts (`1h30m`, `90s`)."""
     return int(sum(float(number) * _UNIT_SECONDS[unit]
                    for number, unit in re.findall(r"([0-9.]+)(ms|s|m|h)", duration)))
+
+
+# Redis HA and its HAProxy each run this many replicas with hard anti-affinity (redis-ha 4.38.0
+# `replicas`, `haproxy.replicas`, `hardAntiAffinity: true`): one node each, or they stay Pending.
+HA_REPLICAS = 3
+
+
+def _check_ha_nodes(reader: Reader, cluster: ClusterSettings) -> None:
+    """The HA layout needs HA_REPLICAS nodes where it runs, at the node groups' minimum size."""
+    if cluster.provider != "eks":
+        return  # an existing cluster's nodes are not groundwork's to count
+    pool = cluster.system_pool
+    if pool is not None:
+        index = cluster.node_groups.index(pool)
+        if pool.min_size < HA_REPLICAS:
+            reader.problem(f"cluster.nodeGroups[{index}].minSize",
+                           f"{pool.min_size} is too small for gitops.argocd.ha: Redis HA and its "
+                           f"HAProxy run {HA_REPLICAS} replicas each on different nodes of the "
+                           f"system node group {pool.name!r}; set minSize to at least "
+                           f"{HA_REPLICAS}")
+    elif sum(group.min_size for group in cluster.node_groups) < HA_REPLICAS:
+        reader.problem("gitops.argocd.ha", f"needs at least {HA_REPLICAS} nodes at the node "
+                       f"groups' minimum sizes: Redis HA and its HAProxy run {HA_REPLICAS} "
+                       "replicas each on different nodes")
 
 
 def _chart_version(reader: Reader, path: str, value: Any) -> str:

@@ -115,8 +115,17 @@ def cluster(reader: Reader, value: Any, environment: str, protect: bool) -> Clus
         if not node_groups:
             reader.problem("cluster.nodeGroups", "must define at least one node group for EKS")
         reader.unique("cluster.nodeGroups", tuple(group.name for group in node_groups), ".name")
+    system = reader.typed("cluster.systemNodeGroup", obj.get("systemNodeGroup"), str, "")
+    if system and system not in {group.name for group in node_groups}:
+        reader.problem("cluster.systemNodeGroup", f"{system!r} names no node group; use one of "
+                       f"{', '.join(group.name for group in node_groups) or '(none defined)'}")
+    self_signed = reader.typed("cluster.selfSignedKubeletCerts",
+                               obj.get("selfSignedKubeletCerts", False), bool, False)
+    if self_signed and provider == "eks":
+        reader.problem("cluster.selfSignedKubeletCerts", "EKS kubelets serve certificates the "
+                       "cluster CA signs; set it only for provider 'existing' (e.g. kind)")
     return ClusterSettings(provider, name, version, public, private, cidrs, log_types, encryption,
-                           admins, viewers, node_groups, context)
+                           admins, viewers, node_groups, system, self_signed, context)
 
 
 def _role_arns(reader: Reader, path: str, value: Any) -> tuple[str, ...]:

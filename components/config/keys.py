@@ -40,7 +40,8 @@ PUBLIC_ACCESS_CIDRS_MAX = 40
 NETWORK_KEYS = ("cidr", "azCount", "natGateways")
 CLUSTER_KEYS = ("provider", "name", "version", "endpointPublicAccess", "endpointPrivateAccess",
                 "publicAccessCidrs", "allowPublicEndpointFromAnywhere", "logTypes",
-                "secretsEncryption", "adminRoleArns", "viewerRoleArns", "nodeGroups", "context")
+                "secretsEncryption", "adminRoleArns", "viewerRoleArns", "nodeGroups",
+                "systemNodeGroup", "selfSignedKubeletCerts", "context")
 NODE_GROUP_KEYS = ("name", "instanceTypes", "capacityType", "minSize", "desiredSize", "maxSize",
                    "labels", "taints")
 TAINT_KEYS = ("key", "value", "effect")

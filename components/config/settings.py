@@ -55,7 +55,15 @@ class ClusterSettings:
     admin_role_arns: tuple[str, ...]
     viewer_role_arns: tuple[str, ...]
     node_groups: tuple[NodeGroupSettings, ...]
+    # The node group that runs the platform: the engine, the add-ons, their hook jobs.
+    system_node_group: str
+    # Kubelets serve self-signed certificates (kind): metrics-server must not verify them.
+    self_signed_kubelet_certs: bool
     context: str
+
+    @property
+    def system_pool(self) -> NodeGroupSettings | None:
+        return next((g for g in self.node_groups if g.name == self.system_node_group), None)
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,10 @@ import pulumi
 from components.common import naming
 from components.common.deep_merge import merge
 from components.common.gitops_model import GitCredentials, GitSource, SeedApp, SyncPolicy
-from components.gitops import secrets
+from components.gitops import placement, secrets
 from components.gitops.bootstrap import Bootstrap
 from components.gitops.bridge import ClusterMetadata
+from components.gitops.placement import PlacementArgs
 
 NAMESPACE = "argocd"
 CHART = "argo-cd"
@@ -51,29 +52,66 @@ SECRET_TYPE = "argocd.argoproj.io/secret-type"
 SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 RESOURCES_FINALIZER = "resources-finalizer.argocd.argoproj.io"
 
+def _requests(cpu: str, memory: str) -> dict:
+    return {"resources": {"requests": {"cpu": cpu, "memory": memory}}}
+
+
 _BASE_VALUES: Mapping[str, Any] = {
     # No SSO is configured here; Dex would only run idle. Enable it through `values` with a config.
     "dex": {"enabled": False},
+    # The chart's default, argocd.example.com, becomes argocd-cm's `url` (links in the UI and in
+    # notifications). Without an ingress Argo CD is reached through
+    # `kubectl -n argocd port-forward svc/argocd-server 8080:443`; set `global.domain` through
+    # `values` when it is exposed.
+    "global": {"domain": "localhost:8080"},
+    # Requests for every container the chart runs (argo-cd 10.1.1 templates), so the scheduler
+    # reserves room for the engine instead of packing it onto a full node.
+    "controller": _requests("250m", "512Mi"),
+    "repoServer": {**_requests("100m", "256Mi"), "copyutil": _requests("10m", "32Mi")},
+    "server": _requests("50m", "128Mi"),
+    "applicationSet": _requests("50m", "128Mi"),
+    "notifications": _requests("10m", "64Mi"),
+    "redisSecretInit": _requests("10m", "32Mi"),
+    "redis": _requests("50m", "64Mi"),
 }
-# The chart's documented HA layout without autoscaling. Redis HA spreads over three nodes; one
+# The chart's documented HA layout without autoscaling. Redis HA spreads over three nodes (hard
+# anti-affinity: the config requires that many, see components/config/delivery.py); one
 # controller is enough because replicas shard by cluster and this Argo CD manages one cluster.
 _HA_VALUES: Mapping[str, Any] = {
-    "redis-ha": {"enabled": True},
+    "redis-ha": {
+        "enabled": True,
+        # redis-ha renders a PodDisruptionBudget only when these are set (redis-ha-pdb.yaml,
+        # redis-haproxy-pdb.yaml), so a node drain could otherwise take down two replicas.
+        "podDisruptionBudget": {"maxUnavailable": 1},
+        "redis": _requests("50m", "128Mi"),
+        "sentinel": _requests("10m", "32Mi"),
+        "init": _requests("10m", "32Mi"),
+        "splitBrainDetection": _requests("10m", "32Mi"),
+        "haproxy": {"podDisruptionBudget": {"maxUnavailable": 1},
+                    **_requests("50m", "64Mi"), "init": _requests("10m", "32Mi")},
+    },
     "controller": {"replicas": 1},
     "server": {"replicas": 2, "pdb": {"enabled": True, "minAvailable": 1}},
     "repoServer": {"replicas": 2, "pdb": {"enabled": True, "minAvailable": 1}},
     "applicationSet": {"replicas": 2, "pdb": {"enabled": True, "minAvailable": 1}},
 }
+# Argo CD's own components, its pre-install redis-secret-init job included, fall back to
+# `global` placement; the redis-ha subchart reads only its own top-level keys, for both Redis and
+# HAProxy (redis-ha 4.38.0 reads no `haproxy.nodeSelector` or `haproxy.tolerations`).
+PLACEMENT_PATHS = ("global", "redis-ha")
 # On a fresh cluster an app can reference CRDs or namespaces another app is still creating.
 _RETRY: Mapping[str, Any] = {"limit": 5,
                              "backoff": {"duration": "10s", "factor": 2, "maxDuration": "3m"}}
 
 
 def helm_values(ha: bool, user_values: Mapping[str, Any],
-                known_hosts: pulumi.Input[str] | None = None) -> dict:
-    """Chart values: the base, the HA layout when `ha`, extra SSH known hosts, then the user's
-    values over all of it."""
+                known_hosts: pulumi.Input[str] | None = None,
+                where: PlacementArgs | None = None) -> dict:
+    """Chart values: the base, the HA layout when `ha`, the placement of every pod, extra SSH
+    known hosts, then the user's values over all of it."""
     values = merge(_BASE_VALUES, _HA_VALUES) if ha else dict(_BASE_VALUES)
+    if where:
+        values = merge(values, placement.at(PLACEMENT_PATHS, where))
     if known_hosts is not None:
         # Appended to the chart's defaults (GitHub, GitLab, Bitbucket, Azure DevOps).
         values = merge(values, {"configs": {"ssh": {"extraHosts": known_hosts}}})

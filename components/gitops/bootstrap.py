@@ -14,6 +14,7 @@ import pulumi
 
 from components.common.gitops_model import GitCredentials, GitSource, SeedApp, SyncPolicy
 from components.gitops.bridge import ClusterBridgeArgs, ClusterMetadata, cluster_metadata
+from components.gitops.placement import PlacementArgs
 
 
 class SyncPolicyArgs(TypedDict, total=False):
@@ -75,6 +76,9 @@ class BootstrapArgs(TypedDict):
     """Seed applications created beside the root app."""
     credentials: NotRequired[GitCredentialsArgs]
     """Credentials of `repo_url`; omit for a public repository."""
+    placement: NotRequired[PlacementArgs]
+    """Where the engine, the add-ons and their hook jobs run (the system node group); the
+    bridge carries it to the tree."""
     health_timeout_seconds: NotRequired[int]
     """How long `pulumi up` waits for the engine to report the root synced and healthy before
     it fails; 0 (the default) does not wait."""
@@ -92,6 +96,7 @@ class Bootstrap:
     credentials: GitCredentials | None = None
     # The health gate's bound; None when `pulumi up` does not wait (see health.py).
     health_timeout: timedelta | None = None
+    placement: PlacementArgs | None = None
 
     def app_repo_urls(self) -> tuple[str, ...]:
         """Every repository the seed apps read, each once; the root's only if an app reads it."""
@@ -117,8 +122,9 @@ def bootstrap(args: BootstrapArgs) -> Bootstrap:
         sync=SyncPolicy(sync.get("automated", True), sync.get("prune", True),
                         sync.get("self_heal", True)),
         apps=apps,
-        metadata=cluster_metadata(args["bridge"], source),
+        metadata=cluster_metadata(args["bridge"], source, args.get("placement")),
         credentials=GitCredentials(**credentials) if credentials else None,
         health_timeout=timedelta(seconds=gate) if (gate := args.get("health_timeout_seconds"))
         else None,
+        placement=args.get("placement"),
     )

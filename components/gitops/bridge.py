@@ -10,6 +10,7 @@ directory to it. The repository `gitops.repoUrl` names must therefore hold the s
 layout (gitops/README.md): the root at `gitops/{engine}` and the add-ons under `ADDONS_BASEPATH`.
 """
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NotRequired, TypedDict
@@ -18,6 +19,8 @@ import pulumi
 
 from components.common.catalog import CATALOG
 from components.common.gitops_model import GitSource
+from components.gitops.placement import PlacementArgs
+from components.gitops.placement import bridge_keys as placement_keys
 
 ADDONS_BASEPATH = "gitops/addons/"
 
@@ -41,6 +44,11 @@ class ClusterBridgeArgs(TypedDict):
     addon_role_arns: NotRequired[dict[str, pulumi.Input[str]]]
     """Add-on name to the IAM role ARN it assumes (`<addon>_iam_role_arn`), for add-ons that
     call AWS."""
+    dns_zone_ids: NotRequired[list[str]]
+    """Route 53 hosted zones the DNS add-ons may change (`dns_zone_ids`, a JSON list)."""
+    self_signed_kubelet_certs: NotRequired[bool]
+    """Kubelets serve self-signed certificates (kind): metrics-server skips their verification
+    (`metrics_server_args`)."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,10 @@ class ClusterMetadata:
     aws_account_id: pulumi.Input[str] = ""
     aws_vpc_id: pulumi.Input[str] = ""
     addons: tuple[AddonBinding, ...] = field(default_factory=tuple)
+    dns_zone_ids: tuple[str, ...] = ()
+    self_signed_kubelet_certs: bool = False
+    # `system_node_selector` and `system_tolerations` (placement.bridge_keys).
+    placement: Mapping[str, str] = field(default_factory=lambda: placement_keys(None))
 
     def annotations(self) -> Mapping[str, pulumi.Input[str]]:
         """The bridge keys of DESIGN.md, in a stable order. AWS keys are left out on clusters that
@@ -84,6 +96,11 @@ class ClusterMetadata:
                 keys[f"{prefix}_iam_role_arn"] = addon.iam_role_arn
             keys[f"{prefix}_namespace"] = addon.namespace
             keys[f"{prefix}_service_account"] = addon.service_account
+        keys.update(self.placement)
+        # JSON, which is YAML flow syntax: the tree inlines them as lists.
+        keys["dns_zone_ids"] = json.dumps(list(self.dns_zone_ids))
+        keys["metrics_server_args"] = json.dumps(
+            ["--kubelet-insecure-tls"] if self.self_signed_kubelet_certs else [])
         keys.update(
             addons_repo_url=self.addons_source.repo_url,
             addons_repo_revision=self.addons_source.revision,
@@ -103,7 +120,8 @@ class ClusterMetadata:
         return {**self.labels(), **self.annotations()}
 
 
-def cluster_metadata(bridge: ClusterBridgeArgs, root: GitSource) -> ClusterMetadata:
+def cluster_metadata(bridge: ClusterBridgeArgs, root: GitSource,
+                     placement: PlacementArgs | None = None) -> ClusterMetadata:
     """The bridge for a cluster whose root tree is `root`; the add-ons tree is beside it."""
     role_arns = bridge.get("addon_role_arns") or {}
     addons: Sequence[str] = bridge.get("addons") or ()
@@ -116,4 +134,7 @@ def cluster_metadata(bridge: ClusterBridgeArgs, root: GitSource) -> ClusterMetad
         aws_vpc_id=bridge.get("aws_vpc_id", ""),
         addons=tuple(AddonBinding(name, CATALOG[name].namespace, CATALOG[name].service_account,
                                   role_arns.get(name)) for name in addons),
+        placement=placement_keys(placement),
+        dns_zone_ids=tuple(bridge.get("dns_zone_ids") or ()),
+        self_signed_kubelet_certs=bridge.get("self_signed_kubelet_certs", False),
     )

@@ -36,9 +36,10 @@ from typing import Any
 from components.common import naming
 from components.common.deep_merge import merge
 from components.common.gitops_model import GitCredentials, SeedApp, SyncPolicy
-from components.gitops import budgets, secrets
+from components.gitops import budgets, placement, secrets
 from components.gitops.bootstrap import Bootstrap
 from components.gitops.bridge import ClusterMetadata
+from components.gitops.placement import PlacementArgs
 
 NAMESPACE = "flux-system"
 CHART = "flux2"
@@ -61,7 +62,15 @@ _BASE_VALUES: Mapping[str, Any] = {
     # namespaced admin each seed app runs as could create a Kustomization or HelmRelease without
     # serviceAccountName, which the cluster-admin controllers would then apply.
     "rbac": {"createAggregation": False},
+    # Helm deletes a release's CRDs with it, and every Flux object with them: keep them, so
+    # replacing or reinstalling the release leaves the cluster's Kustomizations in place.
+    "crds": {"annotations": {"helm.sh/resource-policy": "keep"}},
 }
+# Every pod the chart runs, controllers and the pre-install `flux check` job (`cli`), reads its
+# placement from its own section; none falls back to a shared one (flux2 2.18.3 templates).
+PLACEMENT_PATHS = ("cli", "crds.migration", "helmController", "imageAutomationController",
+                   "imageReflectionController", "kustomizeController", "notificationController",
+                   "sourceController", "sourceWatcher")
 # The built-in ClusterRole a seed app's identity holds, bound in the app's namespace only.
 APP_ROLE = "admin"
 _SEMVER_TAG = re.compile(r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?"
@@ -70,8 +79,10 @@ _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _SCP_LIKE = re.compile(r"^(?P<user>[A-Za-z0-9._-]+)@(?P<host>[A-Za-z0-9.-]+):(?P<path>[^/\s]\S*)$")
 
 
-def helm_values(user_values: Mapping[str, Any]) -> dict:
-    return merge(_BASE_VALUES, user_values)
+def helm_values(user_values: Mapping[str, Any], where: PlacementArgs | None = None) -> dict:
+    """groundwork's values, the placement of every pod, then the user's values over them."""
+    values = merge(_BASE_VALUES, placement.at(PLACEMENT_PATHS, where)) if where else _BASE_VALUES
+    return merge(values, user_values)
 
 
 def git_url(url: str) -> str:

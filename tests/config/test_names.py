@@ -156,9 +156,11 @@ def accepted_names(draw) -> tuple[str, dict[str, Any]]:
     group_names = draw(st.lists(dns_labels(naming.NODE_GROUP_SETTING_MAX), min_size=1,
                                 max_size=3, unique=True))
     if stack != "local":
+        # The first group is the system pool, large enough for prod's Redis HA.
         overrides["cluster.nodeGroups"] = [
-            {"name": name, "instanceTypes": ["m6i.large"],
-             "labels": {"groundwork.dev/pool": name}} for name in group_names]
+            {"name": name, "instanceTypes": ["m6i.large"], "minSize": 3, "desiredSize": 3,
+             "maxSize": 3, "labels": {"groundwork.dev/pool": name}} for name in group_names]
+        overrides["cluster.systemNodeGroup"] = group_names[0]
     app_names = draw(st.lists(dns_labels(naming.DNS_LABEL_MAX), min_size=1, max_size=3,
                               unique=True))
     overrides["gitops.apps"] = [

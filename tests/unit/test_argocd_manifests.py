@@ -35,9 +35,13 @@ def test_ha_values_follow_the_chart_layout_and_user_values_win():
     plain = argocd.helm_values(False, {})
     assert "redis-ha" not in plain and "replicas" not in plain.get("server", {})
     ha = argocd.helm_values(True, {"server": {"replicas": 3}, "dex": {"enabled": True}})
-    assert ha["redis-ha"] == {"enabled": True}
+    assert ha["redis-ha"]["enabled"] is True
+    # redis-ha renders no PodDisruptionBudget unless asked (redis-ha-pdb.yaml).
+    assert ha["redis-ha"]["podDisruptionBudget"] == {"maxUnavailable": 1}
+    assert ha["redis-ha"]["haproxy"]["podDisruptionBudget"] == {"maxUnavailable": 1}
     assert ha["controller"]["replicas"] == 1
-    assert ha["server"] == {"replicas": 3, "pdb": {"enabled": True, "minAvailable": 1}}
+    assert ha["server"] == {"replicas": 3, "pdb": {"enabled": True, "minAvailable": 1},
+                            "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}}}
     assert ha["repoServer"]["replicas"] >= 2 and ha["applicationSet"]["replicas"] >= 2
     assert ha["dex"] == {"enabled": True}
 
