@@ -232,3 +232,43 @@ def test_flux_add_on_installs_and_upgrades_retry_and_manage_crds():
         assert spec["upgrade"]["remediation"]["remediateLastFailure"] is True, path
         # helm-controller's code defaults an unset upgrade policy to Create, its docs to Skip.
         assert spec["install"]["crds"] == spec["upgrade"]["crds"] == "CreateReplace", path
+
+
+# --- add-ons that do something -------------------------------------------------------------------
+
+
+def _tree_documents(engine: str) -> list[dict]:
+    folder = ROOT / "gitops" / "addons" / engine
+    docs = [doc for path in sorted(folder.rglob("*.yaml"))
+            for doc in yaml.safe_load_all(path.read_text()) if doc]
+    for doc in list(docs):
+        if doc["kind"] == "ApplicationSet":
+            values = doc["spec"]["template"]["spec"]["source"]["helm"]["valuesObject"]
+            for extra in values.get("extraObjects", []):
+                docs.append(yaml.safe_load(extra) if isinstance(extra, str) else extra)
+    return docs
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_cert_manager_comes_with_an_issuer_and_external_secrets_with_a_store(engine):
+    docs = {(d["kind"], d["metadata"]["name"]): d for d in _tree_documents(engine)
+            if "metadata" in d}
+    issuer = docs[("ClusterIssuer", "letsencrypt")]["spec"]["acme"]
+    [solver] = issuer["solvers"]
+    # Region from the bridge; the zones through the add-on's IAM role (dnsZoneIds).
+    assert "aws_region" in solver["dns01"]["route53"]["region"]
+    store = docs[("ClusterSecretStore", "aws-secrets-manager")]["spec"]["provider"]["aws"]
+    assert store["service"] == "SecretsManager" and "aws_region" in store["region"]
+    # No static credential anywhere: the add-on's IRSA role.
+    assert "auth" not in store and "accessKeyIDSecretRef" not in json.dumps(issuer)
+
+
+def test_flux_applies_the_issuer_and_the_store_after_their_add_on():
+    kustomizations = {d["metadata"]["name"]: d["spec"] for d in yaml.safe_load_all(
+        (ROOT / "gitops" / "flux" / "addons.yaml").read_text()) if d}
+    for config, addon in (("addon-cert-manager-issuer", "addon-cert-manager"),
+                          ("addon-external-secrets-store", "addon-external-secrets")):
+        assert kustomizations[config]["dependsOn"] == [{"name": addon}]
+        folder = ROOT / "gitops/addons/flux" / config.removeprefix("addon-")
+        assert f"flux/{folder.name}/${{enable_" in kustomizations[config]["path"]
+        assert all((folder / switch).is_dir() for switch in ("true", "false"))

@@ -435,6 +435,8 @@ def main(argv: Sequence[str] | None = None, root: Path = ROOT) -> int:
 
     for problem in checked.problems:
         print(problem)
+    for unchecked in validator.skipped:
+        print(f"not checked against a schema: {unchecked}")
     if args.diff is not None:
         sys.stdout.write(manifest_diff(out, args.diff))
     result = (f"invalid ({_plural(len(checked.problems), 'problem')})" if checked.problems
