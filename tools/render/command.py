@@ -252,7 +252,9 @@ def resources_markdown(run: Run, objects: Sequence[K8sObject], files: Sequence[s
 
 def plan(run: Run, objects: Sequence[K8sObject], files: Sequence[str],
          releases: Sequence[HelmRelease], kubernetes_version: str,
-         problems: Sequence[Problem], crd_checks: bool) -> dict[str, Any]:
+         problems: Sequence[Problem], crd_checks: bool,
+         metadata_only: Sequence[str] = ()) -> dict[str, Any]:
+    """`metadata_only`: documents with no pinned schema, checked by their metadata alone."""
     return {
         "stack": run.stack,
         "kubernetesVersion": kubernetes_version,
@@ -266,7 +268,8 @@ def plan(run: Run, objects: Sequence[K8sObject], files: Sequence[str],
         "outputs": {name: SECRET_PLACEHOLDER if output.secret else output.value
                     for name, output in sorted(run.outputs.items())},
         "validation": {"valid": not problems, "crdChecks": crd_checks,
-                       "problems": [str(p) for p in problems]},
+                       "problems": [str(p) for p in problems],
+                       "metadataOnly": list(metadata_only)},
     }
 
 
@@ -429,14 +432,12 @@ def main(argv: Sequence[str] | None = None, root: Path = ROOT) -> int:
     files["resources.md"] = resources_markdown(run, objects, names)
     files["plan.json"] = json.dumps(
         plan(run, objects, names, releases, validator.kubernetes_version, checked.problems,
-             validator.crd_checks), indent=2) + "\n"
+             validator.crd_checks, validator.skipped), indent=2) + "\n"
     assert_no_secrets(files, secret_values(run, secret_config_keys(run)))
     _write(out, files)
 
     for problem in checked.problems:
         print(problem)
-    for unchecked in validator.skipped:
-        print(f"not checked against a schema: {unchecked}")
     if args.diff is not None:
         sys.stdout.write(manifest_diff(out, args.diff))
     result = (f"invalid ({_plural(len(checked.problems), 'problem')})" if checked.problems
