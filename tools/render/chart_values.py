@@ -25,6 +25,8 @@ import yaml
 from tools.harness.stack_config import ROOT
 
 DEFAULT_CHARTS = ROOT.parent / "shared" / "charts"
+# libyaml where available: argo-cd's values.yaml alone is 5,000 lines.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def charts_dir() -> Path:
@@ -60,7 +62,7 @@ def load(name: str, version: str, directory: Path | None = None) -> Chart:
     dependencies = (yaml.safe_load(manifest.read_text()) or {}).get("dependencies", []) \
         if manifest.is_file() else []
     return Chart(
-        name, version, yaml.safe_load((folder / "values.yaml").read_text()) or {},
+        name, version, yaml.load((folder / "values.yaml").read_text(), Loader=_LOADER) or {},
         json.loads(schema_file.read_text()) if schema_file.is_file() else None,
         {dep.get("alias", dep["name"]): (dep["name"], dep["version"]) for dep in dependencies},
         directory or charts_dir())
@@ -78,8 +80,8 @@ def _resolved(schema: Mapping[str, Any], node: Any) -> Any:
 
 
 def _schema_allows(schema: Mapping[str, Any] | None, path: tuple[str, ...]) -> bool:
-    """Whether the JSON Schema declares `path` (through properties, patternProperties or an
-    additionalProperties that is not false)."""
+    """Whether the JSON Schema declares `path` (through properties, patternProperties or a
+    typed additionalProperties)."""
     node: Any = schema
     for key in path:
         node = _resolved(schema or {}, node)
@@ -88,8 +90,10 @@ def _schema_allows(schema: Mapping[str, Any] | None, path: tuple[str, ...]) -> b
         properties = node.get("properties") or {}
         if key in properties:
             node = properties[key]
-        elif node.get("patternProperties") or node.get("additionalProperties") not in (None,
-                                                                                       False):
+        elif node.get("patternProperties") or isinstance(node.get("additionalProperties"),
+                                                         Mapping):
+            # A map of typed values: its keys are data. A bare `additionalProperties: true`
+            # (external-dns's top level) declares nothing, so values.yaml stays the authority.
             return True
         else:
             return False

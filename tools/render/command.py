@@ -53,6 +53,7 @@ from components.config import ConfigError
 from tools import harness
 from tools.harness import ROOT, SECRET_PLACEHOLDER, Resource, Run
 from tools.harness.graph import Graph
+from tools.render.expand import Expansion, expand
 from tools.render.manifests import (
     HelmRelease,
     K8sObject,
@@ -73,8 +74,11 @@ from tools.render.validate import (
 
 EXIT_VALID, EXIT_INVALID, EXIT_CONFIG = 0, 1, 2
 MANIFESTS = "manifests"
+# What the engine creates from Git afterwards, expanded offline (tools/render/expand.py).
+CLUSTER = "cluster"
 GITOPS_DIR = "gitops"
 _PREFIX = re.compile(r"^\d+-")
+_SLUG = re.compile(r"[^a-z0-9.-]+")
 
 
 class SecretLeak(RuntimeError):
@@ -127,6 +131,34 @@ def manifest_files(objects: Sequence[K8sObject]) -> list[str]:
     directory applies them in that order."""
     width = max(3, len(str(10 * len(objects))))
     return [f"{10 * (i + 1):0{width}d}-{obj.slug}.yaml" for i, obj in enumerate(objects)]
+
+
+def expanded_files(expansion: Expansion) -> dict[str, tuple[str, dict]]:
+    """File name -> (generator, object) for what the engine creates from Git, numbered in the
+    order the expansion met them (an engine applies them as they come, not in one batch)."""
+    width = max(3, len(str(10 * len(expansion.objects))))
+    files = {}
+    for i, (generator, obj) in enumerate(expansion.objects):
+        meta = obj.get("metadata") or {}
+        slug = "-".join(str(part).lower() for part in (obj.get("kind"), meta.get("namespace"),
+                                                        meta.get("name")) if part)
+        files[f"{10 * (i + 1):0{width}d}-{_SLUG.sub('-', slug)}.yaml"] = (generator, obj)
+    return files
+
+
+def generated_markdown(files: Mapping[str, tuple[str, dict]]) -> str:
+    """resources.md's section on what each generator or Kustomization produces."""
+    if not files:
+        return ""
+    by_generator: dict[str, list[str]] = defaultdict(list)
+    for name, (generator, obj) in files.items():
+        by_generator[generator].append(
+            f"{obj.get('kind')} {(obj.get('metadata') or {}).get('name')} ({CLUSTER}/{name})")
+    lines = ["## What the engine will create from Git", "",
+             "Expanded offline against this stack's bridge (`tools/render/expand.py`).", ""]
+    for generator, produced in by_generator.items():
+        lines += [f"- **{generator}**: {len(produced)}"] + [f"  - {p}" for p in produced]
+    return "\n".join(lines) + "\n"
 
 
 def _short(urn: str) -> str:
@@ -253,8 +285,10 @@ def resources_markdown(run: Run, objects: Sequence[K8sObject], files: Sequence[s
 def plan(run: Run, objects: Sequence[K8sObject], files: Sequence[str],
          releases: Sequence[HelmRelease], kubernetes_version: str,
          problems: Sequence[Problem], crd_checks: bool,
-         metadata_only: Sequence[str] = ()) -> dict[str, Any]:
-    """`metadata_only`: documents with no pinned schema, checked by their metadata alone."""
+         metadata_only: Sequence[str] = (),
+         cluster: Mapping[str, tuple[str, dict]] | None = None) -> dict[str, Any]:
+    """`metadata_only`: documents with no pinned schema, checked by their metadata alone;
+    `cluster`: what the engine will create from Git, by file."""
     return {
         "stack": run.stack,
         "kubernetesVersion": kubernetes_version,
@@ -265,6 +299,8 @@ def plan(run: Run, objects: Sequence[K8sObject], files: Sequence[str],
                                "object": redacted(obj)}
                               for obj, file in zip(objects, files, strict=True)],
         "helmReleases": [release.redacted() for release in releases],
+        "cluster": [{"file": f"{CLUSTER}/{name}", "generator": generator, "object": obj}
+                    for name, (generator, obj) in (cluster or {}).items()],
         "outputs": {name: SECRET_PLACEHOLDER if output.secret else output.value
                     for name, output in sorted(run.outputs.items())},
         "validation": {"valid": not problems, "crdChecks": crd_checks,
@@ -283,7 +319,8 @@ def _texts(name: str, text: str) -> Iterable[str]:
     if name.endswith(".json"):
         documents: Iterable[Any] = [json.loads(text)]
     elif name.endswith(".yaml"):
-        documents = yaml.safe_load_all(text)
+        # libyaml where available: the guard reads back every file the render writes.
+        documents = yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     else:
         return
     for document in documents:
@@ -356,12 +393,14 @@ def validate(run: Run, objects: Sequence[K8sObject], files: Sequence[str], valid
 
 
 def _manifests_by_object(directory: Path) -> dict[str, Path]:
-    return {_PREFIX.sub("", p.name): p for p in sorted((directory / MANIFESTS).glob("*.yaml"))}
+    return {f"{folder}/{_PREFIX.sub('', p.name)}": p for folder in (MANIFESTS, CLUSTER)
+            for p in sorted((directory / folder).glob("*.yaml"))}
 
 
 def manifest_diff(ours: Path, theirs: Path) -> str:
-    """Unified diff of `theirs` (before) against `ours` (after), matching objects by file name
-    without the apply-order number, so one inserted object does not renumber the whole diff."""
+    """Unified diff of `theirs` (before) against `ours` (after), what Pulumi applies and what the
+    engine will create from Git alike, matching objects by file name without the order number,
+    so one inserted object does not renumber the whole diff."""
     before, after = _manifests_by_object(theirs), _manifests_by_object(ours)
     chunks: list[str] = []
     for key in sorted(before.keys() | after.keys()):
@@ -378,8 +417,9 @@ def manifest_diff(ours: Path, theirs: Path) -> str:
 
 def _write(out: Path, files: Mapping[str, str]) -> None:
     # Only what a render writes is replaced: a stale manifest would survive into the next diff.
-    if (out / MANIFESTS).is_dir():
-        shutil.rmtree(out / MANIFESTS)
+    for folder in (MANIFESTS, CLUSTER):
+        if (out / folder).is_dir():
+            shutil.rmtree(out / folder)
     (out / MANIFESTS).mkdir(parents=True)
     for name, text in files.items():
         path = out / name
@@ -425,14 +465,21 @@ def main(argv: Sequence[str] | None = None, root: Path = ROOT) -> int:
     names = manifest_files(objects)
     releases = helm_releases(run)
     checked = validate(run, objects, names, validator, root)
+    engine = run.settings.gitops.engine if run.settings is not None else ""
+    expansion = expand(run, engine, root, validator)
+    checked.problems += expansion.findings
+    cluster_files = expanded_files(expansion)
     files = {f"{MANIFESTS}/{name}": f"# {obj.resource.type} {obj.resource.name}\n"
                                     f"{_yaml(redacted(obj))}"
              for obj, name in zip(objects, names, strict=True)}
+    files.update({f"{CLUSTER}/{name}": f"# {generator}\n{_yaml(obj)}"
+                  for name, (generator, obj) in cluster_files.items()})
     files["helm-releases.yaml"] = _yaml([release.redacted() for release in releases])
-    files["resources.md"] = resources_markdown(run, objects, names)
+    files["resources.md"] = resources_markdown(run, objects, names) + generated_markdown(
+        cluster_files)
     files["plan.json"] = json.dumps(
         plan(run, objects, names, releases, validator.kubernetes_version, checked.problems,
-             validator.crd_checks, validator.skipped), indent=2) + "\n"
+             validator.crd_checks, validator.skipped, cluster_files), indent=2) + "\n"
     assert_no_secrets(files, secret_values(run, secret_config_keys(run)))
     _write(out, files)
 
@@ -444,7 +491,8 @@ def main(argv: Sequence[str] | None = None, root: Path = ROOT) -> int:
               else "valid" if validator.crd_checks else "valid (CRD checks skipped)")
     print(f"{args.stack}: {_plural(len(objects), 'object')}, "
           f"{_plural(len(run.resources), 'resource')}, {_plural(len(releases), 'Helm release')}, "
-          f"{_plural(checked.gitops_documents, 'GitOps document')}; Kubernetes "
+          f"{_plural(checked.gitops_documents, 'GitOps document')}, "
+          f"{_plural(len(cluster_files), 'expanded object')}; Kubernetes "
           f"{validator.kubernetes_version}; {result}; {time.perf_counter() - started:.2f}s; {out}")
     return EXIT_INVALID if checked.problems else EXIT_VALID
 

@@ -1,0 +1,148 @@
+"""The cluster render: the GitOps tree expanded against each stack's bridge, offline. Every stack
+and engine expands with no finding (tests/tools/test_render.py); here each kind of finding is
+provoked in a copy of the tree and must fail the render naming the file, object and key."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tools import harness
+from tools.render import command as render
+from tools.render.templating import TemplateError, flux_substitute, go_string
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    """A copy of the program's stack files and GitOps tree to break."""
+    for name in ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "Pulumi.local.yaml",
+                 "__main__.py"):
+        shutil.copy(harness.ROOT / name, tmp_path / name)
+    shutil.copytree(harness.ROOT / "gitops", tmp_path / "gitops")
+    return tmp_path
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1))
+
+
+def _render(project: Path, schemas_dir, capsys, stack: str, engine: str) -> tuple[int, str]:
+    code = render.main(["--stack", stack, "--out", str(project / "out"), "--schemas",
+                        str(schemas_dir), "--set", f"gitops.engine={engine}"], root=project)
+    return code, capsys.readouterr().out
+
+
+CASES = {
+    "missing bridge key": (
+        "argocd", "gitops/addons/argocd/external-dns.yaml",
+        '"{{.metadata.annotations.aws_region}}"', '"{{.metadata.annotations.aws_regoin}}"',
+        "gitops/addons/argocd/external-dns.yaml: ApplicationSet/addon-external-dns: "
+        "spec.template: map has no entry for key 'aws_regoin'"),
+    "forbidden destination": (
+        "argocd", "gitops/addons/argocd/external-dns.yaml",
+        'namespace: "{{.metadata.annotations.external_dns_namespace}}"', "namespace: default",
+        "Application/external-dns-in-cluster: spec.destination: "),
+    "forbidden kind": (
+        "argocd", "gitops/argocd/addons-project.yaml",
+        "    - group: cert-manager.io\n      kind: ClusterIssuer\n", "",
+        "Application/cert-manager-in-cluster: spec.project: deploys cluster-scoped cert-manager.io "
+        "ClusterIssuer 'letsencrypt', which AppProject addons does not allow"),
+    "unsupported template construct": (
+        "argocd", "gitops/addons/argocd/metrics-server.yaml",
+        '"metrics-server-{{.name}}"', '"metrics-server-{{ .name | lower }}"',
+        "ApplicationSet/addon-metrics-server: spec.template: {{.name | lower}} is not expanded"),
+    "missing flux path": (
+        "flux", "gitops/flux/addons.yaml",
+        'flux/metrics-server/${enable_metrics_server:=false}"',
+        'flux/metric-server/${enable_metrics_server:=false}"',
+        "Kustomization/addon-metrics-server: spec.path: "),
+    "unresolved variable": (
+        "flux", "gitops/addons/flux/external-dns/true/release.yaml",
+        '"${aws_region}"', '"${aws_regoin}"',
+        "HelmRelease/external-dns: postBuild: ${aws_regoin} is not set in cluster-vars"),
+    "unknown values key": (
+        "flux", "gitops/addons/flux/external-dns/true/release.yaml",
+        "  values:\n", "  values:\n    replicaz: 2\n",
+        "HelmRelease/external-dns: replicaz: external-dns 1.18.0 reads no such value"),
+    "trust mismatch": (
+        "flux", "gitops/addons/flux/external-dns/true/release.yaml",
+        'name: "${external_dns_service_account}"', "name: external-dns-sa",
+        "HelmRelease/external-dns: serviceAccount: the chart runs as external-dns:external-dns-sa,"
+        " but the add-on's IAM role trusts external-dns:external-dns"),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_each_kind_of_finding_fails_the_render_naming_file_object_and_key(
+        project, schemas_dir, capsys, case):
+    engine, file, old, new, message = CASES[case]
+    _edit(project / file, old, new)
+    code, out = _render(project, schemas_dir, capsys, "prod", engine)
+    assert code == render.EXIT_INVALID, out
+    assert message in out, out
+
+
+def test_an_unevaluated_generator_is_a_finding_not_a_silent_skip(project, schemas_dir, capsys):
+    _edit(project / "gitops/argocd/cluster-addons.yaml", "    - clusters:",
+          "    - scmProvider: {}\n    - clusters:")
+    code, out = _render(project, schemas_dir, capsys, "dev", "argocd")
+    assert code == render.EXIT_INVALID
+    assert "ApplicationSet/cluster-addons: spec.generators[0]: not expanded: generator" in out
+
+
+def test_the_cluster_folder_holds_what_each_generator_produced(project, schemas_dir, capsys):
+    code, _ = _render(project, schemas_dir, capsys, "prod", "argocd")
+    assert code == render.EXIT_VALID
+    files = sorted((project / "out" / render.CLUSTER).glob("*.yaml"))
+    kinds = [yaml.safe_load(f.read_text())["kind"] for f in files]
+    assert kinds.count("Application") == 7  # the add-ons tree and six add-ons
+    assert "## What the engine will create from Git" in (project / "out/resources.md").read_text()
+
+
+def test_the_diff_shows_a_bridge_change_in_what_the_cluster_runs(project, schemas_dir, capsys):
+    base = project / "base"
+    assert render.main(["--stack", "dev", "--out", str(base), "--schemas", str(schemas_dir),
+                        "--set", "gitops.engine=flux"], root=project) == render.EXIT_VALID
+    _edit(project / "gitops/addons/flux/metrics-server/true/release.yaml", "  interval: 30m",
+          "  interval: 15m")
+    capsys.readouterr()
+    code = render.main(["--stack", "dev", "--out", str(project / "out"), "--schemas",
+                        str(schemas_dir), "--set", "gitops.engine=flux", "--diff", str(base)],
+                       root=project)
+    out = capsys.readouterr().out
+    assert code == render.EXIT_VALID
+    assert f"{render.CLUSTER}/" in out and "-  interval: 30m" in out and "+  interval: 15m" in out
+
+
+# --- the templating languages --------------------------------------------------------------------
+
+
+def test_go_templates_resolve_fields_and_refuse_the_rest():
+    params = {"name": "in-cluster", "metadata": {"annotations": {"a": "1"}}}
+    assert go_string("x-{{.name}}-{{ .metadata.annotations.a }}", params) == "x-in-cluster-1"
+    for bad in ("{{.metadata.labels.x}}", "{{ .name | upper }}", "{{ if .name }}y{{ end }}"):
+        with pytest.raises(TemplateError):
+            go_string(bad, params)
+
+
+@pytest.mark.parametrize("text,expected,unresolved", [
+    ("${a}", "1", []),
+    ("${missing}", "", ["missing"]),
+    ("${missing:=fallback}", "fallback", []),
+    ("${missing:-fallback}", "fallback", []),
+    ("${empty:=fallback}", "fallback", []),
+    ("${empty}", "", []),
+    ("$${a}", "${a}", []),
+    ("${a}-${b}", "1-${b}", ["b"]),
+])
+def test_flux_substitution_semantics(text, expected, unresolved):
+    variables = {"a": "1", "empty": ""}
+    result, missing = flux_substitute(text, variables)
+    if unresolved == ["b"]:  # an unresolved variable becomes empty, as without strict mode
+        expected = "1-"
+    assert (result, missing) == (expected, unresolved)

@@ -1,0 +1,382 @@
+"""What the cluster will end up running: the GitOps tree expanded against the stack's bridge, the
+way Argo CD or Flux would expand it, offline.
+
+Argo CD: every ApplicationSet reachable from the root app (the root tree and what the program
+creates) is evaluated with its cluster or list generator against the cluster Secrets the stack
+writes (the parameters Argo CD v3.4 gives a cluster: name, nameNormalized, server,
+metadata.labels, metadata.annotations), its template rendered (templating.go_template) and its
+templatePatch merged in. Each generated Application is validated against the Application CRD and
+against its AppProject (source repositories, destinations, the kinds it deploys), and expanded in
+turn when its source is a directory of this repository.
+
+Flux: the root Kustomization's path and, recursively, every Kustomization's path is built the way
+kustomize-controller builds it (a kustomization.yaml through `kubectl kustomize`, otherwise every
+manifest below the path) and postBuild-substituted from cluster-vars
+(templating.flux_substitute); the results are validated against the Flux CRDs, and every path
+must exist for each value of every `enable_<addon>` switch.
+
+Both: each Helm chart the tree installs has its values checked against the pinned chart
+(chart_values), and the service account it runs as must be the one the add-on's IAM role trusts.
+Anything not expanded is a finding, never a silent skip.
+"""
+
+import fnmatch
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components.common.catalog import CATALOG
+from components.common.deep_merge import merge
+from tools.harness.recording import Run
+from tools.render import chart_values
+from tools.render.manifests import kubernetes_objects
+from tools.render.templating import SUBSTITUTE, TemplateError, flux_substitute, go_template
+from tools.render.validate import Problem, Validator
+
+SECRET_TYPE = "argocd.argoproj.io/secret-type"
+# A Kubernetes object as read from YAML.
+Obj = Mapping[str, Any]
+# libyaml's parser and emitter where PyYAML has them: the expansion reads and substitutes every
+# document of the tree, which the pure-Python ones make the slowest part of a render.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def _load_all(text: str) -> list[Any]:
+    return list(yaml.load_all(text, Loader=_LOADER))
+# Kinds without a namespace: the built-in ones the tree can deploy, plus what the CRDs say.
+CLUSTER_SCOPED = frozenset({
+    "Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding",
+    "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "APIService",
+    "IngressClass", "StorageClass", "PriorityClass", "PersistentVolume", "CSIDriver",
+    "IngressClassParams", "ClusterIssuer", "ClusterSecretStore"})
+
+
+@dataclass
+class Expansion:
+    """Objects the engine will create, by the generator or Kustomization that makes them."""
+
+    objects: list[tuple[str, dict]] = field(default_factory=list)  # (generator, object)
+    findings: list[Problem] = field(default_factory=list)
+
+    def finding(self, file: str, obj: Obj | None, path: str, message: str) -> None:
+        meta = (obj or {}).get("metadata") or {}
+        self.findings.append(Problem(file, str((obj or {}).get("kind", "?")),
+                                     str(meta.get("name", "?")), path, message))
+
+
+def _documents(directory: Path, root: Path, recursive: bool = False) -> list[tuple[str, dict]]:
+    """(file relative to `root`, document) for the YAML files of a directory: its own, as an
+    Argo CD directory source reads it, or every one below it."""
+    paths = directory.rglob("*.yaml") if recursive else directory.glob("*.yaml")
+    return [(str(path.relative_to(root)), doc) for path in sorted(paths)
+            for doc in _load_all(path.read_text()) if isinstance(doc, dict)]
+
+
+# --- Argo CD -------------------------------------------------------------------------------------
+
+
+def _normalized(name: str) -> str:
+    """Argo CD's nameNormalized: lowercase, characters a DNS name cannot hold become '-'."""
+    return re.sub(r"[^a-z0-9.-]", "-", name.lower())
+
+
+def _selected(selector: Obj, labels: Mapping[str, str]) -> bool:
+    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
+        return False
+    for expression in selector.get("matchExpressions") or []:
+        key, operator, values = expression["key"], expression["operator"], \
+            expression.get("values") or []
+        present = key in labels
+        if not {"In": present and labels[key] in values,
+                "NotIn": not present or labels[key] not in values,
+                "Exists": present, "DoesNotExist": not present}.get(operator, False):
+            return False
+    return True
+
+
+class ArgoCdExpander:
+    """Argo CD's view: generators, templates, projects (see the module docstring)."""
+
+    def __init__(self, run: Run, root: Path, validator: Validator, result: Expansion):
+        self.root, self.validator, self.result = root, validator, result
+        objects = [o.body for o in kubernetes_objects(run)]
+        self.clusters = [o for o in objects if o["kind"] == "Secret"
+                         and (o["metadata"].get("labels") or {}).get(SECRET_TYPE) == "cluster"]
+        self.projects = {o["metadata"]["name"]: o for o in objects if o["kind"] == "AppProject"}
+        self.program = [o for o in objects if o["kind"] in ("Application", "ApplicationSet")]
+        self.run = run
+        self.seen: set[str] = set()
+
+    def cluster_params(self, secret: Obj) -> dict[str, Any]:
+        data = secret.get("stringData") or {}
+        meta = secret["metadata"]
+        return {"name": data["name"], "nameNormalized": _normalized(data["name"]),
+                "server": data["server"],
+                "metadata": {"labels": dict(meta.get("labels") or {}),
+                             "annotations": dict(meta.get("annotations") or {})}}
+
+    def expand(self) -> None:
+        for obj in self.program:
+            self.object(obj, "the program")
+
+    def object(self, obj: Obj, file: str) -> None:
+        if obj["kind"] == "ApplicationSet":
+            for app in self.application_set(obj, file):
+                self.result.objects.append((f"ApplicationSet {obj['metadata']['name']}", app))
+                self.application(app, file)
+        elif obj["kind"] == "Application":
+            self.application(obj, file)
+        elif obj["kind"] == "AppProject":
+            self.projects.setdefault(obj["metadata"]["name"], obj)
+
+    def application_set(self, appset: Obj, file: str) -> list[dict]:
+        spec = appset["spec"]
+        if not spec.get("goTemplate"):
+            self.result.finding(file, appset, "spec.goTemplate", "not expanded: only goTemplate "
+                                "ApplicationSets are evaluated offline")
+            return []
+        apps = []
+        for index, generator in enumerate(spec.get("generators") or []):
+            for params in self.parameters(generator, appset, file, f"spec.generators[{index}]"):
+                try:
+                    app = go_template(spec["template"], params)
+                    if spec.get("templatePatch"):
+                        patch = yaml.load(go_template(spec["templatePatch"], params),
+                                          Loader=_LOADER)
+                        app = merge(app, patch or {})
+                except TemplateError as error:
+                    self.result.finding(file, appset, "spec.template", str(error))
+                    continue
+                apps.append({"apiVersion": appset["apiVersion"], "kind": "Application", **app})
+        return apps
+
+    def parameters(self, generator: Obj, appset: Obj, file: str,
+                   path: str) -> list[dict[str, Any]]:
+        if "clusters" in generator:
+            selector = (generator["clusters"] or {}).get("selector") or {}
+            return [self.cluster_params(secret) for secret in self.clusters
+                    if _selected(selector, (secret["metadata"].get("labels") or {}))]
+        if "list" in generator:
+            return list(generator["list"].get("elements") or [])
+        self.result.finding(file, appset, path, f"not expanded: generator "
+                            f"{', '.join(generator)} is not evaluated offline (clusters and list "
+                            "are)")
+        return []
+
+    def application(self, app: Obj, file: str) -> None:
+        name = app["metadata"]["name"]
+        self.result.findings += self.validator.validate(app, file)
+        project = self.projects.get(app["spec"].get("project", ""))
+        if project is None:
+            self.result.finding(file, app, "spec.project", f"AppProject "
+                                f"{app['spec'].get('project')!r} does not exist")
+            return
+        source = app["spec"].get("source") or {}
+        self.check_project(app, project, source, file)
+        if source.get("chart"):
+            self.result.findings += helm_findings(
+                file, app, source["chart"], source["targetRevision"],
+                (source.get("helm") or {}).get("valuesObject") or {},
+                app["spec"]["destination"].get("namespace", ""), self.run)
+        elif source.get("path") is not None and name not in self.seen:
+            self.seen.add(name)
+            directory = self.root / source["path"]
+            if not directory.is_dir():
+                self.result.finding(file, app, "spec.source.path",
+                                    f"{source['path']!r} does not exist in the repository")
+                return
+            for doc_file, doc in _documents(directory, self.root):
+                self.result.objects.append((f"Application {name}", doc))
+                self.check_kind(app, project, doc, doc_file)
+                self.object(doc, doc_file)
+
+    def check_project(self, app: Obj, project: Obj, source: Obj, file: str) -> None:
+        spec = project["spec"]
+        repos = spec.get("sourceRepos") or []
+        if not any(fnmatch.fnmatchcase(source.get("repoURL", ""), repo) for repo in repos):
+            self.result.finding(file, app, "spec.source.repoURL", f"{source.get('repoURL')!r} is "
+                                f"not among AppProject {project['metadata']['name']}'s sourceRepos")
+        destination = app["spec"].get("destination") or {}
+        if not any(fnmatch.fnmatchcase(destination.get("namespace", ""), d.get("namespace", ""))
+                   and fnmatch.fnmatchcase(destination.get("server", ""), d.get("server", "*"))
+                   for d in spec.get("destinations") or []):
+            self.result.finding(file, app, "spec.destination", f"{destination} is not among "
+                                f"AppProject {project['metadata']['name']}'s destinations")
+        for extra in ((source.get("helm") or {}).get("valuesObject") or {}).get("extraObjects",
+                                                                                 []):
+            self.check_kind(app, project, yaml.safe_load(extra) if isinstance(extra, str)
+                            else extra, file)
+
+    def check_kind(self, app: Obj, project: Obj, doc: Obj, file: str) -> None:
+        group = str(doc.get("apiVersion", "")).rpartition("/")[0]
+        kind = str(doc.get("kind", ""))
+        crd = self.validator.crds().get((str(doc.get("apiVersion")), kind))
+        cluster = kind in CLUSTER_SCOPED if crd is None else not crd.namespaced
+        spec = project["spec"]
+        allowed = spec.get("clusterResourceWhitelist" if cluster
+                           else "namespaceResourceWhitelist")
+        denied = spec.get("namespaceResourceBlacklist") or []
+        ok = (allowed is None and not cluster) or any(
+            fnmatch.fnmatchcase(group, rule.get("group", "")) and
+            fnmatch.fnmatchcase(kind, rule.get("kind", "")) for rule in allowed or [])
+        if not ok or any(rule.get("group") == group and rule.get("kind") == kind
+                         for rule in denied):
+            scope = "cluster-scoped" if cluster else "namespaced"
+            self.result.finding(file, app, "spec.project", f"deploys {scope} {group or 'core'} "
+                                f"{kind} {doc.get('metadata', {}).get('name')!r}, which AppProject "
+                                f"{project['metadata']['name']} does not allow")
+
+
+# --- Flux ----------------------------------------------------------------------------------------
+
+
+class FluxExpander:
+    """Flux's view: builds, substitution, dependencies (see the module docstring)."""
+
+    def __init__(self, run: Run, root: Path, validator: Validator, result: Expansion):
+        self.root, self.validator, self.result, self.run = root, validator, result, run
+        objects = [o.body for o in kubernetes_objects(run)]
+        [cluster_vars] = [o for o in objects if o["kind"] == "ConfigMap"
+                          and o["metadata"]["name"] == "cluster-vars"] or [{"data": {}}]
+        self.variables: dict[str, str] = dict(cluster_vars.get("data") or {})
+        self.kustomizations = [o for o in objects if o["kind"] == "Kustomization"]
+        self.names = {o["metadata"]["name"] for o in self.kustomizations}
+
+    def expand(self) -> None:
+        for kustomization in self.kustomizations:
+            self.kustomization(kustomization, "the program", self.variables)
+
+    def kustomization(self, obj: Obj, file: str, variables: Mapping[str, str]) -> None:
+        spec = obj["spec"]
+        substitute = bool((spec.get("postBuild") or {}).get("substituteFrom"))
+        for name in (d["name"] for d in spec.get("dependsOn") or []):
+            if name not in self.names:
+                self.result.finding(file, obj, "spec.dependsOn", f"no Kustomization {name!r}")
+        for switch_variables in self._switches(spec["path"], variables):
+            path, unresolved = (flux_substitute(spec["path"], switch_variables)
+                                if substitute else (spec["path"], []))
+            for name in unresolved:
+                self.result.finding(file, obj, "spec.path", f"${{{name}}} is not set")
+            directory = self.root / path.removeprefix("./")
+            if not directory.is_dir():
+                self.result.finding(file, obj, "spec.path", f"{path!r} does not exist in the "
+                                    "repository")
+                continue
+            if switch_variables is not variables:
+                # Only checked for existence: the stack's own value is expanded below.
+                continue
+            for doc_file, doc in self.build(directory, obj):
+                text = yaml.dump(doc, Dumper=_DUMPER)
+                if substitute and (doc.get("metadata", {}).get("annotations") or {}).get(
+                        SUBSTITUTE) != "disabled":
+                    text, unresolved = flux_substitute(text, variables)
+                    for name in unresolved:
+                        self.result.finding(doc_file, doc, "postBuild", f"${{{name}}} is not "
+                                            "set in cluster-vars and has no default")
+                built = yaml.load(text, Loader=_LOADER)
+                self.result.objects.append((f"Kustomization {obj['metadata']['name']}", built))
+                self.result.findings += self.validator.validate(built, doc_file)
+                if built.get("kind") == "Kustomization" and "spec" in built:
+                    self.names.add(built["metadata"]["name"])
+                    self.kustomization(built, doc_file, variables)
+                elif built.get("kind") == "HelmRelease":
+                    chart = built["spec"]["chart"]["spec"]
+                    self.result.findings += helm_findings(
+                        doc_file, built, chart["chart"], chart["version"],
+                        built["spec"].get("values") or {},
+                        built["spec"].get("targetNamespace", ""), self.run)
+
+    def _switches(self, path: str, variables: Mapping[str, str]) -> list[Mapping[str, str]]:
+        """The stack's variables, then each other value of the `enable_<addon>` switches the
+        path names, so every directory an add-on can select must exist."""
+        switches = [{**variables, name: value} for name in re.findall(r"\$\{(enable_\w+)", path)
+                    for value in ("true", "false") if variables.get(name, "false") != value]
+        return [variables, *switches]
+
+    def build(self, directory: Path, obj: Obj) -> list[tuple[str, dict]]:
+        """What kustomize-controller builds from `directory`: its kustomization.yaml through
+        kustomize, or else every manifest below it (the controller generates a kustomization
+        that lists them all)."""
+        if (directory / "kustomization.yaml").is_file():
+            kubectl = shutil.which("kubectl")
+            if kubectl is None:
+                self.result.finding(str(directory), obj, "spec.path", "not expanded: kubectl "
+                                    "(with its built-in kustomize) is not installed")
+                return []
+            built = subprocess.run([kubectl, "kustomize", str(directory)], capture_output=True,
+                                   text=True, check=False)
+            if built.returncode:
+                self.result.finding(str(directory), obj, "spec.path",
+                                    f"kustomize build failed: {built.stderr.strip()}")
+                return []
+            return [(str(directory.relative_to(self.root)), doc)
+                    for doc in _load_all(built.stdout) if isinstance(doc, dict)]
+        return _documents(directory, self.root, recursive=True)
+
+
+# --- both: Helm values and identities ------------------------------------------------------------
+
+
+def _service_account(chart: str, values: Obj) -> str | None:
+    """The service account name a catalog chart runs as, from its values."""
+    if chart == "cluster-autoscaler":
+        return ((values.get("rbac") or {}).get("serviceAccount") or {}).get("name")
+    return (values.get("serviceAccount") or {}).get("name")
+
+
+def _trusted(run: Run) -> dict[str, str]:
+    """`namespace:service-account` each add-on IAM role trusts, by add-on."""
+    trusted = {}
+    for role in run.by_type("aws:iam/role:Role"):
+        document = json.loads(role.inputs.get("assumeRolePolicy") or "{}")
+        for statement in document.get("Statement", []):
+            for condition in (statement.get("Condition") or {}).get("StringEquals", {}).items():
+                if condition[0].endswith(":sub"):
+                    _, _, namespace, account = condition[1].split(":")
+                    trusted[account] = f"{namespace}:{account}"
+    return trusted
+
+
+def helm_findings(file: str, obj: Obj, chart: str, version: str,
+                  values: Mapping[str, Any], namespace: str, run: Run) -> list[Problem]:
+    meta = obj.get("metadata") or {}
+    report = [Problem(file, str(obj.get("kind")), str(meta.get("name")), path, message)
+              for path, message in _helm_messages(chart, version, values, namespace, run)]
+    return report
+
+
+def _helm_messages(chart: str, version: str, values: Obj, namespace: str,
+                   run: Run) -> Iterable[tuple[str, str]]:
+    try:
+        loaded = chart_values.load(chart, version)
+    except chart_values.MissingChart as error:
+        yield "chart", str(error)
+        return
+    for path in chart_values.unknown_keys(loaded, values):
+        yield ".".join(path), f"{chart} {version} reads no such value"
+    addon = CATALOG.get(chart)
+    if addon is None or not addon.calls_aws:
+        return
+    account = _service_account(chart, values)
+    trusted = _trusted(run).get(addon.service_account)
+    if trusted is not None and f"{namespace}:{account}" != trusted:
+        yield "serviceAccount", (f"the chart runs as {namespace}:{account}, but the add-on's IAM "
+                                 f"role trusts {trusted}")
+
+
+def expand(run: Run, engine: str, root: Path, validator: Validator) -> Expansion:
+    result = Expansion()
+    if engine == "argocd":
+        ArgoCdExpander(run, root, validator, result).expand()
+    elif engine == "flux":
+        FluxExpander(run, root, validator, result).expand()
+    return result
+
