@@ -52,8 +52,9 @@ def graph_of():
 @pytest.fixture(scope="session")
 def schemas_dir() -> Path:
     """The upstream CRDs. Missing schemas fail the suite under CI rather than skipping checks."""
-    path = Path(os.environ.get("GROUNDWORK_SCHEMAS",
-                               Path(__file__).resolve().parents[2] / "shared" / "schemas"))
+    shared = Path(__file__).resolve().parents[2] / "shared" / "schemas"
+    fetched = Path(__file__).resolve().parents[1] / "build" / "upstream" / "schemas"
+    path = Path(os.environ.get("GROUNDWORK_SCHEMAS", shared if shared.is_dir() else fetched))
     if not (path / "argocd").is_dir():
         if os.environ.get("CI") == "true":
             pytest.fail(f"upstream schemas not found at {path}; set GROUNDWORK_SCHEMAS")

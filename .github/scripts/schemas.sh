@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Usage: .github/scripts/schemas.sh DIR
+# Usage: .github/scripts/schemas.sh DIR [MANIFEST]
 #
-# Makes DIR a copy of the upstream schema folder the offline render validates against: files
-# listed in .github/upstream-schemas.txt that DIR lacks are downloaded from their pinned upstream
-# commit, and every file must match its recorded sha256, so a provisioned copy is checked too.
+# Makes DIR a copy of an upstream folder the offline render reads: files listed in MANIFEST
+# (default .github/upstream-schemas.txt, the schemas; .github/upstream-charts.txt holds the chart
+# values) that DIR lacks are downloaded from their pinned upstream commit, and every file must
+# match its recorded sha256, so a provisioned copy is checked too.
 set -euo pipefail
 
 dir=$1
-manifest="$(dirname "$0")/../upstream-schemas.txt"
+manifest=${2:-"$(dirname "$0")/../upstream-schemas.txt"}
 
 grep -v '^#' "$manifest" | while read -r sha256 path url; do
   target="$dir/$path"

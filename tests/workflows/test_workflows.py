@@ -397,3 +397,48 @@ def test_schemas_script_accepts_the_upstream_copy_and_rejects_a_changed_file(tmp
     with (copy / "argocd" / "application-crd.yaml").open("a") as changed:
         changed.write("# edited\n")
     assert subprocess.run(check, capture_output=True, text=True, check=False).returncode != 0
+
+
+CHARTS_MANIFEST = ROOT / ".github" / "upstream-charts.txt"
+SHARED_CHARTS = ROOT.parent / "shared" / "charts"
+
+
+def chart_manifest():
+    lines = CHARTS_MANIFEST.read_text().splitlines()
+    return [line.split() for line in lines if line and not line.startswith("#")]
+
+
+def test_chart_manifest_pins_every_values_file_to_a_commit():
+    for sha256, path, url in chart_manifest():
+        assert re.fullmatch(r"[0-9a-f]{64}", sha256), path
+        assert re.fullmatch(r"https://raw\.githubusercontent\.com/[\w.-]+/[\w.-]+/[0-9a-f]{40}/\S+",
+                            url), url
+        assert url.endswith("/" + Path(path).name), url
+
+
+@pytest.mark.skipif(not SHARED_CHARTS.is_dir(), reason="no upstream charts folder on this machine")
+def test_chart_manifest_lists_exactly_the_shared_chart_files():
+    files = {str(path.relative_to(SHARED_CHARTS)) for path in SHARED_CHARTS.rglob("*")
+             if path.is_file() and path.name != "README.md"}
+    assert {path for _, path, _ in chart_manifest()} == files
+
+
+@pytest.mark.skipif(not SHARED_CHARTS.is_dir(), reason="no upstream charts folder on this machine")
+def test_the_fetch_script_checks_the_chart_values_too(tmp_path):
+    copy = tmp_path / "charts"
+    shutil.copytree(SHARED_CHARTS, copy)
+    for path in copy.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    check = ["bash", str(SCHEMAS_SCRIPT), str(copy), str(CHARTS_MANIFEST)]
+    accepted = subprocess.run(check, capture_output=True, text=True, check=False)
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    with (copy / "argo-cd-10.1.1" / "values.yaml").open("a") as changed:
+        changed.write("# edited\n")
+    assert subprocess.run(check, capture_output=True, text=True, check=False).returncode != 0
+
+
+def test_setup_fetches_both_upstream_folders_and_checks_them():
+    setup = (ROOT / "tools" / "setup.sh").read_text()
+    for kind in ("schemas", "charts"):
+        assert f".github/upstream-{kind}.txt" in setup or "upstream-$kind.txt" in setup
+    assert "pip install" in setup and "schemas.sh" in setup

@@ -29,8 +29,15 @@ DEFAULT_CHARTS = ROOT.parent / "shared" / "charts"
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+# Where tools/setup.sh puts them on a machine without ../shared.
+FETCHED_CHARTS = ROOT / "build" / "upstream" / "charts"
+
+
 def charts_dir() -> Path:
-    return Path(os.environ.get("GROUNDWORK_CHARTS", DEFAULT_CHARTS))
+    """$GROUNDWORK_CHARTS, else ../shared/charts beside the checkout, else what setup fetched."""
+    if "GROUNDWORK_CHARTS" in os.environ:
+        return Path(os.environ["GROUNDWORK_CHARTS"])
+    return DEFAULT_CHARTS if DEFAULT_CHARTS.is_dir() else FETCHED_CHARTS
 
 
 @dataclass(frozen=True)
