@@ -18,7 +18,8 @@ from components.gitops.delivery import GitOps
 from components.kubernetes.existing_cluster import ExistingCluster
 
 settings = config.load()
-config.check_engine_switch(settings, stack_state.previous_output("gitopsEngine"))
+config.check_engine_switch(settings, stack_state.previous_output("gitopsEngine"),
+                           stack_state.previous_output("gitopsOwnership"))
 
 if settings.cluster.provider == "eks":
     # Local and Wavelength Zones are opt-in; EKS cannot place its control plane in them.
@@ -78,3 +79,4 @@ pulumi.export("clusterName", cluster.cluster_name)
 pulumi.export("kubeconfig", cluster.kubeconfig)
 pulumi.export("gitopsEngine", engine)
 pulumi.export("gitopsNamespace", namespace)
+pulumi.export("gitopsOwnership", settings.gitops.ownership)

@@ -179,6 +179,7 @@ def gitops(settings: Settings, bridge_args: ClusterBridgeArgs,
                           repo_url=app.source.repo_url, revision=app.source.revision,
                           wave=app.wave) for app in delivery.apps],
         health_timeout_seconds=delivery.health_timeout_seconds,
+        ownership=delivery.ownership,
     )
     if settings.git_credentials is not None:
         bootstrap["credentials"] = _credentials(settings.git_credentials)

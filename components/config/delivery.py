@@ -23,6 +23,7 @@ from components.config.keys import (
     HTTPS_CREDENTIAL_KEYS,
     HTTPS_GIT,
     NAMESPACE,
+    OWNERSHIP,
     SEMVER,
     SSH_CREDENTIAL_KEYS,
     SSH_GIT,
@@ -65,6 +66,7 @@ def _revision(reader: Reader, path: str, value: Any) -> str:
 def gitops(reader: Reader, value: Any, cluster: ClusterSettings) -> GitopsSettings:
     obj = reader.fields("gitops", value, GITOPS_KEYS)
     engine = reader.choice("gitops.engine", obj.get("engine"), ENGINE_CHOICES)
+    ownership = reader.choice("gitops.ownership", obj.get("ownership", "git"), OWNERSHIP)
     source = GitSource(
         repo_url=_repo_url(reader, "gitops.repoUrl", obj.get("repoUrl")),
         revision=_revision(reader, "gitops.revision", obj.get("revision")),
@@ -121,7 +123,7 @@ def gitops(reader: Reader, value: Any, cluster: ClusterSettings) -> GitopsSettin
     )
     health = _duration(reader, "gitops.healthTimeout", obj.get("healthTimeout", "10m"))
     return GitopsSettings(engine, source, sync, enabled, zone_ids, apps, argocd, flux,
-                          _seconds(health))
+                          _seconds(health), ownership)
 
 
 def _duration(reader: Reader, path: str, value: Any) -> str:

@@ -13,6 +13,9 @@ ENGINES = ("argocd", "flux")
 # `none` runs no engine: the first half of switching a live stack from one engine to the other.
 NO_ENGINE = "none"
 ENGINE_CHOICES = (*ENGINES, NO_ENGINE)
+# Who owns the engine after bootstrap: Git (the engine manages itself) or Pulumi (`pulumi up`
+# upgrades it).
+OWNERSHIP = ("git", "pulumi")
 CAPACITY_TYPES = ("ON_DEMAND", "SPOT")
 TAINT_EFFECTS = ("NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE")
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -45,7 +48,8 @@ CLUSTER_KEYS = ("provider", "name", "version", "endpointPublicAccess", "endpoint
 NODE_GROUP_KEYS = ("name", "instanceTypes", "capacityType", "minSize", "desiredSize", "maxSize",
                    "labels", "taints")
 TAINT_KEYS = ("key", "value", "effect")
-GITOPS_KEYS = ("engine", "repoUrl", "revision", "path", "sync", "addons", "dnsZoneIds", "apps",
+GITOPS_KEYS = ("engine", "ownership", "repoUrl", "revision", "path", "sync", "addons",
+               "dnsZoneIds", "apps",
                "healthTimeout", "argocd", "flux")
 SYNC_KEYS = ("automated", "prune", "selfHeal")
 APP_KEYS = ("name", "path", "namespace", "repoUrl", "revision", "wave")

@@ -40,7 +40,8 @@ def check_roles(settings: Settings, unreadable: Mapping[str, str]) -> None:
         raise ConfigError(problems)
 
 
-def check_engine_switch(settings: Settings, previous: str | None) -> None:
+def check_engine_switch(settings: Settings, previous: str | None,
+                        previous_ownership: str | None = None) -> None:
     """`previous` is the engine the stack's last update deployed. Going straight from one engine
     to the other cannot work in one update: Pulumi creates the new engine's objects before it
     deletes the old ones, so the new engine's Namespaces collide with those the old one created
@@ -53,3 +54,14 @@ def check_engine_switch(settings: Settings, previous: str | None) -> None:
             f"takes two updates: set gitops.engine to {NO_ENGINE!r} and run `pulumi up` "
             f"({previous} removes what it deployed, then goes), then set it to {engine!r} and "
             "run `pulumi up`"])
+    # Flux changes installer with its owner (the community chart for pulumi, the Flux Operator
+    # for git): both would manage the same controllers until the old release's uninstall deleted
+    # them. Stacks from before ownership existed ran the chart, i.e. ownership pulumi.
+    before = previous_ownership or ("pulumi" if previous in ENGINES else None)
+    ownership = settings.gitops.ownership
+    if engine == previous == "flux" and before is not None and ownership != before:
+        raise ConfigError([
+            f"{NAMESPACE}:gitops.ownership: this stack's Flux is owned by {before!r}; switching "
+            f"Flux to {ownership!r} takes two updates: set gitops.engine to {NO_ENGINE!r} and run "
+            f"`pulumi up`, then set gitops.engine to 'flux' and gitops.ownership to "
+            f"{ownership!r} and run `pulumi up` (or keep gitops.ownership {before!r})"])

@@ -99,6 +99,8 @@ class GitopsSettings:
     flux: FluxSettings
     # How long `pulumi up` waits for the engine to report the bootstrap healthy; 0: no wait.
     health_timeout_seconds: int
+    # `git`: the engine manages itself from the tree after bootstrap; `pulumi`: `pulumi up` does.
+    ownership: str
 
 
 @dataclass(frozen=True)

@@ -59,16 +59,22 @@ class ArgoCd(EngineComponent):
         options = args["options"]
         credentials = model.credentials
         known_hosts = credentials.known_hosts if credentials is not None else None
+        values = manifests.helm_values(options.get("ha", False), options.get("values") or {},
+                                       known_hosts, model.placement)
         self._install(name, Chart(
             release_name=manifests.RELEASE_NAME, chart=manifests.CHART,
             repository=manifests.CHART_REPOSITORY, version=options["chart_version"],
-            namespace=manifests.NAMESPACE,
-            values=manifests.helm_values(options.get("ha", False), options.get("values") or {},
-                                         known_hosts, model.placement),
+            namespace=manifests.NAMESPACE, values=values,
             # Redis HA needs three pods scheduled and ready before the release settles.
-            timeout_seconds=900,
+            timeout_seconds=900, owned_by_git=model.owned_by_git,
         ), args.get("wait_for") or [])
-        secrets = [self._secret(f"{name}-cluster", manifests.cluster_secret(model.metadata))]
+        engine = (manifests.self_managed(options["chart_version"], values)
+                  if model.owned_by_git else None)
+        secrets: list[pulumi.Resource] = [
+            self._secret(f"{name}-cluster", manifests.cluster_secret(model.metadata, engine))]
+        if model.owned_by_git:
+            # Before the root, which creates the Application that names it; after it on destroy.
+            secrets.append(self._custom(f"{name}-engine-project", manifests.engine_project()))
         if credentials is not None:
             secrets.append(self._secret(f"{name}-repository", manifests.repository_secret(
                 model.source.repo_url, credentials)))

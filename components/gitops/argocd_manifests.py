@@ -134,16 +134,49 @@ def repository_secret(repo_url: str, credentials: GitCredentials) -> dict:
     return _secret(REPOSITORY_SECRET, "repository", string_data)
 
 
-def cluster_secret(metadata: ClusterMetadata) -> dict:
+def cluster_secret(metadata: ClusterMetadata,
+                   engine: Mapping[str, pulumi.Input[str]] | None = None) -> dict:
     """The cluster Argo CD runs in, labelled and annotated with the bridge keys. It holds no
-    credential: Argo CD reaches its own cluster through its service account."""
+    credential: Argo CD reaches its own cluster through its service account. With `engine`
+    (self-management, see `self_managed`) it also says how Argo CD itself was installed."""
+    labels = dict(metadata.labels())
+    annotations = dict(metadata.annotations())
+    if engine is not None:
+        labels[SELF_MANAGED_LABEL] = "true"
+        annotations.update(engine)
     return _secret(
         IN_CLUSTER_NAME, "cluster",
         {"name": IN_CLUSTER_NAME, "server": IN_CLUSTER,
          "config": json.dumps({"tlsClientConfig": {"insecure": False}})},
-        labels=metadata.labels(),
-        annotations=metadata.annotations(),
+        labels=labels,
+        annotations=annotations,
     )
+
+
+# The tree's self-managing ApplicationSet (gitops/argocd/argocd.yaml) selects the cluster by this
+# label and installs the chart at the version and with the values these annotations carry: the
+# ones the bootstrap used, so its first sync changes nothing.
+SELF_MANAGED_LABEL = "argocd_self_managed"
+ENGINE_PROJECT = "argocd-engine"
+
+
+def self_managed(version: str, values: Mapping[str, Any]) -> dict[str, pulumi.Output[str]]:
+    """Bridge annotations of the installed chart: version, and values as JSON (YAML flow)."""
+    return {"argocd_chart_version": pulumi.Output.from_input(version),
+            "argocd_chart_values": pulumi.Output.from_input(values).apply(
+                lambda plain: json.dumps(plain, sort_keys=True))}
+
+
+def engine_project() -> dict:
+    """The project of Argo CD's own Application: the chart repository, the argocd namespace,
+    and the cluster-scoped kinds the chart installs."""
+    return _project(
+        ENGINE_PROJECT, "Argo CD managing its own installation from Git", [CHART_REPOSITORY],
+        [NAMESPACE],
+        clusterResourceWhitelist=[{"group": group, "kind": kind} for group, kind in (
+            ("apiextensions.k8s.io", "CustomResourceDefinition"),
+            ("rbac.authorization.k8s.io", "ClusterRole"),
+            ("rbac.authorization.k8s.io", "ClusterRoleBinding"))])
 
 
 def _project(name: str, description: str, repos: Sequence[str], namespaces: Sequence[str],

@@ -79,6 +79,9 @@ class BootstrapArgs(TypedDict):
     placement: NotRequired[PlacementArgs]
     """Where the engine, the add-ons and their hook jobs run (the system node group); the
     bridge carries it to the tree."""
+    ownership: NotRequired[str]
+    """`pulumi` (default): `pulumi up` upgrades the engine. `git`: Pulumi installs it once and the
+    tree's own definition of the engine manages it from then on."""
     health_timeout_seconds: NotRequired[int]
     """How long `pulumi up` waits for the engine to report the root synced and healthy before
     it fails; 0 (the default) does not wait."""
@@ -97,6 +100,11 @@ class Bootstrap:
     # The health gate's bound; None when `pulumi up` does not wait (see health.py).
     health_timeout: timedelta | None = None
     placement: PlacementArgs | None = None
+    ownership: str = "pulumi"
+
+    @property
+    def owned_by_git(self) -> bool:
+        return self.ownership == "git"
 
     def app_repo_urls(self) -> tuple[str, ...]:
         """Every repository the seed apps read, each once; the root's only if an app reads it."""
@@ -127,4 +135,5 @@ def bootstrap(args: BootstrapArgs) -> Bootstrap:
         health_timeout=timedelta(seconds=gate) if (gate := args.get("health_timeout_seconds"))
         else None,
         placement=args.get("placement"),
+        ownership=args.get("ownership", "pulumi"),
     )

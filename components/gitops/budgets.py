@@ -27,6 +27,8 @@ APP = ADDON
 # The root: every add-on at once (Kustomizations delete their inventory in parallel), plus the
 # controller's requeue and garbage collection around them.
 ROOT = ADDON + timedelta(minutes=5)
+# Installing the engine's controllers (the Flux Operator's FluxInstance): images pulled, pods ready.
+INSTALL = timedelta(minutes=10)
 # What Pulumi adds on top of the engine's wait before it calls the deletion failed.
 PULUMI_MARGIN = timedelta(minutes=5)
 

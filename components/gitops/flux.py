@@ -15,6 +15,7 @@ from components.common.renames import renamed_from
 from components.gitops import budgets, health
 from components.gitops import flux_manifests as manifests
 from components.gitops.bootstrap import Bootstrap, BootstrapArgs, bootstrap
+from components.gitops.health import gated
 from components.gitops.helm_install import Chart, EngineComponent
 
 TYPE = "groundwork:index:Flux"
@@ -58,18 +59,35 @@ class Flux(EngineComponent):
         model = bootstrap(args["bootstrap"])
         options = args["options"]
         interval = options.get("interval", "5m")
-        self._install(name, Chart(
-            release_name=manifests.RELEASE_NAME, chart=manifests.CHART,
-            repository=manifests.CHART_REPOSITORY, version=options["chart_version"],
-            namespace=manifests.NAMESPACE,
-            values=manifests.helm_values(options.get("values") or {}, model.placement),
-        ), args.get("wait_for") or [])
+        if model.owned_by_git:
+            self._install(name, Chart(
+                release_name=manifests.OPERATOR_RELEASE, chart=manifests.OPERATOR_CHART,
+                repository="", version=manifests.OPERATOR_VERSION,
+                namespace=manifests.NAMESPACE,
+                values=manifests.operator_values(model.placement), owned_by_git=True,
+            ), args.get("wait_for") or [])
+            # Flux's own CRDs arrive with the instance, so everything else waits for it Ready.
+            # Git owns its spec from the first sync of the tree's copy on.
+            instance = gated(manifests.flux_instance(model.placement), health.FLUX_READY)
+            self.ready = k8s.apiextensions.CustomResource(
+                f"{name}-instance", api_version=instance["apiVersion"], kind=instance["kind"],
+                metadata=instance["metadata"], spec=instance["spec"],
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=[self.release], ignore_changes=["spec"],
+                    custom_timeouts=budgets.pulumi_timeouts(budgets.ROOT, budgets.INSTALL)))
+        else:
+            self._install(name, Chart(
+                release_name=manifests.RELEASE_NAME, chart=manifests.CHART,
+                repository=manifests.CHART_REPOSITORY, version=options["chart_version"],
+                namespace=manifests.NAMESPACE,
+                values=manifests.helm_values(options.get("values") or {}, model.placement),
+            ), args.get("wait_for") or [])
         credentials: list[pulumi.Resource] = []
         if model.credentials is not None:
             credentials.append(self._secret(f"{name}-credentials",
                                             manifests.credentials_secret(model.credentials)))
         variables = self._config_map(f"{name}-cluster-vars",
-                                     manifests.cluster_vars(model.metadata))
+                                     manifests.cluster_vars(model.metadata, model.owned_by_git))
         sources = {
             source: self._finalized(f"{name}-{plan.suffix}", plan.manifest,
                                     *(credentials if plan.uses_credentials else []),

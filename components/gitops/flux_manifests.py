@@ -27,6 +27,7 @@ has no switch for `selfHeal`: kustomize-controller re-applies Git at every inter
 reverts drift.
 """
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -85,6 +86,58 @@ def helm_values(user_values: Mapping[str, Any], where: PlacementArgs | None = No
     return merge(values, user_values)
 
 
+# Self-management (groundwork:gitops.ownership git), the Flux maintainers' way: the Flux Operator
+# from its chart, and a FluxInstance that installs Flux. Pulumi creates both once; the tree's own
+# FluxInstance (gitops/engine/flux/true/) then owns Flux's version and components.
+OPERATOR_RELEASE = "flux-operator"
+OPERATOR_CHART = "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator"
+OPERATOR_VERSION = "0.49.0"
+INSTANCE_API = "fluxcd.controlplane.io/v1"
+INSTANCE = "flux"
+# The Flux the pinned CRDs describe (v2.8.5), any patch release of it.
+DISTRIBUTION = {"version": "2.8.x", "registry": "ghcr.io/fluxcd"}
+# Image automation writes to Git; off, as with the community chart.
+COMPONENTS = ("source-controller", "kustomize-controller", "helm-controller",
+              "notification-controller")
+
+
+def operator_values(where: PlacementArgs | None) -> dict:
+    """The operator chart's values: its single Deployment on the system pool, if any."""
+    return placement.at(("",), where)[""] if where else {}
+
+
+def flux_instance(where: PlacementArgs | None) -> dict:
+    """The FluxInstance the bootstrap creates and the tree then owns, with the placement patched
+    into every Flux controller (the same patch the tree's copy makes from the bridge)."""
+    patch = [{"op": "add", "path": "/spec/template/spec/nodeSelector",
+              "value": placement.node_selector(where)},
+             {"op": "add", "path": "/spec/template/spec/tolerations",
+              "value": placement.tolerations(where)}]
+    return {"apiVersion": INSTANCE_API, "kind": "FluxInstance",
+            "metadata": {"name": INSTANCE, "namespace": NAMESPACE},
+            "spec": {"distribution": dict(DISTRIBUTION), "components": list(COMPONENTS),
+                     "cluster": {"type": "kubernetes", "networkPolicy": True},
+                     "kustomize": {"patches": [
+                         {"target": {"kind": "Deployment"},
+                          "patch": json.dumps(patch, sort_keys=True)},
+                         *({"target": {"kind": "ClusterRole", "name": role},
+                            "patch": _DELETE.format(role=role)} for role in AGGREGATED_ROLES)]}}}
+
+
+# Flux's install aggregates its kinds into the built-in admin, edit and view roles (the chart's
+# rbac.createAggregation, off for the same reason): a seed app's namespaced admin could otherwise
+# create a Kustomization without serviceAccountName that the cluster-admin controller applies.
+AGGREGATED_ROLES = ("flux-edit-flux-system", "flux-view-flux-system")
+_DELETE = ("$patch: delete\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\n"
+           "metadata:\n  name: {role}\n")
+
+
+def instance_variables() -> dict[str, str]:
+    """cluster-vars keys of self-management: the switch that applies the tree's FluxInstance
+    (its placement comes from the bridge's system_* keys)."""
+    return {"flux_self_managed": "true"}
+
+
 def git_url(url: str) -> str:
     """Flux takes SSH only as a URL: `git@host:org/repo.git` becomes
     `ssh://git@host/org/repo.git`. Other URLs pass unchanged."""
@@ -108,12 +161,15 @@ def credentials_secret(credentials: GitCredentials) -> dict:
         credentials, {"identity": "ssh_private_key", "known_hosts": "known_hosts"}))
 
 
-def cluster_vars(metadata: ClusterMetadata) -> dict:
+def cluster_vars(metadata: ClusterMetadata, self_managed: bool = False) -> dict:
+    data = dict(metadata.variables())
+    if self_managed:
+        data.update(instance_variables())
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {"name": CLUSTER_VARS, "namespace": NAMESPACE},
-        "data": dict(metadata.variables()),
+        "data": data,
     }
 
 

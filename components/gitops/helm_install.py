@@ -31,7 +31,18 @@ class Chart:
     namespace: str
     values: Mapping[str, Any]
     timeout_seconds: int = 600
+    # `git` ownership: the engine upgrades itself from the tree, so Pulumi installs the release
+    # once and leaves its version and values to Git (and a preview shows no drift after an
+    # upgrade from Git). Nothing else is ignored.
+    owned_by_git: bool = False
 
+    @property
+    def oci(self) -> bool:
+        return self.chart.startswith("oci://")
+
+
+# What Git owns of the release once the engine manages itself (tested: exactly these).
+GIT_OWNED_RELEASE_FIELDS = ("version", "values")
 
 class EngineComponent(pulumi.ComponentResource):
     """Base of ArgoCd and Flux: `_install` the chart, then objects `_after_release`."""
@@ -47,17 +58,23 @@ class EngineComponent(pulumi.ComponentResource):
                 name=chart.release_name,
                 chart=chart.chart,
                 version=chart.version,
-                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
+                # An OCI chart names its registry in `chart`.
+                repository_opts=(None if chart.oci
+                                 else k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository)),
                 namespace=after(self.namespace, wait_for),
                 values=dict(chart.values),
                 timeout=chart.timeout_seconds,
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                ignore_changes=list(GIT_OWNED_RELEASE_FIELDS) if chart.owned_by_git else None),
         )
+        # What the engine's objects wait for: the release, or what an operator makes of it.
+        self.ready: pulumi.Resource = self.release
 
     def _after_release(self, *others: pulumi.Resource,
                        timeouts: pulumi.CustomTimeouts | None = None) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(parent=self, depends_on=[self.release, *others],
+        return pulumi.ResourceOptions(parent=self, depends_on=[self.ready, *others],
                                       custom_timeouts=timeouts)
 
     def _namespace(self, name: str, namespace: str) -> k8s.core.v1.Namespace:

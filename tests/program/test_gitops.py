@@ -45,17 +45,24 @@ def _release(run: Run):
     return release
 
 
+# What each engine's self-management adds for its own tree (gitops.ownership git), not shared.
+ENGINE_KEYS = {"argocd_self_managed", "argocd_chart_version", "argocd_chart_values",
+               "flux_self_managed"}
+
+
 def _bridge(run: Run, engine: str) -> dict[str, str]:
     """The bridge as the engine sees it: the cluster Secret's labels and annotations, or the
-    cluster-vars ConfigMap."""
+    cluster-vars ConfigMap, without the engine's own self-management keys."""
     if engine == "flux":
         (variables,) = _objects(run, "ConfigMap")
-        return dict(variables.body["data"])
-    (secret,) = [obj for obj in _objects(run, "Secret")
-                 if obj.body["metadata"]["labels"].get(SECRET_TYPE) == "cluster"]
-    metadata = secret.body["metadata"]
-    labels = {k: v for k, v in metadata["labels"].items() if k != SECRET_TYPE}
-    return {**labels, **metadata.get("annotations", {})}
+        data = dict(variables.body["data"])
+    else:
+        (secret,) = [obj for obj in _objects(run, "Secret")
+                     if obj.body["metadata"]["labels"].get(SECRET_TYPE) == "cluster"]
+        metadata = secret.body["metadata"]
+        labels = {k: v for k, v in metadata["labels"].items() if k != SECRET_TYPE}
+        data = {**labels, **metadata.get("annotations", {})}
+    return {k: v for k, v in data.items() if k not in ENGINE_KEYS}
 
 
 def _key(addon: str) -> str:
@@ -275,7 +282,7 @@ def test_sample_tree_references_only_bridge_keys():
     argo = set(re.findall(r"\.metadata\.annotations\.(\w+)", text))
     flux = set(re.findall(r"\$\{(\w+)(?::=\w*)?\}", text))
     assert argo and flux
-    assert argo | flux <= _all_bridge_keys()
+    assert argo | flux <= _all_bridge_keys() | ENGINE_KEYS
 
 
 def test_every_catalog_add_on_has_both_engines_switched_by_its_label():
@@ -317,8 +324,11 @@ def test_every_flux_kustomization_in_the_tree_waits_for_what_it_deletes():
     kustomizations = [(file, doc) for file, doc in _documents(GITOPS)
                       if _is_flux_kustomization(doc)]
     assert len(kustomizations) >= len(CATALOG)
+    # Except flux-engine, which orphans Flux's own FluxInstance so that a destroy never takes Flux
+    # away while Flux still deletes the apps (Pulumi deletes the instance last).
     assert [f"{file.relative_to(ROOT)}: {doc['metadata']['name']}" for file, doc in kustomizations
-            if doc["spec"].get("deletionPolicy") != "WaitForTermination"] == []
+            if doc["spec"].get("deletionPolicy") != "WaitForTermination"] == [
+        "gitops/flux/engine.yaml: flux-engine"]
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -352,7 +362,9 @@ def test_seed_apps_get_their_own_project_without_argocd(run_stack, graph_of, sta
     root_project = projects[root.body["spec"]["project"]].body["spec"]
     (seed_name,) = {spec["project"] for spec in seed_specs}
     seed_project = projects[seed_name].body["spec"]
-    assert seed_name != root.body["spec"]["project"] and len(projects) == 2
+    # Root, seed apps, and Argo CD's own (gitops.ownership git).
+    assert seed_name != root.body["spec"]["project"] and set(projects) == {
+        root.body["spec"]["project"], seed_name, argocd.ENGINE_PROJECT}
     assert root_project["sourceRepos"] == [root_repo]
     assert [d["namespace"] for d in root_project["destinations"]] == ["argocd"]
     assert "clusterResourceWhitelist" not in root_project
@@ -372,7 +384,7 @@ def test_every_project_the_tree_names_exists():
     defined = {doc["metadata"]["name"] for doc in documents if doc["kind"] == "AppProject"}
     named = {doc["spec"]["template"]["spec"]["project"] for doc in documents
              if doc["kind"] == "ApplicationSet"}
-    assert named and named <= defined | {argocd.ROOT_PROJECT}
+    assert named and named <= defined | {argocd.ROOT_PROJECT, argocd.ENGINE_PROJECT}
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -400,4 +412,11 @@ def test_flux_seed_apps_run_as_an_identity_bound_to_their_namespace(run_stack, g
         assert all(graph.waits_for(binding.resource, ns.resource) for ns in namespace)
     # Namespaced admin must not include Flux's kinds, or an app could create a Kustomization
     # that the cluster-admin controller applies without impersonation.
-    assert _release(run).inputs["values"]["rbac"]["createAggregation"] is False
+    release = _release(run)
+    if release.inputs["chart"] == "flux2":
+        assert release.inputs["values"]["rbac"]["createAggregation"] is False
+    else:  # the Flux Operator: the instance deletes the aggregated roles
+        [instance] = run.by_type("kubernetes:fluxcd.controlplane.io/v1:FluxInstance")
+        deleted = {p["target"].get("name") for p in instance.inputs["spec"]["kustomize"]["patches"]
+                   if "$patch: delete" in p["patch"]}
+        assert deleted == {"flux-edit-flux-system", "flux-view-flux-system"}

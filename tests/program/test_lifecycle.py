@@ -149,12 +149,16 @@ def test_up_waits_until_flux_reports_the_source_and_root_ready(run_stack):
 @pytest.mark.parametrize("engine", ["argocd", "flux"])
 def test_the_gate_is_off_at_zero_and_never_waits_for_a_manual_sync(run_stack, engine):
     off = run_stack("dev", gitops__engine=engine, gitops__healthTimeout="0s")
-    assert not any(_gate(r) for r in off.resources if r.type.startswith("kubernetes:"))
-    assert not any("create" in r.custom_timeouts for r in off.resources)
+    # The FluxInstance is always awaited: it installs the CRDs the other objects need.
+    assert not any(_gate(r) for r in off.resources if r.type.startswith("kubernetes:")
+                   and not r.type.endswith(":FluxInstance"))
+    assert not any("create" in r.custom_timeouts for r in off.resources
+                   if not r.type.endswith(":FluxInstance"))
     manual = run_stack("dev", gitops__engine=engine,
                        gitops__sync={"automated": False, "prune": True, "selfHeal": False})
     gated = {(r.type.rsplit(":", 1)[1], r.inputs["metadata"]["name"]) for r in manual.resources
-             if r.type.startswith("kubernetes:") and _gate(r)}
+             if r.type.startswith("kubernetes:") and _gate(r)
+             and not r.type.endswith(":FluxInstance")}
     # A manual root never syncs by itself; Flux's source still shows a wrong URL or credential.
     assert gated == (set() if engine == "argocd" else {("GitRepository", "flux-system")})
 
@@ -169,8 +173,8 @@ def test_a_bad_health_timeout_is_a_config_error():
 # --- switching engines on a live stack (defect 4) ------------------------------------------------
 
 
-def _previous(engine: str) -> harness.Cloud:
-    return harness.Cloud(previous_outputs={"gitopsEngine": engine})
+def _previous(engine: str, ownership: str = "git") -> harness.Cloud:
+    return harness.Cloud(previous_outputs={"gitopsEngine": engine, "gitopsOwnership": ownership})
 
 
 @pytest.mark.parametrize("old,new", [("argocd", "flux"), ("flux", "argocd")])

@@ -100,7 +100,8 @@ def test_the_cluster_folder_holds_what_each_generator_produced(project, schemas_
     assert code == render.EXIT_VALID
     files = sorted((project / "out" / render.CLUSTER).glob("*.yaml"))
     kinds = [yaml.safe_load(f.read_text())["kind"] for f in files]
-    assert kinds.count("Application") == 7  # the add-ons tree and six add-ons
+    # The add-ons tree, six add-ons, and Argo CD itself (gitops.ownership git).
+    assert kinds.count("Application") == 8
     assert "## What the engine will create from Git" in (project / "out/resources.md").read_text()
 
 

@@ -62,7 +62,11 @@ class Estimate:
 
 # Typical create durations. AWS and the chart projects publish no service-level figures for these;
 # each is a typical value as observed and reported, and the source says where it comes from.
+FLUX_INSTANCE = "kubernetes:fluxcd.controlplane.io/v1:FluxInstance"
 DURATIONS: Mapping[str, Estimate] = {
+    FLUX_INSTANCE: Estimate(
+        90, "FluxInstance Ready: the operator installs the Flux controllers and waits for them, "
+            "as the flux2 release does (Flux Operator docs, observed)"),
     CLUSTER: Estimate(600, "EKS control plane: typical ~10 min (EKS CreateCluster API reference: "
                            "'in most cases, it takes several minutes'; aws/containers-roadmap#1227 "
                            "tracked an average of 15 min being brought down)"),
@@ -81,6 +85,9 @@ ENGINE_RELEASES: Mapping[str, Estimate] = {
                              "Deployment is ready (Argo CD install docs, observed)"),
     "flux2": Estimate(90, "Helm release of Flux with wait: typical 1-2 min until the controllers "
                           "are ready (Flux install docs, observed)"),
+    # gitops.ownership git: the Flux Operator, then its FluxInstance installs the controllers.
+    "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator": Estimate(
+        30, "Helm release of the Flux Operator: one Deployment (flux-operator chart, observed)"),
 }
 DEFAULT = Estimate(5, "default: one API call or object apply, a few seconds")
 NO_TIME = Estimate(0, "no cloud call: a component or a provider's configuration")
@@ -190,7 +197,9 @@ def model(resources: Sequence[Resource]) -> Model:
 
     parts = _floor_parts(graph.resources.values(), seconds)
     head = min((finish[p] - seconds[p] for p in parts), default=0.0)
-    release = parts[-1] if parts and graph.resources[parts[-1]].type == RELEASE else None
+    # The engine's last install step: its release, or the FluxInstance the operator installs.
+    release = (parts[-1] if parts and graph.resources[parts[-1]].type in (RELEASE, FLUX_INSTANCE)
+               else None)
     tail = downstream[release] - seconds[release] if release else 0.0
     on_path = set(path)
     return Model(
@@ -207,13 +216,16 @@ def model(resources: Sequence[Resource]) -> Model:
 
 
 def _floor_kind(resource: Resource) -> int | None:
-    """0 for a control plane, 1 for a node group, 2 for an engine release: the floor's order."""
+    """0 for a control plane, 1 for a node group, 2 for an engine release, 3 for the FluxInstance
+    the Flux Operator's release installs Flux from: the floor's order."""
     if resource.type == CLUSTER:
         return 0
     if resource.type == NODE_GROUP:
         return 1
     if resource.type == RELEASE and resource.inputs.get("chart") in ENGINE_RELEASES:
         return 2
+    if resource.type == FLUX_INSTANCE:  # Flux itself, installed by the operator's release
+        return 3
     return None
 
 

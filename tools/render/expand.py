@@ -88,6 +88,13 @@ def _normalized(name: str) -> str:
     return re.sub(r"[^a-z0-9.-]", "-", name.lower())
 
 
+def helm_values(source: Obj) -> dict:
+    """An Argo CD Helm source's values: `valuesObject` over the `values` document."""
+    helm = source.get("helm") or {}
+    text = yaml.load(helm.get("values") or "{}", Loader=_LOADER) or {}
+    return merge(text, helm.get("valuesObject") or {})
+
+
 def _selected(selector: Obj, labels: Mapping[str, str]) -> bool:
     if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
         return False
@@ -183,8 +190,7 @@ class ArgoCdExpander:
         self.check_project(app, project, source, file)
         if source.get("chart"):
             self.result.findings += helm_findings(
-                file, app, source["chart"], source["targetRevision"],
-                (source.get("helm") or {}).get("valuesObject") or {},
+                file, app, source["chart"], source["targetRevision"], helm_values(source),
                 app["spec"]["destination"].get("namespace", ""), self.run)
         elif source.get("path") is not None and name not in self.seen:
             self.seen.add(name)

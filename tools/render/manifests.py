@@ -166,10 +166,14 @@ def helm_releases(run: Run) -> list[HelmRelease]:
         if resource.type != HELM_RELEASE_TYPE:
             continue
         inputs = plain(resource.inputs)
+        chart = inputs.get("chart", "")
+        # An OCI chart is named by its reference: oci://registry/path/<chart>.
+        oci = chart.startswith("oci://")
         releases.append(HelmRelease(
             name=inputs.get("name") or resource.name,
-            chart=inputs.get("chart", ""),
-            repo=(inputs.get("repositoryOpts") or {}).get("repo", ""),
+            chart=chart.rsplit("/", 1)[1] if oci else chart,
+            repo=chart.rsplit("/", 1)[0] if oci
+            else (inputs.get("repositoryOpts") or {}).get("repo", ""),
             version=inputs.get("version", ""),
             namespace=inputs.get("namespace", ""),
             values=inputs.get("values") or {},

@@ -33,7 +33,7 @@ from packaging.version import Version
 from referencing import Registry, Resource
 
 SCHEMAS_ENV = "GROUNDWORK_SCHEMAS"
-CRD_DIRS = ("argocd", "flux")
+CRD_DIRS = ("argocd", "flux", "flux-operator", "karpenter")
 ROOT_PATH = "(root)"
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
