@@ -129,11 +129,12 @@ class ArgoCd:
             if obj.finalizer and self.referenced(obj.name):
                 raise Stuck(f"AppProject {obj.name} is still named by an Application")
             self.projects.pop(obj.name, None)
-        elif obj.kind == "Application":
-            self.finalize(obj)
-        elif obj.kind == "ApplicationSet":
-            for app in obj.generated:
-                self.finalize(app)
+        elif obj.kind in ("Application", "ApplicationSet"):
+            for app in [obj] if obj.kind == "Application" else obj.generated:
+                if app.finalizer:
+                    self.finalize(app)
+                else:  # no resources finalizer: the Application goes, what it deployed stays
+                    self.applications.discard(f"{app.project}:{app.name}")
 
     def finalize(self, app: Obj) -> None:
         if not self.controller:
@@ -201,6 +202,9 @@ def test_argo_cd_destroy_finalizes_every_application(run_stack, stack, sync):
     # Seed apps, the root, the add-ons tree and every enabled add-on were finalized.
     addons = {f"{addon}-{{{{.name}}}}" for addon in run.settings.gitops.addons}
     assert {"podinfo", "root", "addons-{{.name}}", *addons} <= set(cluster.finalized)
+    # Argo CD's own Application (gitops.ownership git) goes without deleting Argo CD, whose
+    # release Pulumi uninstalls last.
+    assert "argocd" not in cluster.finalized
 
 
 def test_the_model_finds_the_deadlock_of_a_project_in_the_applicationsets_wave(run_stack):
