@@ -8,6 +8,8 @@ from typing import Any, NotRequired, TypedDict
 
 import pulumi
 
+from components.common.deep_merge import merge
+from components.common.gitops_model import secret_leaves
 from components.common.renames import renamed_from
 from components.gitops import argocd_manifests as manifests
 from components.gitops import budgets, health
@@ -27,6 +29,8 @@ class ArgoCdOptions(TypedDict):
     ApplicationSet controller)."""
     values: NotRequired[dict[str, Any]]
     """Chart values merged over groundwork's, Helm's way (maps merge, lists replace)."""
+    secret_values: NotRequired[dict[str, Any]]
+    """Chart values merged over `values`, each leaf passed on as a secret (an admin password)."""
     application_set: NotRequired[bool]
     """Create the seed apps as one ApplicationSet instead of one Application each."""
 
@@ -63,8 +67,9 @@ class ArgoCd(EngineComponent):
             release_name=manifests.RELEASE_NAME, chart=manifests.CHART,
             repository=manifests.CHART_REPOSITORY, version=options["chart_version"],
             namespace=manifests.NAMESPACE,
-            values=manifests.helm_values(options.get("ha", False), options.get("values") or {},
-                                         known_hosts),
+            values=merge(manifests.helm_values(options.get("ha", False),
+                                               options.get("values") or {}, known_hosts),
+                         secret_leaves(options.get("secret_values") or {})),
             # Redis HA needs three pods scheduled and ready before the release settles.
             timeout_seconds=900,
         ), args.get("wait_for") or [])
