@@ -177,6 +177,9 @@ class GroundworkMocks(pulumi.runtime.Mocks):
                                                   f"/id/{cluster_id}"}]}],
                 status="ACTIVE",
             )
+        elif typ == "aws:ec2/launchTemplate:LaunchTemplate":
+            state.update(arn=f"{arn_base.format(service='ec2')}:launch-template/{resource_id}",
+                         latestVersion=1, defaultVersion=1)
         elif typ == "aws:eks/nodeGroup:NodeGroup":
             group_name = f"{inputs.get('nodeGroupNamePrefix', args.name)}{_hex(seed, 26)}"
             state.update(nodeGroupName=group_name,
