@@ -8,7 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import config, stack_args, stack_state
-from components.aws import lookups
+from components.aws import addon_policies, lookups
 from components.aws.addon_identities import AddonRoles
 from components.aws.cluster import EksCluster
 from components.aws.core_addons import CoreAddons, CoreAddonsArgs
@@ -17,7 +17,8 @@ from components.aws.node_groups import NodeGroups
 from components.gitops.delivery import GitOps
 from components.kubernetes.existing_cluster import ExistingCluster
 
-settings = config.load()
+# The add-on policies are measured against IAM's size limit with the rest of the config.
+settings = config.load(policy_sizes=addon_policies.inline_policy_sizes)
 config.check_engine_switch(settings, stack_state.previous_output("gitopsEngine"),
                            stack_state.previous_output("gitopsOwnership"))
 
@@ -27,11 +28,11 @@ if settings.cluster.provider == "eks":
         state="available",
         filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
     ).names
-    config.check_zones(settings, zones)
+    partition = aws.get_partition().partition
+    config.check_region(settings, zones, partition)
     region = aws.get_region().region
     caller = aws.get_caller_identity()
     account_id = caller.account_id
-    partition = aws.get_partition().partition
     exists = lookups.cluster_exists(settings.cluster.name)
     if not pulumi.runtime.is_dry_run():
         # Only the identity that creates the cluster gets EKS's creator entry. A preview may run

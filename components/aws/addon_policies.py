@@ -1,7 +1,8 @@
 """Least-privilege IAM policies of the catalog's add-ons that call AWS, scoped to the cluster
 where the AWS API allows it."""
 
-from collections.abc import Callable, Mapping
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from components.aws.iam import allow, document
@@ -196,3 +197,12 @@ POLICIES: Mapping[str, PolicyBuilder] = {
     "cert-manager": cert_manager_policy,
     "external-secrets": external_secrets_policy,
 }
+
+
+def inline_policy_sizes(addons: Sequence[str], *, cluster_name: str, partition: str, region: str,
+                        dns_zone_ids: Sequence[str]) -> dict[str, int]:
+    """The size IAM counts for the inline policy of each of `addons` that has one: characters
+    outside whitespace (IAM quotas). Account ids are always 12 digits, so any will do."""
+    scope = PolicyScope(partition, region, "0" * 12, cluster_name, tuple(dns_zone_ids))
+    return {name: len(json.dumps(POLICIES[name](scope), separators=(",", ":")))
+            for name in addons if name in POLICIES}

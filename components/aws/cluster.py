@@ -7,6 +7,7 @@ API) rather than the aws-auth ConfigMap. Node groups (node_groups.py) and the EK
 (core_addons.py) are components of their own that take the cluster's name.
 """
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import NotRequired, TypedDict
 
@@ -14,7 +15,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.aws.iam import assume_role_policy, managed_policy_arn
+from components.aws.iam import allow, assume_role_policy, document, managed_policy_arn
 from components.aws.kubeconfig import kubeconfig
 from components.common import naming
 from components.common.ordering import after
@@ -27,6 +28,8 @@ _ACCESS_POLICY = "arn:{partition}:eks::aws:cluster-access-policy/{name}"
 _ACCESS_LEVELS = {"admin": "AmazonEKSClusterAdminPolicy", "viewer": "AmazonEKSAdminViewPolicy"}
 _NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy",
                   "AmazonEC2ContainerRegistryReadOnly")
+# What EKS needs of its envelope-encryption key (the EKS user guide's cluster role policy for it).
+_KMS_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey")
 
 
 def former_cluster_child(cluster_component: str) -> pulumi.Alias:
@@ -74,7 +77,8 @@ class EksClusterArgs(TypedDict):
     tags: NotRequired[dict[str, str]]
     """Tags for every resource."""
     protect: NotRequired[bool]
-    """Protect the cluster and its KMS key from deletion."""
+    """Protect the cluster and its KMS key from deletion: Pulumi's protect, and EKS deletion
+    protection on the cluster."""
 
 
 class EksCluster(pulumi.ComponentResource):
@@ -103,9 +107,10 @@ class EksCluster(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         protected = pulumi.ResourceOptions(parent=self, protect=protect)
 
-        cluster_role, cluster_policies = self._service_role(
+        cluster_role, attachments = self._service_role(
             f"{name}-cluster", cluster_name, "cluster", "eks.amazonaws.com",
             {"": "AmazonEKSClusterPolicy"}, partition, tags)
+        cluster_policies: list[pulumi.Resource] = list(attachments)
 
         self.kms_key: aws.kms.Key | None = None
         encryption = None
@@ -120,6 +125,15 @@ class EksCluster(pulumi.ComponentResource):
             )
             aws.kms.Alias(f"{name}-secrets", name=naming.kms_alias(cluster_name),
                           target_key_id=self.kms_key.key_id, opts=child)
+            # The control plane encrypts and decrypts data keys as the cluster role; the key's
+            # default policy leaves that to IAM, so the role gets this key and nothing more.
+            cluster_policies.append(aws.iam.RolePolicy(
+                f"{name}-cluster-kms",
+                role=cluster_role.id,
+                policy=self.kms_key.arn.apply(lambda arn: json.dumps(document(allow(
+                    "EncryptSecrets", list(_KMS_ACTIONS), arn)))),
+                opts=child,
+            ))
             encryption = aws.eks.ClusterEncryptionConfigArgs(
                 provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=self.kms_key.arn),
                 resources=["secrets"],
@@ -143,6 +157,9 @@ class EksCluster(pulumi.ComponentResource):
                 authentication_mode="API",
                 bootstrap_cluster_creator_admin_permissions=True,
             ),
+            # EKS's own guard beside Pulumi's protect: a protected cluster also survives a delete
+            # from the console or the CLI.
+            deletion_protection=protect,
             tags=tags,
             opts=pulumi.ResourceOptions(
                 parent=self,

@@ -1,4 +1,11 @@
-"""NodeGroups: EKS managed node groups joining a cluster, one per entry of `groups`."""
+"""NodeGroups: EKS managed node groups joining a cluster, one per entry of `groups`.
+
+Each group boots from a launch template of its own that only sets the instance metadata service:
+IMDSv2 tokens required, and a hop limit of 1, so a token response never reaches a pod behind the
+node's network bridge. Pods cannot take the node role's credentials that way; add-ons get their
+own roles through IRSA, and host-network pods (the VPC CNI, kube-proxy) still reach the service.
+The template sets no instance type or AMI: the group keeps those, and EKS adds its bootstrap.
+"""
 
 from typing import NotRequired, TypedDict
 
@@ -69,6 +76,17 @@ class NodeGroups(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         self.groups: list[aws.eks.NodeGroup] = []
         for group in args["groups"]:
+            template = aws.ec2.LaunchTemplate(
+                f"{name}-{group['name']}",
+                description=f"Instance metadata settings of node group {group['name']}",
+                metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                    http_endpoint="enabled",
+                    http_tokens="required",
+                    http_put_response_hop_limit=1,
+                ),
+                tags=args.get("tags"),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
             self.groups.append(aws.eks.NodeGroup(
                 f"{name}-{group['name']}",
                 cluster_name=args["cluster_name"],
@@ -85,6 +103,9 @@ class NodeGroups(pulumi.ComponentResource):
                     max_size=group["max_size"],
                 ),
                 update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
+                # A changed template is a new version, which EKS rolls out node by node.
+                launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
+                    id=template.id, version=template.latest_version.apply(str)),
                 labels=dict(group.get("labels") or {}) or None,
                 taints=[aws.eks.NodeGroupTaintArgs(key=taint["key"],
                                                    value=taint.get("value") or None,

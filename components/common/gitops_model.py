@@ -6,6 +6,7 @@ values, so switching `gitops.engine` changes which builders run and nothing else
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 
@@ -52,3 +53,11 @@ class GitCredentials:
     @property
     def is_ssh(self) -> bool:
         return self.ssh_private_key is not None
+
+
+def secret_leaves(values: Any) -> Any:
+    """Helm values with every leaf (anything but a map) a secret Output: merged over plain values,
+    each stays secret at its own path in the release's inputs, the state and the render."""
+    if isinstance(values, dict):
+        return {key: secret_leaves(item) for key, item in values.items()}
+    return pulumi.Output.secret(values)

@@ -7,17 +7,20 @@ environment and cluster name the config accepts yields names within each service
 from __future__ import annotations
 
 import hashlib
-import re
 
+from components.common import limits
+from components.common.patterns import Pattern
+
+# groundwork's own bound: the environment goes into every name and tag beside longer parts.
 ENVIRONMENT_MAX = 32
-CLUSTER_NAME_MAX = 100
-DNS_LABEL_MAX = 63
-DNS_SUBDOMAIN_MAX = 253
-IAM_ROLE_NAME_MAX = 64
+CLUSTER_NAME_MAX = limits.EKS_CLUSTER_NAME.value
+DNS_LABEL_MAX = limits.DNS_LABEL.value
+DNS_SUBDOMAIN_MAX = limits.DNS_SUBDOMAIN.value
+IAM_ROLE_NAME_MAX = limits.IAM_ROLE_NAME.value
 # AWS appends a 26-character unique suffix to a name_prefix.
 AWS_UNIQUE_SUFFIX = 26
 IAM_ROLE_PREFIX_MAX = IAM_ROLE_NAME_MAX - AWS_UNIQUE_SUFFIX
-NODE_GROUP_NAME_MAX = 63
+NODE_GROUP_NAME_MAX = limits.EKS_NODE_GROUP_NAME.value
 # A node group setting name is used as `<name>-` plus the 26-character suffix.
 NODE_GROUP_SETTING_MAX = NODE_GROUP_NAME_MAX - AWS_UNIQUE_SUFFIX - 1
 
@@ -31,23 +34,24 @@ RESERVED_APP_NAMES = (ARGOCD_ROOT_APP, FLUX_ROOT)
 # `admin` in its namespace, and admin of an engine's namespace or kube-system is cluster admin.
 RESERVED_APP_NAMESPACES = ("argocd", "flux-system", "kube-system")
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]*$")
-_LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$")
-_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+# Kubernetes' own expressions (apimachinery validation), and EKS's for a cluster name.
+_DNS_LABEL = Pattern(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_DNS_SUBDOMAIN = Pattern(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_CLUSTER_NAME = Pattern(r"[0-9A-Za-z][A-Za-z0-9_-]*")
+_LABEL_NAME = Pattern(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
+_LABEL_VALUE = Pattern(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
 
 
 def is_dns_label(text: str, limit: int = DNS_LABEL_MAX) -> bool:
-    return len(text) <= limit and bool(_DNS_LABEL.match(text))
+    return _DNS_LABEL.matches(text) and len(text) <= limit
 
 
 def is_dns_subdomain(text: str) -> bool:
-    return len(text) <= DNS_SUBDOMAIN_MAX and bool(_DNS_SUBDOMAIN.match(text))
+    return _DNS_SUBDOMAIN.matches(text) and len(text) <= DNS_SUBDOMAIN_MAX
 
 
 def is_cluster_name(text: str) -> bool:
-    return len(text) <= CLUSTER_NAME_MAX and bool(_CLUSTER_NAME.match(text))
+    return _CLUSTER_NAME.matches(text) and len(text) <= CLUSTER_NAME_MAX
 
 
 def is_label_key(text: str) -> bool:
@@ -55,11 +59,11 @@ def is_label_key(text: str) -> bool:
     prefix, _, name = text.rpartition("/")
     if prefix and not is_dns_subdomain(prefix):
         return False
-    return len(name) <= DNS_LABEL_MAX and bool(_LABEL_NAME.match(name))
+    return _LABEL_NAME.matches(name) and len(name) <= DNS_LABEL_MAX
 
 
 def is_label_value(text: str) -> bool:
-    return len(text) <= DNS_LABEL_MAX and bool(_LABEL_VALUE.match(text))
+    return _LABEL_VALUE.matches(text) and len(text) <= DNS_LABEL_MAX
 
 
 def _shortened(text: str, limit: int) -> str:

@@ -21,16 +21,20 @@ from components.config.keys import (
     NO_ENGINE,
     NODE_GROUP_KEYS,
     PROJECT_FILE,
+    SECRET_KEYS,
+    SECRET_VALUES_KEY,
+    SECRET_VALUES_KEYS,
     SSH_CREDENTIAL_KEYS,
     SYNC_KEYS,
     TAINT_KEYS,
+    TOP_LEVEL_KEYS,
 )
-from components.config.load import load, project_declarations
+from components.config.load import PolicySizes, load, project_declarations
 from components.config.preflight import (
     check_access,
     check_engine_switch,
+    check_region,
     check_roles,
-    check_zones,
 )
 from components.config.settings import Settings
 
@@ -48,15 +52,20 @@ __all__ = [
     "NODE_GROUP_KEYS",
     "NO_ENGINE",
     "PROJECT_FILE",
+    "SECRET_KEYS",
+    "SECRET_VALUES_KEY",
+    "SECRET_VALUES_KEYS",
     "SSH_CREDENTIAL_KEYS",
     "SYNC_KEYS",
     "TAINT_KEYS",
+    "TOP_LEVEL_KEYS",
     "ConfigError",
+    "PolicySizes",
     "Settings",
     "check_access",
     "check_engine_switch",
+    "check_region",
     "check_roles",
-    "check_zones",
     "load",
     "project_declarations",
 ]

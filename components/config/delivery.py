@@ -1,29 +1,36 @@
-"""Readers of the delivery settings: `gitops` (source, sync, add-ons, seed apps, engine options)
-and `gitCredentials`."""
+"""Readers of the delivery settings: `gitops` (source, sync, add-ons, seed apps, engine options),
+`gitCredentials` and `secretValues`."""
 
-import re
-import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pulumi
 
-from components.common import naming
+from components.common import limits, naming
 from components.common.catalog import CATALOG
-from components.common.gitops_model import GitCredentials, GitSource, SeedApp, SyncPolicy
+from components.common.gitops_model import (
+    GitCredentials,
+    GitSource,
+    SeedApp,
+    SyncPolicy,
+    secret_leaves,
+)
 from components.config.keys import (
     APP_KEYS,
     ARGOCD_KEYS,
     CREDENTIALS_KEY,
     DURATION,
+    DURATION_PART,
     ENGINE_CHOICES,
     FLUX_KEYS,
+    GIT_REF_CHARACTERS,
     GITOPS_KEYS,
     HOSTED_ZONE_ID,
     HTTPS_CREDENTIAL_KEYS,
     HTTPS_GIT,
-    NAMESPACE,
     OWNERSHIP,
+    SECRET_VALUES_KEY,
+    SECRET_VALUES_KEYS,
     SEMVER,
     SSH_CREDENTIAL_KEYS,
     SSH_GIT,
@@ -33,15 +40,28 @@ from components.config.reader import Reader
 from components.config.settings import ArgoCdSettings, ClusterSettings, FluxSettings, GitopsSettings
 
 
+def _has_credentials(url: str) -> bool:
+    """Whether a URL carries a password or token: userinfo in an http(s) URL in any letter case,
+    a password in any other URL, or `user:password@` in an scp-like one."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        user, at, _ = url.partition("@")
+        return bool(at) and ":" in user
+    # The authority ends at the first '/', '?' or '#' (RFC 3986); its userinfo at its last '@'.
+    authority = min((rest.split(mark, 1)[0] for mark in "/?#"), key=len)
+    userinfo, at, _ = authority.rpartition("@")
+    return bool(at) and (scheme.lower() in ("http", "https") or ":" in userinfo)
+
+
 def _repo_url(reader: Reader, path: str, value: Any) -> str:
     url = reader.typed(path, value, str, "")
-    if url.startswith("https://") and "@" in urllib.parse.urlsplit(url).netloc:
+    if _has_credentials(url):
         # Not echoed: what stands before the '@' is usually a token.
         reader.problem(path, "must not embed credentials; set them in gitCredentials")
-    elif not (HTTPS_GIT.match(url) or SSH_GIT.match(url)):
-        reader.problem(path, f"{url!r} is not an https:// or ssh Git URL "
+    elif not (HTTPS_GIT.matches(url) or SSH_GIT.matches(url)):
+        reader.problem(path, f"{reader.show(path, url)} is not an https:// or ssh Git URL "
                        "(https://host/org/repo.git, ssh://git@host/org/repo.git or "
-                       "git@host:org/repo.git)")
+                       "git@host:org/repo.git; the scheme in lowercase)")
     return url
 
 
@@ -49,21 +69,35 @@ def _repo_path(reader: Reader, path: str, value: Any) -> str:
     text = reader.typed(path, value, str, ".")
     parts = text.split("/")
     if not text or text.startswith("/") or ".." in parts or "\\" in text:
-        reader.problem(path, f"{text!r} must be a relative path inside the repository, without "
-                       "'..'")
+        reader.problem(path, f"{reader.show(path, text)} must be a relative path inside the "
+                             "repository, without '..'")
     return text
+
+
+def is_git_revision(text: str) -> bool:
+    """A branch, tag or commit both engines resolve (limits.GIT_REVISION): a name `git
+    check-ref-format --branch` accepts, and neither HEAD nor a full `refs/...` name, which Flux
+    would look up as a branch of that name."""
+    return (GIT_REF_CHARACTERS.matches(text) and text not in ("@", "HEAD")
+            and not text.startswith(("-", "/", "refs/")) and not text.endswith(("/", "."))
+            and not any(part in text for part in ("..", "@{", "//"))
+            and not any(part.startswith(".") or part.endswith(".lock")
+                        for part in text.split("/")))
 
 
 def _revision(reader: Reader, path: str, value: Any) -> str:
     revision = reader.typed(path, value, str, "")
-    if not revision.strip():
+    if not revision:
         reader.problem(path, "must not be empty (a branch, tag or commit)")
-    elif re.search(r"\s", revision):
-        reader.problem(path, f"{revision!r} contains whitespace, which no Git ref can")
+    elif not is_git_revision(revision):
+        rule = limits.GIT_REVISION
+        reader.problem(path, f"{reader.show(path, revision)} is not {rule.what} ({rule.source})")
     return revision
 
 
-def gitops(reader: Reader, value: Any, cluster: ClusterSettings) -> GitopsSettings:
+def gitops(reader: Reader, value: Any, cluster: ClusterSettings,
+           secret_values: Mapping[str, Mapping[str, Any]]) -> GitopsSettings:
+    """`secret_values`: the secret Helm values of each engine (`read_secret_values`)."""
     obj = reader.fields("gitops", value, GITOPS_KEYS)
     engine = reader.choice("gitops.engine", obj.get("engine"), ENGINE_CHOICES)
     ownership = reader.choice("gitops.ownership", obj.get("ownership", "git"), OWNERSHIP)
@@ -82,18 +116,20 @@ def gitops(reader: Reader, value: Any, cluster: ClusterSettings) -> GitopsSettin
     enabled = reader.strings("gitops.addons", obj.get("addons"))
     for i, name in enumerate(enabled):
         addon = CATALOG.get(name)
+        path = f"gitops.addons[{i}]"
         if addon is None:
-            reader.problem(f"gitops.addons[{i}]", f"{name!r} is not in the add-on catalog; valid "
-                           f"names are {', '.join(sorted(CATALOG))}")
+            reader.problem(path, f"{reader.show(path, name)} is not in the add-on catalog; valid "
+                                 f"names are {', '.join(sorted(CATALOG))}")
         elif addon.calls_aws and cluster.provider != "eks":
-            reader.problem(f"gitops.addons[{i}]", f"{name!r} needs an AWS IAM role, which only "
-                           "provider 'eks' can create")
+            reader.problem(path, f"{name!r} needs an AWS IAM role, which only provider 'eks' can "
+                                 "create")
     reader.unique("gitops.addons", enabled)
     zone_ids = reader.strings("gitops.dnsZoneIds", obj.get("dnsZoneIds"))
     for i, zone_id in enumerate(zone_ids):
-        if not HOSTED_ZONE_ID.match(zone_id):
-            reader.problem(f"gitops.dnsZoneIds[{i}]", f"{zone_id!r} is not a Route 53 hosted zone "
-                           "id such as Z0123456789ABCDEFGHIJ")
+        path = f"gitops.dnsZoneIds[{i}]"
+        if not HOSTED_ZONE_ID.matches(zone_id):
+            reader.problem(path, f"{reader.show(path, zone_id)} is not a Route 53 hosted zone id "
+                                 "such as Z0123456789ABCDEFGHIJ")
     reader.unique("gitops.dnsZoneIds", zone_ids)
     dns_addons = [name for name in enabled
                   if (addon := CATALOG.get(name)) is not None and addon.needs_dns_zones]
@@ -110,6 +146,7 @@ def gitops(reader: Reader, value: Any, cluster: ClusterSettings) -> GitopsSettin
         values=reader.typed("gitops.argocd.values", argo_obj.get("values", {}), dict, {}),
         application_set=reader.typed("gitops.argocd.applicationSet",
                                      argo_obj.get("applicationSet", False), bool, False),
+        secret_values=secret_values.get("argocd", {}),
     )
     if engine == "argocd" and argocd.ha:
         _check_ha_nodes(reader, cluster)
@@ -120,7 +157,14 @@ def gitops(reader: Reader, value: Any, cluster: ClusterSettings) -> GitopsSettin
                                      flux_obj.get("chartVersion")),
         values=reader.typed("gitops.flux.values", flux_obj.get("values", {}), dict, {}),
         interval=interval,
+        secret_values=secret_values.get("flux", {}),
     )
+    engine_secrets = {"argocd": argocd.secret_values, "flux": flux.secret_values}.get(engine)
+    if ownership == "git" and engine_secrets:
+        # The engine's own definition in Git is built from the bridge, which holds no secret.
+        reader.problem("gitops.ownership", f"'git' cannot carry the secret chart values of "
+                       f"{engine}: Git would install the engine without them; use ownership "
+                       "'pulumi', or reference a Secret from the chart values instead")
     health = _duration(reader, "gitops.healthTimeout", obj.get("healthTimeout", "10m"))
     return GitopsSettings(engine, source, sync, enabled, zone_ids, apps, argocd, flux,
                           _seconds(health), ownership)
@@ -128,8 +172,8 @@ def gitops(reader: Reader, value: Any, cluster: ClusterSettings) -> GitopsSettin
 
 def _duration(reader: Reader, path: str, value: Any) -> str:
     text = reader.typed(path, value, str, "0s")
-    if not DURATION.match(text):
-        reader.problem(path, f"{text!r} is not a duration such as 1m or 10m30s")
+    if not DURATION.matches(text):
+        reader.problem(path, f"{reader.show(path, text)} is not a duration such as 1m or 10m30s")
         return "0s"
     return text
 
@@ -140,7 +184,7 @@ _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
 def _seconds(duration: str) -> int:
     """Whole seconds of a duration DURATION accepts (`1h30m`, `90s`)."""
     return int(sum(float(number) * _UNIT_SECONDS[unit]
-                   for number, unit in re.findall(r"([0-9.]+)(ms|s|m|h)", duration)))
+                   for number, unit in DURATION_PART.scan(duration)))
 
 
 # Redis HA and its HAProxy each run this many replicas with hard anti-affinity (redis-ha 4.38.0
@@ -159,7 +203,7 @@ def _check_ha_nodes(reader: Reader, cluster: ClusterSettings) -> None:
             reader.problem(f"cluster.nodeGroups[{index}].minSize",
                            f"{pool.min_size} is too small for gitops.argocd.ha: Redis HA and its "
                            f"HAProxy run {HA_REPLICAS} replicas each on different nodes of the "
-                           f"system node group {pool.name!r}; set minSize to at least "
+                           "system node group (cluster.systemNodeGroup); set minSize to at least "
                            f"{HA_REPLICAS}")
     elif sum(group.min_size for group in cluster.node_groups) < HA_REPLICAS:
         reader.problem("gitops.argocd.ha", f"needs at least {HA_REPLICAS} nodes at the node "
@@ -169,9 +213,9 @@ def _check_ha_nodes(reader: Reader, cluster: ClusterSettings) -> None:
 
 def _chart_version(reader: Reader, path: str, value: Any) -> str:
     version = reader.typed(path, value, str, "")
-    if not SEMVER.match(version):
-        reader.problem(path, f"{version!r} is not an exact chart version such as 1.2.3 (ranges and "
-                       "'latest' are not allowed)")
+    if not SEMVER.matches(version):
+        reader.problem(path, f"{reader.show(path, version)} is not an exact chart version such as "
+                             "1.2.3 (ranges and 'latest' are not allowed)")
     return version
 
 
@@ -180,14 +224,15 @@ def _app(reader: Reader, default_source: GitSource) -> Callable[[str, Any], Seed
         obj = reader.fields(path, value, APP_KEYS, required=("name", "path", "namespace"))
         name = reader.typed(f"{path}.name", obj.get("name", ""), str, "")
         if not naming.is_dns_label(name):
-            reader.problem(f"{path}.name", f"{name!r} must be a DNS-1123 label (lowercase letters, "
-                           "digits and '-', at most 63 characters)")
+            reader.problem(f"{path}.name", f"{reader.show(path, name)} must be a DNS-1123 label "
+                           "(lowercase ASCII letters, digits and '-', at most 63 characters)")
         if name in naming.RESERVED_APP_NAMES:
             reader.problem(f"{path}.name", f"{name!r} is the name of the engine's root object; "
                            f"choose another (reserved: {', '.join(naming.RESERVED_APP_NAMES)})")
         namespace = reader.typed(f"{path}.namespace", obj.get("namespace", ""), str, "")
         if not naming.is_dns_label(namespace):
-            reader.problem(f"{path}.namespace", f"{namespace!r} must be a DNS-1123 label")
+            reader.problem(f"{path}.namespace", f"{reader.show(path, namespace)} must be a "
+                                                "DNS-1123 label")
         if namespace in naming.RESERVED_APP_NAMESPACES:
             reader.problem(f"{path}.namespace", f"{namespace!r} is reserved for the platform; "
                            "admin there is cluster admin (reserved: "
@@ -206,8 +251,7 @@ def _app(reader: Reader, default_source: GitSource) -> Callable[[str, Any], Seed
 
 
 def credentials(reader: Reader, value: Any, repo_url: str) -> GitCredentials | None:
-    obj = reader.fields(CREDENTIALS_KEY, value, HTTPS_CREDENTIAL_KEYS + SSH_CREDENTIAL_KEYS,
-                        secret=True)
+    obj = reader.fields(CREDENTIALS_KEY, value, HTTPS_CREDENTIAL_KEYS + SSH_CREDENTIAL_KEYS)
     if not obj:
         return None
     shapes = [keys for keys in (HTTPS_CREDENTIAL_KEYS, SSH_CREDENTIAL_KEYS)
@@ -219,17 +263,13 @@ def credentials(reader: Reader, value: Any, repo_url: str) -> GitCredentials | N
     missing = [key for key in shapes[0] if not isinstance(obj.get(key), str) or not obj[key]]
     for key in missing:
         # The value is secret: name the key, never echo what was given.
-        reader.problem(f"gitCredentials.{key}", "is required and must be a non-empty string")
+        reader.problem(f"{CREDENTIALS_KEY}.{key}", "is required and must be a non-empty string")
     if missing:
         return None
-    if not pulumi.runtime.is_config_secret(f"{NAMESPACE}:{CREDENTIALS_KEY}"):
-        # Plaintext here means plaintext in the stack file, which is usually committed.
-        reader.problem(CREDENTIALS_KEY, "must be set with `pulumi config set --secret --path`; "
-                       "it is stored in plaintext in the stack file")
     is_ssh = shapes[0] == SSH_CREDENTIAL_KEYS
-    if is_ssh and HTTPS_GIT.match(repo_url):
+    if is_ssh and HTTPS_GIT.matches(repo_url):
         reader.problem(CREDENTIALS_KEY, "holds an SSH key but gitops.repoUrl is https://")
-    if not is_ssh and SSH_GIT.match(repo_url):
+    if not is_ssh and SSH_GIT.matches(repo_url):
         reader.problem(CREDENTIALS_KEY, "holds a username and password but gitops.repoUrl is SSH")
     secret = {key: pulumi.Output.secret(text) for key, text in obj.items()}
     return GitCredentials(
@@ -238,3 +278,11 @@ def credentials(reader: Reader, value: Any, repo_url: str) -> GitCredentials | N
         ssh_private_key=secret.get("sshPrivateKey"),
         known_hosts=secret.get("knownHosts"),
     )
+
+
+def read_secret_values(reader: Reader, value: Any) -> dict[str, dict[str, Any]]:
+    """`secretValues`: per engine, Helm values whose leaves are secret Outputs."""
+    obj = reader.fields(SECRET_VALUES_KEY, value, SECRET_VALUES_KEYS)
+    return {engine: secret_leaves(values) for engine in SECRET_VALUES_KEYS
+            if (values := reader.typed(f"{SECRET_VALUES_KEY}.{engine}", obj.get(engine, {}), dict,
+                                       {}))}

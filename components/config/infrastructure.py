@@ -4,7 +4,8 @@ import ipaddress
 from collections.abc import Callable
 from typing import Any
 
-from components.common import naming
+from components.common import limits, naming
+from components.common.partitions import PARTITIONS
 from components.config.keys import (
     AZ_COUNT_RANGE,
     CAPACITY_TYPES,
@@ -16,53 +17,70 @@ from components.config.keys import (
     NETWORK_KEYS,
     NODE_GROUP_KEYS,
     PROVIDERS,
-    PUBLIC_ACCESS_CIDRS_MAX,
     ROLE_ARN,
+    SPECIAL_RANGES,
     SUPPORTED_VERSIONS,
     TAINT_EFFECTS,
     TAINT_KEYS,
     VERSION,
     VPC_PREFIX_RANGE,
+    VPC_RANGES,
 )
 from components.config.reader import Reader
 from components.config.settings import ClusterSettings, NetworkSettings, NodeGroupSettings, Taint
 
+_DEFAULT_VPC = ipaddress.IPv4Network("10.0.0.0/16")
+
+
+def _special(network: ipaddress.IPv4Network) -> str | None:
+    """How a message names a range no VPC or client uses (`loopback`), or None."""
+    return next((name for flag, name in SPECIAL_RANGES if getattr(network, flag)), None)
+
+
+def _ipv4_network(reader: Reader, path: str, text: str) -> ipaddress.IPv4Network | None:
+    try:
+        return ipaddress.IPv4Network(text)
+    except ValueError:
+        reader.problem(path, f"{reader.show(path, text)} is not a valid IPv4 network in CIDR "
+                             "notation (host bits must be zero)")
+        return None
+
 
 def network(reader: Reader, value: Any) -> NetworkSettings:
     obj = reader.fields("network", value, NETWORK_KEYS)
-    cidr_text = reader.typed("network.cidr", obj.get("cidr"), str, "10.0.0.0/16")
-    try:
-        cidr = ipaddress.IPv4Network(cidr_text)
-    except ValueError:
-        reader.problem("network.cidr", f"{cidr_text!r} is not a valid IPv4 network")
-        cidr = ipaddress.IPv4Network("10.0.0.0/16")
-    else:
-        low, high = VPC_PREFIX_RANGE
-        if not low <= cidr.prefixlen <= high:
-            reader.problem("network.cidr", f"{cidr_text!r} must be between /{low} and /{high}")
-        if not cidr.is_private:
-            reader.problem("network.cidr", f"{cidr_text!r} is not a private range "
-                           "(10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10)")
+    cidr_text = reader.typed("network.cidr", obj.get("cidr"), str, str(_DEFAULT_VPC))
+    cidr = _ipv4_network(reader, "network.cidr", cidr_text) or _DEFAULT_VPC
+    shown = reader.show("network.cidr", cidr_text)
+    low, high = VPC_PREFIX_RANGE
+    if not low <= cidr.prefixlen <= high:
+        reader.problem("network.cidr", f"{shown} must be between /{low} and /{high}")
+    if not any(cidr.subnet_of(space) for space in VPC_RANGES):
+        kind = _special(cidr) or "outside the private ranges"
+        allowed = ", ".join(str(space) for space in VPC_RANGES)
+        reader.problem("network.cidr", f"{shown} is {kind}; a VPC takes a range inside one of "
+                                       f"{allowed}")
     az_count = reader.integer("network.azCount", obj.get("azCount"), 2, AZ_COUNT_RANGE)
     nat = reader.choice("network.natGateways", obj.get("natGateways"), NAT_STRATEGIES)
     return NetworkSettings(cidr, az_count, nat)
 
 
-def cluster(reader: Reader, value: Any, environment: str, protect: bool) -> ClusterSettings:
+def cluster(reader: Reader, value: Any, environment: str, protect: bool,
+            partition: str | None) -> ClusterSettings:
+    """`partition`: the AWS partition of the stack's region, when the config names the region."""
     obj = reader.fields("cluster", value, CLUSTER_KEYS)
     provider = reader.choice("cluster.provider", obj.get("provider"), PROVIDERS)
     name = reader.typed("cluster.name", obj.get("name"), str, "") or f"groundwork-{environment}"
     if not naming.is_cluster_name(name):
-        reader.problem("cluster.name", f"{name!r} must start with a letter or digit, contain only "
-                       f"letters, digits, '-' and '_', and be at most {naming.CLUSTER_NAME_MAX} "
-                       "characters")
+        reader.problem("cluster.name", f"{reader.show('cluster.name', name)} must start with a "
+                       "letter or digit, contain only ASCII letters, digits, '-' and '_', and be "
+                       f"at most {naming.CLUSTER_NAME_MAX} characters")
     version = reader.typed("cluster.version", obj.get("version"), str, SUPPORTED_VERSIONS[-1])
-    if not VERSION.match(version):
-        reader.problem("cluster.version", f"{version!r} is not a Kubernetes minor version such as "
-                       f"\"{SUPPORTED_VERSIONS[-2]}\"")
+    if not VERSION.matches(version):
+        reader.problem("cluster.version", f"{reader.show('cluster.version', version)} is not a "
+                       f"Kubernetes minor version such as \"{SUPPORTED_VERSIONS[-2]}\"")
     elif version not in SUPPORTED_VERSIONS:
-        reader.problem("cluster.version", f"{version!r} is not supported; use one of "
-                       f"{', '.join(SUPPORTED_VERSIONS)}")
+        reader.problem("cluster.version", f"{reader.show('cluster.version', version)} is not "
+                       f"supported; use one of {', '.join(SUPPORTED_VERSIONS)}")
     public = reader.typed("cluster.endpointPublicAccess", obj.get("endpointPublicAccess"), bool,
                           True)
     private = reader.typed("cluster.endpointPrivateAccess", obj.get("endpointPrivateAccess"),
@@ -72,19 +90,23 @@ def cluster(reader: Reader, value: Any, environment: str, protect: bool) -> Clus
                        "false, or the API server is unreachable")
     cidrs = reader.strings("cluster.publicAccessCidrs", obj.get("publicAccessCidrs"))
     anywhere = False
-    for i, cidr in enumerate(cidrs):
-        try:
-            # Written any way (0.0.0.0/0, 0.0.0.0/00), a /0 is the whole internet.
-            anywhere |= ipaddress.IPv4Network(cidr).prefixlen == 0
-        except ValueError:
-            reader.problem(f"cluster.publicAccessCidrs[{i}]", f"{cidr!r} is not a valid IPv4 "
-                           "network (host bits must be zero)")
+    for i, cidr_text in enumerate(cidrs):
+        path = f"cluster.publicAccessCidrs[{i}]"
+        cidr = _ipv4_network(reader, path, cidr_text)
+        if cidr is None:
+            continue
+        # Written any way (0.0.0.0/0, 0.0.0.0/00), a /0 is the whole internet.
+        anywhere |= cidr.prefixlen == 0
+        if cidr.prefixlen and (kind := _special(cidr)):
+            reader.problem(path, f"{reader.show(path, cidr_text)} is {kind}, which no client of "
+                                 "a public endpoint comes from")
     if public and not cidrs:
         reader.problem("cluster.publicAccessCidrs", "must list at least one CIDR when "
                        "endpointPublicAccess is true")
-    if len(cidrs) > PUBLIC_ACCESS_CIDRS_MAX:
+    cidr_limit = limits.EKS_PUBLIC_ACCESS_CIDRS
+    if len(cidrs) > cidr_limit.value:
         reader.problem("cluster.publicAccessCidrs", f"lists {len(cidrs)} CIDRs; EKS accepts at "
-                       f"most {PUBLIC_ACCESS_CIDRS_MAX}")
+                       f"most {cidr_limit.value} ({cidr_limit.source})")
     open_to_world = reader.typed("cluster.allowPublicEndpointFromAnywhere",
                                  obj.get("allowPublicEndpointFromAnywhere"), bool, False)
     if protect and public and anywhere and not open_to_world:
@@ -94,16 +116,17 @@ def cluster(reader: Reader, value: Any, environment: str, protect: bool) -> Clus
     log_types = reader.strings("cluster.logTypes", obj.get("logTypes"))
     for i, log_type in enumerate(log_types):
         if log_type not in LOG_TYPES:
-            reader.problem(f"cluster.logTypes[{i}]", f"{log_type!r} is not one of "
-                           f"{', '.join(LOG_TYPES)}")
+            reader.problem(f"cluster.logTypes[{i}]", f"{reader.show('cluster.logTypes', log_type)} "
+                           f"is not one of {', '.join(LOG_TYPES)}")
     encryption = reader.typed("cluster.secretsEncryption", obj.get("secretsEncryption"), bool, True)
-    admins = _role_arns(reader, "cluster.adminRoleArns", obj.get("adminRoleArns"))
-    viewers = _role_arns(reader, "cluster.viewerRoleArns", obj.get("viewerRoleArns"))
+    admins = _role_arns(reader, "cluster.adminRoleArns", obj.get("adminRoleArns"), partition)
+    viewers = _role_arns(reader, "cluster.viewerRoleArns", obj.get("viewerRoleArns"), partition)
     for i, arn in enumerate(viewers):
         if arn in admins:
             # EKS allows one access entry per principal.
-            reader.problem(f"cluster.viewerRoleArns[{i}]", f"{arn!r} is also in adminRoleArns; "
-                           "list it in one of them")
+            path = f"cluster.viewerRoleArns[{i}]"
+            reader.problem(path, f"{reader.show(path, arn)} is also in adminRoleArns; list it in "
+                                 "one of them")
     node_groups = reader.each("cluster.nodeGroups", obj.get("nodeGroups"), _node_group(reader))
     context = reader.typed("cluster.context", obj.get("context"), str, "")
     if provider == "existing" and not context:
@@ -117,8 +140,10 @@ def cluster(reader: Reader, value: Any, environment: str, protect: bool) -> Clus
         reader.unique("cluster.nodeGroups", tuple(group.name for group in node_groups), ".name")
     system = reader.typed("cluster.systemNodeGroup", obj.get("systemNodeGroup"), str, "")
     if system and system not in {group.name for group in node_groups}:
-        reader.problem("cluster.systemNodeGroup", f"{system!r} names no node group; use one of "
-                       f"{', '.join(group.name for group in node_groups) or '(none defined)'}")
+        names = ", ".join(group.name for group in node_groups) or "(none defined)"
+        shown = reader.show("cluster.systemNodeGroup", system)
+        reader.problem("cluster.systemNodeGroup", f"{shown} names no node group" + (
+            "" if reader.is_secret("cluster.nodeGroups") else f"; use one of {names}"))
     self_signed = reader.typed("cluster.selfSignedKubeletCerts",
                                obj.get("selfSignedKubeletCerts", False), bool, False)
     if self_signed and provider == "eks":
@@ -128,12 +153,23 @@ def cluster(reader: Reader, value: Any, environment: str, protect: bool) -> Clus
                            admins, viewers, node_groups, system, self_signed, context)
 
 
-def _role_arns(reader: Reader, path: str, value: Any) -> tuple[str, ...]:
+def _role_arns(reader: Reader, path: str, value: Any,
+               partition: str | None) -> tuple[str, ...]:
     arns = reader.strings(path, value)
+    expected = partition or "<partition>"
     for i, arn in enumerate(arns):
-        if not ROLE_ARN.match(arn):
-            reader.problem(f"{path}[{i}]", f"{arn!r} is not an IAM role ARN "
-                           "(arn:aws:iam::<12-digit account>:role/<name>)")
+        shown = reader.show(path, arn)
+        match = ROLE_ARN.parse(arn)
+        if match is None or len(match["path"]) > limits.IAM_ROLE_PATH.value:
+            reader.problem(f"{path}[{i}]", f"{shown} is not an IAM role ARN "
+                           f"(arn:{expected}:iam::<12-digit account>:role/<optional path/><name>)")
+        elif match["partition"] not in PARTITIONS:
+            reader.problem(f"{path}[{i}]", f"{shown} names partition {match['partition']!r}, "
+                           f"which AWS does not have ({', '.join(PARTITIONS)})")
+        elif partition is not None and match["partition"] != partition:
+            reader.problem(f"{path}[{i}]", f"{shown} is in partition {match['partition']!r}, but "
+                           f"aws:region is in {partition!r}; a role of another partition cannot "
+                           "be granted access")
     reader.unique(path, arns)
     return arns
 
@@ -143,15 +179,15 @@ def _node_group(reader: Reader) -> Callable[[str, Any], NodeGroupSettings]:
         obj = reader.fields(path, value, NODE_GROUP_KEYS, required=("name", "instanceTypes"))
         name = reader.typed(f"{path}.name", obj.get("name", ""), str, "")
         if not naming.is_dns_label(name, naming.NODE_GROUP_SETTING_MAX):
-            reader.problem(f"{path}.name", f"{name!r} must be a DNS-1123 label of at most "
-                           f"{naming.NODE_GROUP_SETTING_MAX} characters")
+            reader.problem(f"{path}.name", f"{reader.show(path, name)} must be a DNS-1123 label "
+                           f"of at most {naming.NODE_GROUP_SETTING_MAX} characters")
         types = reader.strings(f"{path}.instanceTypes", obj.get("instanceTypes", []))
         if "instanceTypes" in obj and not types:
             reader.problem(f"{path}.instanceTypes", "must list at least one instance type")
         for i, instance_type in enumerate(types):
-            if not INSTANCE_TYPE.match(instance_type):
-                reader.problem(f"{path}.instanceTypes[{i}]", f"{instance_type!r} is not an EC2 "
-                               "instance type such as t3.large")
+            if not INSTANCE_TYPE.matches(instance_type):
+                reader.problem(f"{path}.instanceTypes[{i}]", f"{reader.show(path, instance_type)} "
+                               "is not an EC2 instance type such as t3.large")
         capacity = reader.choice(f"{path}.capacityType", obj.get("capacityType", "ON_DEMAND"),
                                  CAPACITY_TYPES)
         sizes = {key: reader.integer(f"{path}.{key}", obj.get(key, 1), 1, (0, INT32_RANGE[1]))
@@ -164,26 +200,51 @@ def _node_group(reader: Reader) -> Callable[[str, Any], NodeGroupSettings]:
                            f"{sizes['maxSize']})")
         labels = reader.string_map(f"{path}.labels", obj.get("labels", {}))
         for key, label in labels.items():
-            if not naming.is_label_key(key):
-                reader.problem(f"{path}.labels", f"{key!r} is not a valid Kubernetes label key")
-            if not naming.is_label_value(label):
-                reader.problem(f"{path}.labels.{key}", f"{label!r} is not a valid label value")
+            _label(reader, f"{path}.labels", key, label)
         taints = reader.each(f"{path}.taints", obj.get("taints", []), _taint(reader))
+        taint_limit = limits.EKS_TAINTS_PER_NODE_GROUP
+        if len(taints) > taint_limit.value:
+            reader.problem(f"{path}.taints", f"lists {len(taints)} taints; EKS accepts at most "
+                           f"{taint_limit.value} ({taint_limit.source})")
         return NodeGroupSettings(name, types, capacity, sizes["minSize"], sizes["desiredSize"],
                                  sizes["maxSize"], labels, taints)
 
     return read
 
 
+def _label(reader: Reader, path: str, key: str, label: str) -> None:
+    """A node label as EKS takes it: a Kubernetes label, within EKS's lengths, which are shorter
+    than Kubernetes' for a prefixed key, and no empty value."""
+    key_limit, value_limit = limits.EKS_LABEL_KEY, limits.EKS_LABEL_VALUE
+    if not naming.is_label_key(key):
+        reader.problem(path, f"{reader.show(path, key)} is not a valid Kubernetes label key")
+    elif len(key) > key_limit.value:
+        reader.problem(path, f"{reader.show(path, key)} has {len(key)} characters; EKS accepts at "
+                             f"most {key_limit.value} ({key_limit.source})")
+    if not naming.is_label_value(label):
+        reader.problem(f"{path}.{key}", f"{reader.show(path, label)} is not a valid label value")
+    elif not label:
+        # Kubernetes takes an empty label value; EKS does not.
+        reader.problem(f"{path}.{key}", f"must not be empty; EKS takes 1 to {value_limit.value} "
+                                        f"characters ({value_limit.source})")
+
+
 def _taint(reader: Reader) -> Callable[[str, Any], Taint]:
     def read(path: str, value: Any) -> Taint:
         obj = reader.fields(path, value, TAINT_KEYS, required=("key", "effect"))
+        key_limit, value_limit = limits.EKS_TAINT_KEY, limits.EKS_TAINT_VALUE
         key = reader.typed(f"{path}.key", obj.get("key", "taint"), str, "taint")
         if not naming.is_label_key(key):
-            reader.problem(f"{path}.key", f"{key!r} is not a valid taint key")
+            reader.problem(f"{path}.key", f"{reader.show(path, key)} is not a valid taint key")
+        elif len(key) > key_limit.value:
+            reader.problem(f"{path}.key", f"has {len(key)} characters; EKS accepts at most "
+                                          f"{key_limit.value} ({key_limit.source})")
         taint_value = reader.typed(f"{path}.value", obj.get("value", ""), str, "")
         if not naming.is_label_value(taint_value):
-            reader.problem(f"{path}.value", f"{taint_value!r} is not a valid taint value")
+            # Kubernetes' label values are EKS's taint values: at most 63 characters.
+            reader.problem(f"{path}.value", f"{reader.show(path, taint_value)} is not a valid "
+                                            f"taint value of at most {value_limit.value} "
+                                            f"characters ({value_limit.source})")
         effect = reader.choice(f"{path}.effect", obj.get("effect", TAINT_EFFECTS[0]), TAINT_EFFECTS)
         return Taint(key, taint_value, effect)
 

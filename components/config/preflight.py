@@ -20,12 +20,22 @@ def check_access(settings: Settings, caller_role_arn: str) -> None:
         raise ConfigError(problems)
 
 
-def check_zones(settings: Settings, available: list[str]) -> None:
-    """azCount needs that many zones in the region; asked of AWS before anything is created."""
+def check_region(settings: Settings, available: list[str], partition: str) -> None:
+    """Facts of the region, asked of AWS before anything is created: azCount needs that many
+    zones, and every access-entry role must be in the region's partition (the config checks that
+    too where it names the region; this covers a region taken from the environment)."""
+    problems = []
     if settings.cluster.provider == "eks" and settings.network.az_count > len(available):
-        raise ConfigError([f"{NAMESPACE}:network.azCount: {settings.network.az_count} exceeds the "
-                           f"{len(available)} availability zones of this region "
-                           f"({', '.join(available)})"])
+        problems.append(f"{NAMESPACE}:network.azCount: {settings.network.az_count} exceeds the "
+                        f"{len(available)} availability zones of this region "
+                        f"({', '.join(available)})")
+    problems += [f"{NAMESPACE}:{path}[{i}]: {arn!r} is not in partition {partition!r}, the "
+                 "region's; a role of another partition cannot be granted access"
+                 for path, arns in (("cluster.adminRoleArns", settings.cluster.admin_role_arns),
+                                    ("cluster.viewerRoleArns", settings.cluster.viewer_role_arns))
+                 for i, arn in enumerate(arns) if not arn.startswith(f"arn:{partition}:")]
+    if problems:
+        raise ConfigError(problems)
 
 
 def check_roles(settings: Settings, unreadable: Mapping[str, str]) -> None:

@@ -74,6 +74,8 @@ class ArgoCdSettings:
     ha: bool
     values: Mapping[str, Any]
     application_set: bool
+    # `secretValues.argocd`: merged over `values`, every leaf a secret Output.
+    secret_values: Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,8 @@ class FluxSettings:
     chart_version: str
     values: Mapping[str, Any]
     interval: str
+    # `secretValues.flux`: merged over `values`, every leaf a secret Output.
+    secret_values: Mapping[str, Any]
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ from typing import Any, NotRequired, TypedDict
 
 import pulumi
 
+from components.common.deep_merge import merge
+from components.common.gitops_model import secret_leaves
 from components.common.renames import renamed_from
 from components.gitops import argocd_manifests as manifests
 from components.gitops import budgets, health
@@ -27,6 +29,8 @@ class ArgoCdOptions(TypedDict):
     ApplicationSet controller)."""
     values: NotRequired[dict[str, Any]]
     """Chart values merged over groundwork's, Helm's way (maps merge, lists replace)."""
+    secret_values: NotRequired[dict[str, Any]]
+    """Chart values merged over `values`, each leaf passed on as a secret (an admin password)."""
     application_set: NotRequired[bool]
     """Create the seed apps as one ApplicationSet instead of one Application each."""
 
@@ -64,7 +68,10 @@ class ArgoCd(EngineComponent):
         self._install(name, Chart(
             release_name=manifests.RELEASE_NAME, chart=manifests.CHART,
             repository=manifests.CHART_REPOSITORY, version=options["chart_version"],
-            namespace=manifests.NAMESPACE, values=values,
+            namespace=manifests.NAMESPACE,
+            # Secret values reach the release only, never the bridge (the config refuses them
+            # when Git owns the engine: Git could not carry them).
+            values=merge(values, secret_leaves(options.get("secret_values") or {})),
             # Redis HA needs three pods scheduled and ready before the release settles.
             timeout_seconds=900, owned_by_git=model.owned_by_git,
         ), args.get("wait_for") or [])

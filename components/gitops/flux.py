@@ -10,7 +10,8 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.common.gitops_model import SeedApp
+from components.common.deep_merge import merge
+from components.common.gitops_model import SeedApp, secret_leaves
 from components.common.renames import renamed_from
 from components.gitops import budgets, health
 from components.gitops import flux_manifests as manifests
@@ -28,6 +29,8 @@ class FluxOptions(TypedDict):
     """Exact version of the flux2 community Helm chart."""
     values: NotRequired[dict[str, Any]]
     """Chart values merged over groundwork's, Helm's way (maps merge, lists replace)."""
+    secret_values: NotRequired[dict[str, Any]]
+    """Chart values merged over `values`, each leaf passed on as a secret."""
     interval: NotRequired[str]
     """Reconcile interval of the GitRepositories and Kustomizations; defaults to 5m."""
 
@@ -80,7 +83,8 @@ class Flux(EngineComponent):
                 release_name=manifests.RELEASE_NAME, chart=manifests.CHART,
                 repository=manifests.CHART_REPOSITORY, version=options["chart_version"],
                 namespace=manifests.NAMESPACE,
-                values=manifests.helm_values(options.get("values") or {}, model.placement),
+                values=merge(manifests.helm_values(options.get("values") or {}, model.placement),
+                             secret_leaves(options.get("secret_values") or {})),
             ), args.get("wait_for") or [])
         credentials: list[pulumi.Resource] = []
         if model.credentials is not None:

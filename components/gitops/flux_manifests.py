@@ -28,7 +28,6 @@ reverts drift.
 """
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -37,6 +36,7 @@ from typing import Any
 from components.common import naming
 from components.common.deep_merge import merge
 from components.common.gitops_model import GitCredentials, SeedApp, SyncPolicy
+from components.common.patterns import Pattern
 from components.gitops import budgets, placement, secrets
 from components.gitops.bootstrap import Bootstrap
 from components.gitops.bridge import ClusterMetadata
@@ -74,10 +74,10 @@ PLACEMENT_PATHS = ("cli", "crds.migration", "helmController", "imageAutomationCo
                    "sourceController", "sourceWatcher")
 # The built-in ClusterRole a seed app's identity holds, bound in the app's namespace only.
 APP_ROLE = "admin"
-_SEMVER_TAG = re.compile(r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?"
-                         r"(\+[0-9A-Za-z.-]+)?$")
-_COMMIT = re.compile(r"^[0-9a-f]{40}$")
-_SCP_LIKE = re.compile(r"^(?P<user>[A-Za-z0-9._-]+)@(?P<host>[A-Za-z0-9.-]+):(?P<path>[^/\s]\S*)$")
+_SEMVER_TAG = Pattern(r"v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?"
+                      r"(\+[0-9A-Za-z.-]+)?")
+_COMMIT = Pattern(r"[0-9a-f]{40}")
+_SCP_LIKE = Pattern(r"(?P<user>[A-Za-z0-9._-]+)@(?P<host>[A-Za-z0-9.-]+):(?P<path>[^/\s]\S*)")
 
 
 def helm_values(user_values: Mapping[str, Any], where: PlacementArgs | None = None) -> dict:
@@ -141,16 +141,16 @@ def instance_variables() -> dict[str, str]:
 def git_url(url: str) -> str:
     """Flux takes SSH only as a URL: `git@host:org/repo.git` becomes
     `ssh://git@host/org/repo.git`. Other URLs pass unchanged."""
-    match = _SCP_LIKE.match(url)
+    match = _SCP_LIKE.parse(url)
     if match is None:
         return url
     return f"ssh://{match['user']}@{match['host']}/{match['path']}"
 
 
 def git_ref(revision: str) -> dict[str, str]:
-    if _COMMIT.match(revision):
+    if _COMMIT.matches(revision):
         return {"commit": revision}
-    if _SEMVER_TAG.match(revision):
+    if _SEMVER_TAG.matches(revision):
         return {"tag": revision}
     return {"branch": revision}
 

@@ -369,6 +369,7 @@ OBJECT_FIELDS = {
     "gitops": [("", config.GITOPS_KEYS), ("sync", config.SYNC_KEYS), ("apps", config.APP_KEYS),
                ("argocd", config.ARGOCD_KEYS), ("flux", config.FLUX_KEYS)],
     "gitCredentials": [("", config.HTTPS_CREDENTIAL_KEYS + config.SSH_CREDENTIAL_KEYS)],
+    "secretValues": [("", config.SECRET_VALUES_KEYS)],
 }
 # Lists of objects: their items have no project-level default, only described keys.
 LIST_ITEMS = {"nodeGroups", "nodeGroups.taints", "apps"}
@@ -388,6 +389,7 @@ def test_every_key_read_is_declared_with_description_and_default(schemas_dir):
     declarations = config.project_declarations()
     read = _read_keys()
     assert read == set(declarations) == {"environment", "protect", *OBJECT_FIELDS}
+    assert set(config.TOP_LEVEL_KEYS) == read
     for key, declaration in declarations.items():
         jsonschema.validate(declaration, declaration_schema, cls=jsonschema.Draft202012Validator)
         assert declaration["description"].strip(), key
@@ -401,7 +403,7 @@ def test_every_object_field_is_described_and_defaulted(key):
     for nested, fields in OBJECT_FIELDS[key]:
         for field in fields:
             assert re.search(rf"\b{field}\b", declaration["description"]), f"{key}.{nested}.{field}"
-        if nested in LIST_ITEMS or key == "gitCredentials":
+        if nested in LIST_ITEMS or key in config.SECRET_KEYS:
             continue
         default = declaration["default"]
         for part in filter(None, nested.split(".")):

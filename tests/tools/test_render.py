@@ -188,9 +188,11 @@ def test_no_rendered_file_contains_a_secret_value(rendered, run_stack, engine, c
 
 def test_the_leak_guard_stops_a_render_that_would_write_a_secret(rendered, monkeypatch):
     monkeypatch.setattr(render, "redacted", lambda obj: dict(obj.body))
-    with pytest.raises(render.SecretLeak, match="refusing to write manifests/"):
-        rendered("dev", "--set", f'gitCredentials={{"username": "bot", "password": '
-                                 f'"{CANARY_PASSWORD}"}}')
+    code, out, _, stderr = rendered("dev", "--set", f'gitCredentials={{"username": "bot", '
+                                                    f'"password": "{CANARY_PASSWORD}"}}')
+    assert code == render.EXIT_INVALID and not out.exists()
+    assert "error: refusing to write manifests/" in stderr
+    assert CANARY_PASSWORD not in stderr and "Traceback" not in stderr
 
 
 def test_leak_guard_reads_yaml_block_scalars():

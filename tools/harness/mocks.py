@@ -2,7 +2,6 @@
 resource registration, so every manifest is complete and renders diff cleanly."""
 
 import hashlib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,10 +9,17 @@ from typing import Any
 import pulumi
 from pulumi.runtime import rpc
 
+from components.common.partitions import partition_of
+from components.common.patterns import Pattern
+
 ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
 DEFAULT_CALLER_ARN = f"arn:aws:iam::{ACCOUNT_ID}:user/groundwork"
-_ASSUMED_ROLE = re.compile(r"^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([^/]+)/(.+)$")
+_ASSUMED_ROLE = Pattern(r"arn:(aws[a-z-]*):sts::([0-9]{12}):assumed-role/([^/]+)/(.+)")
+# The DNS suffix of each partition, from the AWS SDKs' partitions.json.
+_DNS_SUFFIXES = {"aws-cn": "amazonaws.com.cn", "aws-iso": "c2s.ic.gov",
+                 "aws-iso-b": "sc2s.sgov.gov", "aws-iso-e": "cloud.adc-e.uk",
+                 "aws-iso-f": "csp.hci.ic.gov", "aws-eusc": "amazonaws.eu"}
 
 
 def _hex(seed: str, length: int) -> str:
@@ -98,7 +104,7 @@ class GroundworkMocks(pulumi.runtime.Mocks):
         if token == "aws:iam/getSessionContext:getSessionContext":
             # An assumed-role session names its role; any other ARN passes through unchanged.
             arn = args.args["arn"]
-            session = _ASSUMED_ROLE.match(arn)
+            session = _ASSUMED_ROLE.parse(arn)
             if session is None:
                 return {"arn": arn, "id": arn, "issuerArn": arn, "issuerId": "",
                         "issuerName": "", "sessionName": ""}, []
@@ -129,8 +135,10 @@ class GroundworkMocks(pulumi.runtime.Mocks):
             return {"id": name, "name": name, "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{name}",
                     "assumeRolePolicy": "{}", "uniqueId": f"AROA{_hex(name, 17).upper()}"}, []
         if token == "aws:index/getPartition:getPartition":
-            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws",
-                    "reverseDnsPrefix": "com.amazonaws"}, []
+            partition = partition_of(self.region) or "aws"
+            suffix = _DNS_SUFFIXES.get(partition, "amazonaws.com")
+            return {"partition": partition, "dnsSuffix": suffix, "id": partition,
+                    "reverseDnsPrefix": ".".join(reversed(suffix.split(".")))}, []
         raise NotImplementedError(f"groundwork mocks do not answer invoke {token}")
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
@@ -169,6 +177,9 @@ class GroundworkMocks(pulumi.runtime.Mocks):
                                                   f"/id/{cluster_id}"}]}],
                 status="ACTIVE",
             )
+        elif typ == "aws:ec2/launchTemplate:LaunchTemplate":
+            state.update(arn=f"{arn_base.format(service='ec2')}:launch-template/{resource_id}",
+                         latestVersion=1, defaultVersion=1)
         elif typ == "aws:eks/nodeGroup:NodeGroup":
             group_name = f"{inputs.get('nodeGroupNamePrefix', args.name)}{_hex(seed, 26)}"
             state.update(nodeGroupName=group_name,

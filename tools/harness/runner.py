@@ -2,7 +2,7 @@
 
 import logging
 import runpy
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +19,15 @@ from tools.harness.stack_config import PROJECT, ROOT, as_config_strings, stack_v
 
 def run(stack: str, overrides: Mapping[str, Any] | None = None,
         project_dir: Path = ROOT, caller_arn: str = DEFAULT_CALLER_ARN,
-        cloud: Cloud | None = None) -> Run:
+        cloud: Cloud | None = None, secret: Iterable[str] = ()) -> Run:
     """Run the program for `stack` under mocks, as `caller_arn`, in an account that already holds
-    `cloud`. Raises what the program raises (ConfigError)."""
-    values, secret_keys = stack_values(stack, project_dir, overrides)
-    region = values.get("aws:region", DEFAULT_REGION)
+    `cloud`, with the keys `secret` names marked secret (see `stack_values`). Raises what the
+    program raises (ConfigError)."""
+    values, secret_keys = stack_values(stack, project_dir, overrides, secret)
+    # The mocks answer for the region the provider would use; a value no region has is the
+    # program's to refuse, not a reason for the mocks to fail.
+    region = values.get("aws:region")
+    region = region if isinstance(region, str) and region else DEFAULT_REGION
     collector = LogCollector()
     logger = logging.getLogger(f"groundwork.mocks.{stack}")
     logger.propagate = False

@@ -1,16 +1,17 @@
 """A stack's config as the Pulumi CLI would pass it to the program: Pulumi.yaml defaults, then
-Pulumi.<stack>.yaml, then overrides the way `pulumi config set --path` applies them; `secure:`
-values become a placeholder and their keys are marked secret."""
+Pulumi.<stack>.yaml, then overrides the way `pulumi config set --path` applies them
+(config_path.py); `secure:` values become a placeholder and their keys are marked secret."""
 
 import copy
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from components.config import CREDENTIALS_KEY
+from components.config import SECRET_KEYS
+from tools.harness.config_path import ConfigPathError, parse_key, set_path
 from tools.harness.tree import DESCEND, rebuild
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,22 +32,22 @@ def _placeholders(value: Any) -> tuple[Any, bool]:
     return rebuild(value, visit), bool(found)
 
 
-def _set_path(values: dict[str, Any], key: str, dotted: str, value: Any) -> None:
-    """Set `a.b.c` inside the object config value `key`, as `pulumi config set --path` does."""
-    *parents, leaf = dotted.split(".")
-    node = values.setdefault(key, {})
-    for part in parents:
-        node = node.setdefault(part, {})
-    node[leaf] = value
+def _full_key(key: str) -> str:
+    return key if ":" in key else f"{PROJECT}:{key}"
 
 
 def stack_values(stack: str, project_dir: Path = ROOT,
-                 overrides: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], set[str]]:
+                 overrides: Mapping[str, Any] | None = None,
+                 secret: Iterable[str] = ()) -> tuple[dict[str, Any], set[str]]:
     """The config of `stack` as the CLI would pass it: full keys to values, plus the secret keys.
 
-    `overrides` maps `groundwork` key paths (`gitops.engine`) or full keys (`aws:region`) to values
-    and is applied last, the way `pulumi config set --path` would; credentials the way
-    `pulumi config set --secret --path` would."""
+    `overrides` maps keys in `pulumi config set --path` syntax (`gitops.engine`,
+    `cluster.nodeGroups[0].maxSize`, `aws:region`) to values and is applied last, the way that
+    command would; the keys that hold secrets (gitCredentials, secretValues) the way
+    `pulumi config set --secret --path` would. A key the CLI would refuse raises
+    ConfigPathError. `secret` names more top-level keys (`network`, `aws:region`) to mark
+    secret, as if a value under them had been set with `--secret`: the CLI marks a whole
+    top-level key secret."""
     project = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())
     values: dict[str, Any] = {}
     secret_keys: set[str] = set()
@@ -58,25 +59,20 @@ def stack_values(stack: str, project_dir: Path = ROOT,
     if stack_file.exists():
         stack_config = (yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}
         for key, value in stack_config.items():
-            plain, secret = _placeholders(value)
+            plain, has_secure = _placeholders(value)
             values[key] = plain
-            if secret:
+            if has_secure:
                 secret_keys.add(key)
-    for path, value in (overrides or {}).items():
-        if ":" in path:
-            values[path] = value
-            continue
-        top, _, rest = path.partition(".")
-        full = f"{PROJECT}:{top}"
-        if top == CREDENTIALS_KEY:
+    for text, value in (overrides or {}).items():
+        namespace, path = parse_key(text, PROJECT)
+        full = f"{namespace}:{path[0]}"
+        try:
+            set_path(values, full, path, value)
+        except ConfigPathError as error:
+            raise ConfigPathError(f"{text}: {error}") from None
+        if namespace == PROJECT and path[0] in SECRET_KEYS:
             secret_keys.add(full)
-        if rest:
-            # A stack value replaces the project default, so start from the merged view.
-            if not isinstance(values.get(full), dict):
-                values[full] = {}
-            _set_path(values, full, rest, value)
-        else:
-            values[full] = value
+    secret_keys.update(_full_key(key) for key in secret)
     return values, secret_keys
 
 

@@ -14,7 +14,7 @@ Pulumi.<stack>.yaml, then each `--set`; `secure:` values become `<secret>`) and 
 
 Secret values are never written: Secret data and every input that arrived as a secret become
 `<redacted>`, secret outputs `<secret>`, and the render refuses to write a file that would still
-contain one.
+contain one, or any value of a config key the CLI marks secret (exit 1, nothing written).
 
 It validates strictly: custom resources against the upstream CRDs (`--schemas`, else
 $GROUNDWORK_SCHEMAS; with neither, CRD checks are skipped with a warning, or refused under
@@ -23,13 +23,18 @@ Pulumi.yaml against Pulumi's project schema when the schemas have it, and every 
 the sample tree under gitops/. kustomize's own `kustomization.yaml` files have no CRD; only their
 top-level fields are checked.
 
-`--set KEY=VALUE` overrides one config value, as `pulumi config set --path` would: KEY is a
-groundwork key path (`gitops.engine`) or a full key (`aws:region`); VALUE is parsed as JSON when
-it is valid JSON (`3`, `true`, `{"username": "bot"}`), else taken as a string (quote it as JSON,
-`'"1.34"'`, to keep a number-like string). `--diff OTHER_DIR` prints a unified diff of this
-render's manifests against another render's (objects are matched by kind, namespace and name).
+`--set KEY=VALUE` overrides one config value, as `pulumi config set --path` would: KEY has that
+command's path syntax, in the groundwork namespace (`gitops.engine`,
+`cluster.nodeGroups[0].maxSize`, `gitops.argocd.values["server.ingress"]`) or another
+(`aws:region`), and a path the command refuses (an index past the end of a list, a path through a
+value of another type) is an exit-2 error; `gitCredentials` and `secretValues` are set as
+`--secret` would. VALUE is parsed as JSON when it is valid JSON (`3`, `true`,
+`{"username": "bot"}`), else taken as a string (quote it as JSON, `'"1.34"'`, to keep a
+number-like string). `--diff OTHER_DIR` prints a unified diff of this render's manifests against
+another render's (objects are matched by kind, namespace and name).
 
-Exit codes: 0 valid, 1 invalid objects, 2 configuration or usage error.
+Exit codes: 0 valid, 1 invalid objects or a file that would hold a secret, 2 configuration or
+usage error. No config or `--set` input ends in a Python traceback.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import math
 import re
 import shutil
 import sys
@@ -51,7 +57,8 @@ import yaml
 
 from components.config import ConfigError
 from tools import harness
-from tools.harness import ROOT, SECRET_PLACEHOLDER, Resource, Run
+from tools.harness import PROJECT, ROOT, SECRET_PLACEHOLDER, Resource, Run
+from tools.harness.config_path import ConfigPathError, parse_key
 from tools.harness.graph import Graph
 from tools.render.expand import Expansion, expand
 from tools.render.manifests import (
@@ -82,28 +89,47 @@ _SLUG = re.compile(r"[^a-z0-9.-]+")
 
 
 class SecretLeak(RuntimeError):
-    """A secret value would have been written to a file. A bug in the render or the program:
-    never caught, so it stops the render loudly."""
+    """A secret value would have been written to a file: a bug in the render or the program, or
+    a secret that is also ordinary text there. The render stops and writes nothing."""
 
 
 # --- command line --------------------------------------------------------------------------------
 
 
-def _override(text: str) -> tuple[str, Any]:
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+def _json_or_text(text: str) -> Any:
+    """JSON when `text` is JSON (NaN, Infinity and numbers too large for a double are not), else
+    the text itself."""
+    def refuse(constant: str) -> Any:
+        raise ValueError(constant)
+
     try:
-        return key, json.loads(value)
-    except json.JSONDecodeError:
-        return key, value
+        value = json.loads(text, parse_constant=refuse)
+    except ValueError:
+        return text
+    return text if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def _override(text: str) -> tuple[str, Any]:
+    """`KEY=VALUE`: KEY in `pulumi config set --path` syntax, split at the first `=` outside a
+    quoted name (`gitops.argocd.values["a=b"]=1`)."""
+    problems = []
+    for i in (i for i, char in enumerate(text) if char == "="):
+        try:
+            parse_key(text[:i], PROJECT)
+        except ConfigPathError as error:
+            problems.append(f"invalid config key path {text[:i]!r}: {error}")
+            continue
+        return text[:i], _json_or_text(text[i + 1:])
+    raise argparse.ArgumentTypeError(problems[0] if problems
+                                     else f"expected KEY=VALUE, got {text!r}")
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m tools.render",
         description="Render and strictly validate everything a stack would deploy, offline.",
-        epilog="Exit codes: 0 valid, 1 invalid objects, 2 configuration or usage error.")
+        epilog="Exit codes: 0 valid, 1 invalid objects or a file that would hold a secret, "
+               "2 configuration or usage error.")
     parser.add_argument("--stack", required=True, help="stack name (reads Pulumi.<stack>.yaml)")
     parser.add_argument("--out", type=Path, help="output directory (default build/render/<stack>)")
     parser.add_argument("--schemas", type=Path,
@@ -112,7 +138,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="fail instead of skipping CRD checks when no schemas are found")
     parser.add_argument("--set", dest="overrides", metavar="KEY=VALUE", type=_override,
                         action="append", default=[],
-                        help="override a config value (gitops.engine=flux); VALUE is JSON or text")
+                        help="override a config value as `pulumi config set --path` would "
+                             "(cluster.nodeGroups[0].maxSize=5); VALUE is JSON or text")
     parser.add_argument("--diff", type=Path, metavar="OTHER_DIR",
                         help="print a unified diff of the manifests against another render")
     return parser
@@ -339,7 +366,7 @@ def assert_no_secrets(files: Mapping[str, str], secrets: Iterable[str]) -> None:
 
 def secret_config_keys(run: Run) -> set[str]:
     """Config keys the CLI marks secret for this run (`secure:` values are placeholders already
-    and carry nothing to leak; `--set` credentials carry real values)."""
+    and carry nothing to leak; `--set` credentials and secret values carry real ones)."""
     return set(run.secret_keys) & set(run.config)
 
 
@@ -457,6 +484,8 @@ def main(argv: Sequence[str] | None = None, root: Path = ROOT) -> int:
     try:
         run = harness.run(args.stack, dict(args.overrides), project_dir=root)
         validator = Validator(schemas, cluster_version(run))
+    except ConfigPathError as error:
+        return config_error(f"--set {error} (`pulumi config set --path` refuses it too)")
     except (ConfigError, SchemaError) as error:
         print(error, file=sys.stderr)
         return EXIT_CONFIG
@@ -480,7 +509,13 @@ def main(argv: Sequence[str] | None = None, root: Path = ROOT) -> int:
     files["plan.json"] = json.dumps(
         plan(run, objects, names, releases, validator.kubernetes_version, checked.problems,
              validator.crd_checks, validator.skipped, cluster_files), indent=2) + "\n"
-    assert_no_secrets(files, secret_values(run, secret_config_keys(run)))
+    try:
+        assert_no_secrets(files, secret_values(run, secret_config_keys(run)))
+    except SecretLeak as leak:
+        # Nothing is written. A secret that is also ordinary text elsewhere (a password that is
+        # a namespace's name) stops the render the same way: the guard cannot tell them apart.
+        print(f"error: {leak}", file=sys.stderr)
+        return EXIT_INVALID
     _write(out, files)
 
     for problem in checked.problems:

@@ -190,18 +190,21 @@ def strings(value: Any) -> Iterable[str]:
 
 
 def secret_values(run: Run, secret_config_keys: Iterable[str]) -> set[str]:
-    """Every secret string of the run that must never reach a file: config values of secret keys
-    and inputs at secret paths. A value the program also passes as a plain input somewhere (a
-    repository URL inside a credentials Secret) is public by the program's own choice."""
+    """Every secret string of the run that must never reach a file: the values of config keys the
+    CLI marks secret, wherever the program passed them, and inputs at secret paths. An input
+    secret the program also passes as a plain input somewhere (a repository URL inside a
+    credentials Secret) is public by the program's own choice; a secret config value never is,
+    or a program that leaked one into a plain input would have made it public."""
+    configured: set[str] = set()
+    for key in secret_config_keys:
+        configured.update(strings(run.config.get(key)))
     secret: set[str] = set()
     public: set[str] = set()
-    for key in secret_config_keys:
-        secret.update(strings(run.config.get(key)))
     for resource in run.resources:
         paths = set(resource.secret_paths)
         for path, leaf in leaves(resource.inputs):
             if path in paths:
                 secret.update(strings(leaf))
         public.update(strings(_redact(resource.inputs, frozenset(paths))))
-    return {value for value in secret - public
+    return {value for value in configured | (secret - public)
             if len(value) >= MIN_SECRET_LENGTH and value != SECRET_PLACEHOLDER}

@@ -36,9 +36,12 @@ SCHEMAS_ENV = "GROUNDWORK_SCHEMAS"
 CRD_DIRS = ("argocd", "flux", "flux-operator", "karpenter")
 ROOT_PATH = "(root)"
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+# The API server's expressions, matched whole and in ASCII (fullmatch: `$` would let a trailing
+# newline through). Kept apart from components/common/naming.py: the render checks the program.
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", re.ASCII)
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*",
+                            re.ASCII)
+_QUALIFIED_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]", re.ASCII)
 _ANNOTATIONS_MAX_BYTES = 256 * 1024
 # Kinds whose names are DNS labels rather than subdomains (the API server's stricter rule).
 _LABEL_NAMED_KINDS = frozenset({"Namespace", "Service"})
@@ -257,9 +260,9 @@ def _schema_problems(validator: jsonschema.Validator, instance: Any,
 
 def _qualified_key_problem(key: str) -> str | None:
     prefix, _, name = key.rpartition("/")
-    if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
+    if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.fullmatch(prefix)):
         return f"prefix {prefix!r} must be a DNS-1123 subdomain"
-    if len(name) > 63 or not _QUALIFIED_NAME.match(name):
+    if len(name) > 63 or not _QUALIFIED_NAME.fullmatch(name):
         return (f"name part {name!r} must be at most 63 characters of letters, digits, '-', '_' "
                 "or '.', starting and ending with a letter or digit")
     return None
@@ -274,18 +277,18 @@ def _metadata_formats(obj: Mapping[str, Any], report: _Reporter) -> None:
     if not isinstance(name, str) or not name:
         report("metadata.name", "is required")
     elif obj.get("kind") in _LABEL_NAMED_KINDS:
-        if len(name) > 63 or not _DNS_LABEL.match(name):
+        if len(name) > 63 or not _DNS_LABEL.fullmatch(name):
             report("metadata.name", f"{name!r} must be a DNS-1123 label (at most 63 characters)")
-    elif len(name) > 253 or not _DNS_SUBDOMAIN.match(name):
+    elif len(name) > 253 or not _DNS_SUBDOMAIN.fullmatch(name):
         report("metadata.name", f"{name!r} must be a DNS-1123 subdomain")
     namespace = metadata.get("namespace")
-    if isinstance(namespace, str) and (len(namespace) > 63 or not _DNS_LABEL.match(namespace)):
+    if isinstance(namespace, str) and (len(namespace) > 63 or not _DNS_LABEL.fullmatch(namespace)):
         report("metadata.namespace", f"{namespace!r} must be a DNS-1123 label")
     for key, value in (metadata.get("labels") or {}).items():
         if (problem := _qualified_key_problem(str(key))) is not None:
             report(_join("metadata.labels", key), f"invalid label key: {problem}")
         if isinstance(value, str) and value and (
-                len(value) > 63 or not _QUALIFIED_NAME.match(value)):
+                len(value) > 63 or not _QUALIFIED_NAME.fullmatch(value)):
             report(_join("metadata.labels", key), f"invalid label value {value!r}: at most 63 "
                    "characters of letters, digits, '-', '_' or '.', starting and ending with a "
                    "letter or digit")
