@@ -26,27 +26,29 @@ NAMES = st.sampled_from(["platform-admin", "Admin_Role+ci=1,2.3@x", "a", "r" * 6
 def role_arns(draw, partition: str) -> tuple[str, bool]:
     """An ARN, and whether its shape (not its partition) is that of an IAM role ARN."""
     name = draw(NAMES, label="name")
-    shapes = {
-        f"arn:{partition}:iam::123456789012:role/{name}": True,
-        f"arn:{partition}:iam::123456789012:role/team/ci/{name}": True,
-        f"arn:{partition}:iam::12345678901:role/{name}": False,
-        f"arn:{partition}:iam::1234567890123:role/{name}": False,
-        f"arn:{partition}:iam::123456789012:user/{name}": False,
-        f"arn:{partition}:iam:eu-west-1:123456789012:role/{name}": False,
-        f"arn:{partition}:sts::123456789012:assumed-role/{name}/session": False,
-        f"arn:{partition}:iam::123456789012:role/{name}x{'r' * 64}": False,
-        f"arn:{partition}:iam::123456789012:role/": False,
-        f"arn:{partition}:iam::123456789012:role/a b": False,
-    }
-    arn = draw(st.sampled_from(sorted(shapes)), label="arn")
-    return arn, shapes[arn]
+    well_formed = [f"arn:{partition}:iam::123456789012:role/{name}",
+                   f"arn:{partition}:iam::123456789012:role/team/ci/{name}"]
+    if draw(st.booleans(), label="well-formed"):
+        return draw(st.sampled_from(well_formed), label="arn"), True
+    malformed = [
+        f"arn:{partition}:iam::12345678901:role/{name}",
+        f"arn:{partition}:iam::1234567890123:role/{name}",
+        f"arn:{partition}:iam::123456789012:user/{name}",
+        f"arn:{partition}:iam:eu-west-1:123456789012:role/{name}",
+        f"arn:{partition}:sts::123456789012:assumed-role/{name}/session",
+        f"arn:{partition}:iam::123456789012:role/{name}x{'r' * 64}",
+        f"arn:{partition}:iam::123456789012:role/",
+        f"arn:{partition}:iam::123456789012:role/a b",
+    ]
+    return draw(st.sampled_from(malformed), label="arn"), False
 
 
-@examples(50)
+@examples(30)
 @given(data=st.data())
 def test_role_arns_must_be_of_the_region_partition(data):
     region = data.draw(st.sampled_from(sorted(REGIONS)), label="region")
-    partition = data.draw(st.sampled_from([REGIONS[region], *PARTITIONS]), label="partition")
+    partition = data.draw(st.one_of(st.just(REGIONS[region]), st.sampled_from(PARTITIONS)),
+                          label="partition")
     arn, well_formed = data.draw(role_arns(partition))
     path = data.draw(st.sampled_from(["cluster.adminRoleArns", "cluster.viewerRoleArns"]))
     expected = well_formed and partition == REGIONS[region]

@@ -114,3 +114,17 @@ def test_a_bad_path_is_an_exit_2_error_naming_it(path, capsys):
     err = capsys.readouterr().err
     assert code == render.EXIT_CONFIG, err
     assert path in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("text", [
+    "config: [\n  password: gw-canary-9d1f\n", "- 1\n", "config: [1, 2]\n", "config:\n  1: 2\n",
+    "config:\n  groundwork: 1\n", "config:\n  a:b:c: 1\n",
+], ids=["not-yaml", "a-list", "config-a-list", "int-key", "no-namespace", "two-colons"])
+def test_a_stack_file_the_cli_cannot_read_is_an_exit_2_error(text, tmp_path, capsys):
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (tmp_path / name).write_text((harness.ROOT / name).read_text())
+    (tmp_path / "Pulumi.odd.yaml").write_text(text)
+    code = render.main(["--stack", "odd", "--out", str(tmp_path / "out")], root=tmp_path)
+    err = capsys.readouterr().err
+    assert code == render.EXIT_CONFIG and "Pulumi.odd.yaml: " in err
+    assert "Traceback" not in err and "gw-canary-9d1f" not in err

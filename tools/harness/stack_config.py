@@ -19,6 +19,10 @@ PROJECT = "groundwork"
 SECRET_PLACEHOLDER = "<secret>"
 
 
+class StackFileError(ValueError):
+    """A stack file the Pulumi CLI could not read: not YAML, or no map of config keys."""
+
+
 def _placeholders(value: Any) -> tuple[Any, bool]:
     """Replace each `{secure: ...}` with the placeholder; report whether any was found."""
     found = []
@@ -30,6 +34,27 @@ def _placeholders(value: Any) -> tuple[Any, bool]:
         return DESCEND
 
     return rebuild(value, visit), bool(found)
+
+
+def _stack_config(stack_file: Path) -> dict[str, Any]:
+    """The `config:` map of a stack file, keyed `<namespace>:<name>`, or StackFileError for a
+    file the CLI could not read either."""
+    try:
+        document = yaml.safe_load(stack_file.read_text()) or {}
+    except yaml.YAMLError as error:
+        # Where, not what: the text around a parse error may be a credential.
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise StackFileError(f"{stack_file.name}: not valid YAML{where}") from None
+    config = document.get("config") if isinstance(document, dict) else None
+    if not isinstance(document, dict) or not isinstance(config, dict | None):
+        raise StackFileError(f"{stack_file.name}: expected a map with a `config:` map")
+    for key in config or {}:
+        # The CLI's ParseKey: `<namespace>:<name>`, or the older `<namespace>:config:<name>`.
+        if not isinstance(key, str) or not 0 < key.count(":") - key.count(":config:") < 2:
+            raise StackFileError(f"{stack_file.name}: {str(key)!r} is not a configuration key "
+                                 "(<namespace>:<name>)")
+    return {key.replace(":config:", ":", 1): value for key, value in (config or {}).items()}
 
 
 def _full_key(key: str) -> str:
@@ -57,8 +82,7 @@ def stack_values(stack: str, project_dir: Path = ROOT,
             values[full] = copy.deepcopy(spec["default"])
     stack_file = project_dir / f"Pulumi.{stack}.yaml"
     if stack_file.exists():
-        stack_config = (yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}
-        for key, value in stack_config.items():
+        for key, value in _stack_config(stack_file).items():
             plain, has_secure = _placeholders(value)
             values[key] = plain
             if has_secure:

@@ -60,6 +60,7 @@ from tools import harness
 from tools.harness import PROJECT, ROOT, SECRET_PLACEHOLDER, Resource, Run
 from tools.harness.config_path import ConfigPathError, parse_key
 from tools.harness.graph import Graph
+from tools.harness.stack_config import StackFileError
 from tools.render.expand import Expansion, expand
 from tools.render.manifests import (
     HelmRelease,
@@ -486,6 +487,8 @@ def main(argv: Sequence[str] | None = None, root: Path = ROOT) -> int:
         validator = Validator(schemas, cluster_version(run))
     except ConfigPathError as error:
         return config_error(f"--set {error} (`pulumi config set --path` refuses it too)")
+    except StackFileError as error:
+        return config_error(str(error))
     except (ConfigError, SchemaError) as error:
         print(error, file=sys.stderr)
         return EXIT_CONFIG
