@@ -26,10 +26,13 @@ def clusters(draw) -> tuple[str, dict]:
     stack = draw(st.sampled_from(["dev", "prod"]), label="stack")
     names = draw(st.lists(NAMES, min_size=1, max_size=3, unique=True), label="groups")
     groups = [{"name": name, "instanceTypes": [draw(st.sampled_from(["t3.large", "m6i.large"]))],
-               "capacityType": draw(st.sampled_from(["ON_DEMAND", "SPOT"]))} for name in names]
+               "capacityType": draw(st.sampled_from(["ON_DEMAND", "SPOT"])),
+               # Three nodes: prod runs Redis HA on its system node group.
+               "minSize": 3, "desiredSize": 3, "maxSize": 3} for name in names]
     protect = draw(st.booleans(), label="protect")
     # A protected stack refuses the dev stack's world-open endpoint unless told it is meant.
-    return stack, {"cluster.nodeGroups": groups, "protect": protect,
+    return stack, {"cluster.nodeGroups": groups, "cluster.systemNodeGroup": names[0],
+                   "protect": protect,
                    "cluster.allowPublicEndpointFromAnywhere": protect,
                    "cluster.secretsEncryption": draw(st.booleans(), label="encryption")}
 
