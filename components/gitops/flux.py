@@ -87,6 +87,12 @@ class Flux(EngineComponent):
         namespaces = {ns: self._namespace(f"{name}-namespace-{ns}", ns)
                       for ns in model.app_namespaces() if ns not in manifests.EXISTING_NAMESPACES}
         dependencies = manifests.wave_dependencies(model.apps)
+        # Gates, like apps, wait for the root, so a destroy deletes them first; they finalize at
+        # once, having applied nothing.
+        for wave, apps in manifests.wave_gates(model.apps).items():
+            self._finalized(f"{name}-wave-{wave}",
+                            manifests.wave_gate(wave, apps, model, interval), root,
+                            sources[manifests.ROOT], engine_wait=budgets.APP)
         for app in model.apps:
             identity = self._app_identity(f"{name}-app-{app.name}", app,
                                           namespaces.get(app.namespace))

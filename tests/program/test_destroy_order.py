@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ACCESS_KW, ENGINES
+from tests.conftest import ACCESS_KW, ENGINES, WAVE_APPS
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 NAMESPACE = "kubernetes:core/v1:Namespace"
@@ -30,10 +30,11 @@ def _gitops_objects(run):
             if r.type.startswith("kubernetes:") and r.type not in (RELEASE, NAMESPACE)]
 
 
+@pytest.mark.parametrize("waves", [False, True], ids=["stack-apps", "waves"])
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("stack", ["dev", "prod", "local"])
-def test_gitops_objects_go_before_their_release(run_stack, graph_of, stack, engine):
-    run = run_stack(stack, gitops__engine=engine)
+def test_gitops_objects_go_before_their_release(run_stack, graph_of, stack, engine, waves):
+    run = run_stack(stack, gitops__engine=engine, **({"gitops__apps": WAVE_APPS} if waves else {}))
     graph = graph_of(run)
     [release] = run.by_type(RELEASE)
     objects = _gitops_objects(run)
@@ -59,16 +60,19 @@ def test_release_goes_before_nodes_and_nodes_before_the_way_out(run_stack, graph
     assert not [r.name for r in network if not graph.waits_for(release, r)]
 
 
+@pytest.mark.parametrize("waves", [False, True], ids=["stack-apps", "waves"])
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_seed_apps_go_before_the_root_and_the_root_before_add_on_permissions(run_stack, graph_of,
-                                                                             stack, engine):
-    run = run_stack(stack, gitops__engine=engine)
+                                                                             stack, engine, waves):
+    run = run_stack(stack, gitops__engine=engine, **({"gitops__apps": WAVE_APPS} if waves else {}))
     graph = graph_of(run)
     apps = [r for r in run.resources if r.type in ROOT_APPS]
     [root] = [r for r in apps if r.inputs["metadata"]["name"] == ROOT_APPS[r.type]]
+    # Seed apps and, under Flux with several waves, the wave gates between them.
     seeds = [r for r in apps if r is not root]
-    assert seeds and all(graph.waits_for(seed, root) for seed in seeds)
+    assert len(seeds) == (len(WAVE_APPS) + (3 if engine == "flux" else 0) if waves else 1)
+    assert all(graph.waits_for(seed, root) for seed in seeds)
     iam = [r for r in run.resources
            if r.type in ("aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy")
            and r.parent.endswith("AddonRoles::addons")]

@@ -14,6 +14,7 @@ import pytest
 from components.common.catalog import CATALOG
 from components.common.gitops_model import GitSource
 from components.gitops import argocd_manifests as argocd
+from components.gitops import flux_manifests
 from components.gitops.bridge import ADDONS_BASEPATH, AddonBinding, ClusterMetadata
 from tests.conftest import ENGINES, STACKS
 from tools.harness import ACCOUNT_ID, ROOT, Run
@@ -266,7 +267,7 @@ def test_sample_tree_validates_strictly(schemas_dir):
 def test_stack_paths_exist_in_the_sample_tree(run_stack, stack):
     apps = _gitops_config(run_stack(stack))["apps"]
     for path in ["gitops/argocd", "gitops/flux", ADDONS_BASEPATH + "argocd",
-                 *(app["path"] for app in apps)]:
+                 flux_manifests.WAVE_GATE_PATH, *(app["path"] for app in apps)]:
         assert any((ROOT / path).glob("*.yaml")), path
 
 
@@ -280,8 +281,8 @@ def test_sample_tree_references_only_bridge_keys():
 
 def test_every_catalog_add_on_has_both_engines_switched_by_its_label():
     appsets = {doc["metadata"]["name"]: doc for _, doc in _documents(GITOPS / "addons" / "argocd")}
-    kustomizations = {doc["metadata"]["name"]: doc
-                      for _, doc in _documents(GITOPS / "flux") if doc["kind"] == "Kustomization"}
+    kustomizations = {doc["metadata"]["name"]: doc for _, doc in _documents(GITOPS / "flux")
+                      if doc["apiVersion"].startswith("kustomize.toolkit.fluxcd.io/")}
     for addon in CATALOG.values():
         key = _key(addon.name)
         appset = appsets[f"addon-{addon.name}"]["spec"]
