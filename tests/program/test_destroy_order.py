@@ -4,8 +4,8 @@ recorded graph.
 What must hold for a destroy to finish without manual cleanup: the GitOps objects go first, while
 the engine's controllers and the add-ons they installed still run (seed apps before the root app
 that installed the add-ons, and everything before the Helm release); the release goes before the
-nodes, and the nodes before any part of the network path they and the load balancer controller
-use to reach AWS. Only the resources `protect` names refuse to go.
+nodes it runs on, and the nodes before any part of the network path they and the load balancer
+controller use to reach AWS. Only the resources `protect` names refuse to go.
 """
 
 from __future__ import annotations
@@ -44,14 +44,20 @@ def test_gitops_objects_go_before_their_release(run_stack, graph_of, stack, engi
 
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_release_goes_before_nodes_and_nodes_before_the_way_out(run_stack, graph_of, stack, engine):
+def test_release_goes_before_its_nodes_and_nodes_before_the_way_out(run_stack, graph_of, stack,
+                                                                    engine):
     run = run_stack(stack, gitops__engine=engine)
     graph = graph_of(run)
     [release] = run.by_type(RELEASE)
     groups = run.by_type(NODE_GROUP)
     private_routes = [r for r in run.by_type(ROUTE) if "natGatewayId" in r.inputs]
     assert groups and private_routes
-    assert all(graph.waits_for(release, group) for group in groups)
+    # The release waits for the nodes its pods are placed on: prod's system group alone (not
+    # its spot workloads), every group where no system group is named.
+    pool = run.settings.cluster.system_pool
+    expected = [g.name for g in groups if pool is None or g.name == f"cluster-{pool.name}"]
+    assert expected == (["cluster-system"] if stack == "prod" else [g.name for g in groups])
+    assert [g.name for g in groups if graph.waits_for(release, g)] == expected
     assert all(graph.waits_for(group, route) for group in groups for route in private_routes)
     # Every subnet, route, table, gateway and address outlives the release: the load balancers
     # the apps made are gone before a subnet is deleted, and the controller deleting them still
