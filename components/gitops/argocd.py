@@ -64,7 +64,7 @@ class ArgoCd(EngineComponent):
             repository=manifests.CHART_REPOSITORY, version=options["chart_version"],
             namespace=manifests.NAMESPACE,
             values=manifests.helm_values(options.get("ha", False), options.get("values") or {},
-                                         known_hosts, model.placement),
+                                         known_hosts, model.placement, len(model.apps)),
             # Redis HA needs three pods scheduled and ready before the release settles.
             timeout_seconds=900,
         ), args.get("wait_for") or [])

@@ -62,7 +62,8 @@ class Flux(EngineComponent):
             release_name=manifests.RELEASE_NAME, chart=manifests.CHART,
             repository=manifests.CHART_REPOSITORY, version=options["chart_version"],
             namespace=manifests.NAMESPACE,
-            values=manifests.helm_values(options.get("values") or {}, model.placement),
+            values=manifests.helm_values(options.get("values") or {}, model.placement,
+                                         len(model.apps)),
         ), args.get("wait_for") or [])
         credentials: list[pulumi.Resource] = []
         if model.credentials is not None:

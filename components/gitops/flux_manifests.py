@@ -40,7 +40,7 @@ from typing import Any
 from components.common import naming
 from components.common.deep_merge import merge
 from components.common.gitops_model import GitCredentials, SeedApp, SyncPolicy
-from components.gitops import budgets, placement, secrets
+from components.gitops import budgets, concurrency, placement, secrets
 from components.gitops.bootstrap import Bootstrap
 from components.gitops.bridge import ClusterMetadata
 from components.gitops.placement import PlacementArgs
@@ -86,10 +86,20 @@ _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _SCP_LIKE = re.compile(r"^(?P<user>[A-Za-z0-9._-]+)@(?P<host>[A-Za-z0-9.-]+):(?P<path>[^/\s]\S*)$")
 
 
-def helm_values(user_values: Mapping[str, Any], where: PlacementArgs | None = None) -> dict:
-    """groundwork's values, the placement of every pod, then the user's values over them."""
+def helm_values(user_values: Mapping[str, Any], where: PlacementArgs | None = None,
+                apps: int = 0) -> dict:
+    """groundwork's values, the placement of every pod, kustomize-controller's workers for `apps`
+    seed apps, then the user's values over them."""
     values = merge(_BASE_VALUES, placement.at(PLACEMENT_PATHS, where)) if where else _BASE_VALUES
-    return merge(values, user_values)
+    return merge(merge(values, _workers(apps)), user_values)
+
+
+def _workers(apps: int) -> dict:
+    """`--concurrent` for `apps` (components/gitops/concurrency.py); nothing at the default."""
+    workers = concurrency.flux_concurrent(apps)
+    if workers == concurrency.FLUX_DEFAULT_CONCURRENT:
+        return {}
+    return {"kustomizeController": {"container": {"additionalArgs": [f"--concurrent={workers}"]}}}
 
 
 def git_url(url: str) -> str:
