@@ -3,11 +3,14 @@ read back from the recorded Kustomizations."""
 
 from __future__ import annotations
 
+import pulumi_kubernetes as k8s
 import pytest
 import yaml
 
 from components.gitops import flux_manifests as flux
+from components.gitops.flux import RoleBinding
 from tests.conftest import WAVE_APPS
+from tools import harness
 from tools.harness import ROOT
 from tools.render.manifests import kubernetes_objects
 from tools.render.validate import Validator
@@ -101,3 +104,17 @@ def test_gates_apply_an_empty_directory_of_the_sample_tree_and_go_before_the_roo
     [tree] = yaml.safe_load_all((ROOT / flux.WAVE_GATE_PATH / "kustomization.yaml").read_text())
     assert tree == {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
                     "resources": []}
+
+
+def test_app_role_bindings_register_what_the_typed_class_registers(run_stack):
+    """The same type token and inputs as pulumi-kubernetes' RoleBinding, without its aliases."""
+    [ours] = run_stack("local", gitops__engine="flux").by_type(RoleBinding.TYPE)
+    body = ours.inputs
+
+    def typed() -> None:
+        k8s.rbac.v1.RoleBinding(ours.name, metadata=body["metadata"], role_ref=body["roleRef"],
+                                subjects=body["subjects"])
+
+    [theirs] = harness.run("local", program=typed).resources
+    assert (theirs.type, theirs.inputs) == (ours.type, ours.inputs)
+    assert body["metadata"] == {"name": "flux-app-podinfo", "namespace": "podinfo"}

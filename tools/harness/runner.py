@@ -2,7 +2,7 @@
 
 import logging
 import runpy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +19,11 @@ from tools.harness.stack_config import PROJECT, ROOT, as_config_strings, stack_v
 
 def run(stack: str, overrides: Mapping[str, Any] | None = None,
         project_dir: Path = ROOT, caller_arn: str = DEFAULT_CALLER_ARN,
-        cloud: Cloud | None = None) -> Run:
+        cloud: Cloud | None = None, program: Callable[[], object] | None = None) -> Run:
     """Run the program for `stack` under mocks, as `caller_arn`, in an account that already holds
-    `cloud`. Raises what the program raises (ConfigError)."""
+    `cloud`. `program`, when given, runs instead of the project's __main__.py with the same
+    config and mocks (the bench's SDK floor, tests of one registration). Raises what the program
+    raises (ConfigError)."""
     values, secret_keys = stack_values(stack, project_dir, overrides)
     region = values.get("aws:region", DEFAULT_REGION)
     collector = LogCollector()
@@ -40,15 +42,18 @@ def run(stack: str, overrides: Mapping[str, Any] | None = None,
     assert isinstance(root, Stack), "set_mocks creates the stack resource"
     result = Run(stack=stack, config=values, secret_keys=secret_keys)
 
-    async def program() -> None:
-        program_globals = runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
-        result.settings = program_globals.get("settings")
+    async def main() -> None:
+        if program is None:
+            program_globals = runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+            result.settings = program_globals.get("settings")
+        else:
+            program()
         for name, value in root.outputs.items():
             output = pulumi.Output.from_input(value)
             result.outputs[name] = Output(await output.future(), await output.is_secret())
 
     try:
-        _sync_await(run_pulumi_func(program))
+        _sync_await(run_pulumi_func(main))
     except Exception as error:
         # What was registered before the failure, for callers that check a ConfigError left nothing.
         error.partial_run = result  # type: ignore[attr-defined]
