@@ -62,7 +62,7 @@ if settings.cluster.provider == "eks":
     bridge = stack_args.bridge(settings, cluster.cluster_name, region=region,
                                account_id=account_id, vpc_id=network.vpc_id,
                                role_arns=addon_roles.role_arns)
-    provider, wait_for = cluster.provider, nodes.arns
+    provider, wait_for = cluster.provider, stack_args.engine_nodes(settings, nodes.arns)
 else:
     existing = ExistingCluster("cluster", stack_args.existing_cluster(settings))
     bridge = stack_args.bridge(settings, existing.cluster_name)
@@ -71,7 +71,8 @@ else:
 if settings.gitops.engine == config.NO_ENGINE:
     engine, namespace = config.NO_ENGINE, ""
 else:
-    # The engine waits for nodes only; the bridge carries the add-on role ARNs as values.
+    # The engine waits for the nodes it runs on only; the bridge carries the add-on role ARNs as
+    # values.
     gitops = GitOps("gitops", stack_args.gitops(settings, bridge, wait_for),
                     opts=pulumi.ResourceOptions(providers=[provider]))
     engine, namespace = gitops.engine, gitops.namespace

@@ -119,6 +119,18 @@ def addon_roles(settings: Settings, cluster_name: pulumi.Input[str],
     )
 
 
+def engine_nodes(settings: Settings,
+                 node_group_arns: Sequence[pulumi.Input[str]]) -> list[pulumi.Input[str]]:
+    """What the engine's release waits for, from the node groups' ARNs in config order: the
+    system node group's alone when `cluster.systemNodeGroup` names one, since the engine's pods
+    and hook jobs are placed there (`placement` below), so a slower pool such as prod's spot
+    workloads does not delay the engine; every group otherwise, since the pods may land on any."""
+    pool = settings.cluster.system_pool
+    if pool is None:
+        return list(node_group_arns)
+    return [node_group_arns[settings.cluster.node_groups.index(pool)]]
+
+
 def existing_cluster(settings: Settings) -> ExistingClusterArgs:
     return ExistingClusterArgs(context=settings.cluster.context,
                                cluster_name=settings.cluster.name)

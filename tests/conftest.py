@@ -20,6 +20,11 @@ VIEWER_ROLE = "arn:aws:iam::123456789012:role/groundwork-ci-readonly"
 ACCESS = {"cluster.adminRoleArns": [ADMIN_ROLE], "cluster.viewerRoleArns": [VIEWER_ROLE]}
 # The same, as `run_stack` keyword overrides.
 ACCESS_KW = {key.replace(".", "__"): value for key, value in ACCESS.items()}
+# 13 seed apps over four sync waves, a negative one included, in no particular order: what the
+# Flux wave gates and the destroy order are checked against.
+WAVES = (2, -1, 0, 2, 0, 5, -1, 0, 2, 5, 0, 2, 5)
+WAVE_APPS = [{"name": f"app-{i}", "path": "gitops/apps/podinfo", "namespace": f"ns-{i}",
+              "wave": wave} for i, wave in enumerate(WAVES)]
 
 
 def _key(overrides: dict) -> str:

@@ -64,7 +64,7 @@ class ArgoCd(EngineComponent):
         credentials = model.credentials
         known_hosts = credentials.known_hosts if credentials is not None else None
         values = manifests.helm_values(options.get("ha", False), options.get("values") or {},
-                                       known_hosts, model.placement)
+                                       known_hosts, model.placement, len(model.apps))
         self._install(name, Chart(
             release_name=manifests.RELEASE_NAME, chart=manifests.CHART,
             repository=manifests.CHART_REPOSITORY, version=options["chart_version"],

@@ -28,7 +28,7 @@ import pulumi
 from components.common import naming
 from components.common.deep_merge import merge
 from components.common.gitops_model import GitCredentials, GitSource, SeedApp, SyncPolicy
-from components.gitops import placement, secrets
+from components.gitops import concurrency, placement, secrets
 from components.gitops.bootstrap import Bootstrap
 from components.gitops.bridge import ClusterMetadata
 from components.gitops.placement import PlacementArgs
@@ -106,10 +106,17 @@ _RETRY: Mapping[str, Any] = {"limit": 5,
 
 def helm_values(ha: bool, user_values: Mapping[str, Any],
                 known_hosts: pulumi.Input[str] | None = None,
-                where: PlacementArgs | None = None) -> dict:
+                where: PlacementArgs | None = None, apps: int = 0) -> dict:
     """Chart values: the base, the HA layout when `ha`, the placement of every pod, extra SSH
-    known hosts, then the user's values over all of it."""
+    known hosts, the controller's processors for `apps` seed apps, then the user's values over
+    all of it."""
     values = merge(_BASE_VALUES, _HA_VALUES) if ha else dict(_BASE_VALUES)
+    processors = concurrency.argocd_processors(apps)
+    if processors != concurrency.argocd_processors(0):
+        # argocd-cmd-params-cm, which the application controller reads its flags from.
+        values = merge(values, {"configs": {"params": {
+            "controller.status.processors": processors.status,
+            "controller.operation.processors": processors.operation}}})
     if where:
         values = merge(values, placement.at(PLACEMENT_PATHS, where))
     if known_hosts is not None:

@@ -7,8 +7,12 @@ What they make, all in `flux-system`:
 - the `cluster-vars` ConfigMap: the cluster bridge, the same keys as the Argo CD cluster Secret;
 - the root Kustomization `flux-system` over `gitops.path`, which substitutes `${key}` from
   cluster-vars in everything it applies;
-- one Kustomization per seed app into its namespace, after the apps of the wave before it, from
-  `flux-system` or from its own GitRepository when the app names another repository or revision;
+- one Kustomization per seed app into its namespace, from `flux-system` or from its own
+  GitRepository when the app names another repository or revision;
+- with several sync waves, one gate per wave but the last: a Kustomization `wave-<n>.gate` that
+  applies nothing (WAVE_GATE_PATH) and depends on every app of its wave; each app of the next
+  wave depends on that gate alone, so the dependency entries grow with the number of apps, not
+  with its square (see `wave_gate`);
 - per seed app, a ServiceAccount `app-<name>` in `flux-system` and a RoleBinding in the app's
   namespace to the built-in `admin` ClusterRole. The app's Kustomization names that account in
   `serviceAccountName`, so kustomize-controller applies, prunes and health-checks the app as an
@@ -37,7 +41,7 @@ from components.common import naming
 from components.common.deep_merge import merge
 from components.common.gitops_model import GitCredentials, SeedApp, SyncPolicy
 from components.common.patterns import Pattern
-from components.gitops import budgets, placement, secrets
+from components.gitops import budgets, concurrency, placement, secrets
 from components.gitops.bootstrap import Bootstrap
 from components.gitops.bridge import ClusterMetadata
 from components.gitops.placement import PlacementArgs
@@ -72,6 +76,9 @@ _BASE_VALUES: Mapping[str, Any] = {
 PLACEMENT_PATHS = ("cli", "crds.migration", "helmController", "imageAutomationController",
                    "imageReflectionController", "kustomizeController", "notificationController",
                    "sourceController", "sourceWatcher")
+# What a wave gate applies: an empty kustomization in the root repository at the root revision,
+# like the add-ons under ADDONS_BASEPATH (the sample tree holds it; gitops/README.md).
+WAVE_GATE_PATH = "gitops/flux/waves"
 # The built-in ClusterRole a seed app's identity holds, bound in the app's namespace only.
 APP_ROLE = "admin"
 _SEMVER_TAG = Pattern(r"v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?"
@@ -80,10 +87,20 @@ _COMMIT = Pattern(r"[0-9a-f]{40}")
 _SCP_LIKE = Pattern(r"(?P<user>[A-Za-z0-9._-]+)@(?P<host>[A-Za-z0-9.-]+):(?P<path>[^/\s]\S*)")
 
 
-def helm_values(user_values: Mapping[str, Any], where: PlacementArgs | None = None) -> dict:
-    """groundwork's values, the placement of every pod, then the user's values over them."""
+def helm_values(user_values: Mapping[str, Any], where: PlacementArgs | None = None,
+                apps: int = 0) -> dict:
+    """groundwork's values, the placement of every pod, kustomize-controller's workers for `apps`
+    seed apps, then the user's values over them."""
     values = merge(_BASE_VALUES, placement.at(PLACEMENT_PATHS, where)) if where else _BASE_VALUES
-    return merge(values, user_values)
+    return merge(merge(values, _workers(apps)), user_values)
+
+
+def _workers(apps: int) -> dict:
+    """`--concurrent` for `apps` (components/gitops/concurrency.py); nothing at the default."""
+    workers = concurrency.flux_concurrent(apps)
+    if workers == concurrency.FLUX_DEFAULT_CONCURRENT:
+        return {}
+    return {"kustomizeController": {"container": {"additionalArgs": [f"--concurrent={workers}"]}}}
 
 
 # Self-management (groundwork:gitops.ownership git), the Flux maintainers' way: the Flux Operator
@@ -128,8 +145,9 @@ def flux_instance(where: PlacementArgs | None) -> dict:
 # rbac.createAggregation, off for the same reason): a seed app's namespaced admin could otherwise
 # create a Kustomization without serviceAccountName that the cluster-admin controller applies.
 AGGREGATED_ROLES = ("flux-edit-flux-system", "flux-view-flux-system")
-_DELETE = ("$patch: delete\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\n"
-           "metadata:\n  name: {role}\n")
+# One line of JSON (YAML flow), a strategic-merge patch that deletes the object it names.
+_DELETE = ('{{"$patch": "delete", "apiVersion": "rbac.authorization.k8s.io/v1", '
+           '"kind": "ClusterRole", "metadata": {{"name": "{role}"}}}}')
 
 
 def instance_variables() -> dict[str, str]:
@@ -258,13 +276,54 @@ def app_source(app: SeedApp, bootstrap: Bootstrap) -> str:
     return f"app-{app.name}"
 
 
+def wave_gate_name(wave: int) -> str:
+    """`wave-<n>.gate`, or `wave-minus-<n>.gate` below zero. The dot keeps it a valid object name
+    (a DNS subdomain) that no seed app can take, since app names are DNS labels."""
+    return f"wave-{wave}.gate" if wave >= 0 else f"wave-minus-{-wave}.gate"
+
+
+def _apps_by_wave(apps: Sequence[SeedApp]) -> dict[int, list[str]]:
+    """App names by wave, lowest wave first."""
+    by_wave: dict[int, list[str]] = {}
+    for app in apps:
+        by_wave.setdefault(app.wave, []).append(app.name)
+    return dict(sorted(by_wave.items()))
+
+
+def wave_gates(apps: Sequence[SeedApp]) -> dict[int, list[str]]:
+    """The apps each wave's gate waits for, by wave: every wave that has a wave after it."""
+    return dict(list(_apps_by_wave(apps).items())[:-1])
+
+
 def wave_dependencies(apps: Sequence[SeedApp]) -> dict[str, list[str]]:
-    """For each app, the apps of the nearest lower wave; through them it waits for every lower
-    wave, as Argo CD sync waves do."""
-    waves = sorted({app.wave for app in apps})
-    earlier = {wave: waves[i - 1] for i, wave in enumerate(waves) if i}
-    return {app.name: [other.name for other in apps if other.wave == earlier.get(app.wave)]
+    """For each app, the gate of the nearest lower wave (nothing in the lowest wave); through the
+    gates it waits for every lower wave, as Argo CD sync waves do."""
+    waves = list(_apps_by_wave(apps))
+    before = dict(zip(waves[1:], waves, strict=False))
+    return {app.name: [wave_gate_name(before[app.wave])] if app.wave in before else []
             for app in apps}
+
+
+def wave_gate(wave: int, apps: Sequence[str], bootstrap: Bootstrap, interval: str) -> dict:
+    """The gate after `wave`: a Kustomization over an empty directory of the root repository
+    that depends on every app of the wave (`apps`).
+
+    It is Ready exactly when its wave is, from Flux's dependsOn semantics (kustomize-controller
+    v1.8.3, checkDependencies): a Kustomization whose dependency does not exist, has not observed
+    its latest generation, is not Ready, or, reading the same source, has not applied that
+    source's current revision, is not reconciled and stays not Ready (DependencyNotReady). The
+    gate applies nothing, so once every app of its wave passes that check it becomes Ready, and
+    not before; an app of the next wave, which depends on the gate alone, therefore starts only
+    when every app of this wave is Ready (with `wait`, when what they applied is healthy), the
+    same condition as listing them all. Reading the root source, the gate also carries the
+    per-revision order to the next wave's apps on that source, as direct entries would. A
+    Kustomization whose dependencies are not ready retries after `--requeue-dependency` (30 s by
+    default), so the extra hop adds at most one such retry per wave.
+
+    A gate is never suspended, even in manual mode: it applies nothing from Git, and it only
+    passes on the readiness of apps the user resumes."""
+    return kustomization(wave_gate_name(wave), WAVE_GATE_PATH, ROOT, bootstrap.sync, interval,
+                         budgets.APP, dependsOn=[{"name": name} for name in apps])
 
 
 def app_identity(app: SeedApp) -> str:

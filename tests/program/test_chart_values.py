@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from components.common.deep_merge import merge
+from components.gitops import argocd_manifests, flux_manifests
 from tests.conftest import ENGINES, STACKS
 from tools.harness import ROOT
 from tools.render import chart_values
@@ -57,6 +58,19 @@ def test_every_value_the_program_sets_is_read_by_the_chart(run_stack, stack, eng
     run = run_stack(stack, gitops__engine=engine)
     [release] = helm_releases(run)
     assert _findings(release.chart, release.version, release.values) == []
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_concurrency_for_thousands_of_apps_is_read_by_the_chart(run_stack, engine):
+    """Small stacks keep the controllers' defaults, so the stacks above never set these."""
+    # The chart's concurrency settings: the flux2 chart's (ownership pulumi).
+    [release] = helm_releases(run_stack("prod", gitops__engine=engine,
+                                        gitops__ownership="pulumi"))
+    values = (flux_manifests.helm_values({}, None, 5000) if engine == "flux"
+              else argocd_manifests.helm_values(True, {}, apps=5000))
+    assert values != (flux_manifests.helm_values({}) if engine == "flux"
+                      else argocd_manifests.helm_values(True, {}))
+    assert _findings(release.chart, release.version, values) == []
 
 
 @pytest.mark.parametrize("file,chart,version,values", tree_releases(),

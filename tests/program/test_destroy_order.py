@@ -4,15 +4,15 @@ recorded graph.
 What must hold for a destroy to finish without manual cleanup: the GitOps objects go first, while
 the engine's controllers and the add-ons they installed still run (seed apps before the root app
 that installed the add-ons, and everything before the Helm release); the release goes before the
-nodes, and the nodes before any part of the network path they and the load balancer controller
-use to reach AWS. Only the resources `protect` names refuse to go.
+nodes it runs on, and the nodes before any part of the network path they and the load balancer
+controller use to reach AWS. Only the resources `protect` names refuse to go.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ACCESS_KW, ENGINES
+from tests.conftest import ACCESS_KW, ENGINES, WAVE_APPS
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 NAMESPACE = "kubernetes:core/v1:Namespace"
@@ -30,10 +30,11 @@ def _gitops_objects(run):
             if r.type.startswith("kubernetes:") and r.type not in (RELEASE, NAMESPACE)]
 
 
+@pytest.mark.parametrize("waves", [False, True], ids=["stack-apps", "waves"])
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("stack", ["dev", "prod", "local"])
-def test_gitops_objects_go_before_their_release(run_stack, graph_of, stack, engine):
-    run = run_stack(stack, gitops__engine=engine)
+def test_gitops_objects_go_before_their_release(run_stack, graph_of, stack, engine, waves):
+    run = run_stack(stack, gitops__engine=engine, **({"gitops__apps": WAVE_APPS} if waves else {}))
     graph = graph_of(run)
     [release] = run.by_type(RELEASE)
     objects = _gitops_objects(run)
@@ -43,32 +44,42 @@ def test_gitops_objects_go_before_their_release(run_stack, graph_of, stack, engi
 
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_release_goes_before_nodes_and_nodes_before_the_way_out(run_stack, graph_of, stack, engine):
+def test_release_goes_before_its_nodes_and_nodes_before_the_way_out(run_stack, graph_of, stack,
+                                                                    engine):
     run = run_stack(stack, gitops__engine=engine)
     graph = graph_of(run)
     [release] = run.by_type(RELEASE)
     groups = run.by_type(NODE_GROUP)
     private_routes = [r for r in run.by_type(ROUTE) if "natGatewayId" in r.inputs]
     assert groups and private_routes
-    assert all(graph.waits_for(release, group) for group in groups)
+    # The release waits for the nodes its pods are placed on: prod's system group alone (not
+    # its spot workloads), every group where no system group is named.
+    pool = run.settings.cluster.system_pool
+    expected = [g.name for g in groups if pool is None or g.name == f"cluster-{pool.name}"]
+    assert expected == (["cluster-system"] if stack == "prod" else [g.name for g in groups])
+    assert [g.name for g in groups if graph.waits_for(release, g)] == expected
     assert all(graph.waits_for(group, route) for group in groups for route in private_routes)
     # Every subnet, route, table, gateway and address outlives the release: the load balancers
     # the apps made are gone before a subnet is deleted, and the controller deleting them still
     # has its route out to the AWS API until then.
-    network = [r for r in run.resources if r.type.startswith("aws:ec2/")]
+    network = [r for r in run.resources if r.type.startswith("aws:ec2/")
+               and r.type != "aws:ec2/launchTemplate:LaunchTemplate"]
     assert not [r.name for r in network if not graph.waits_for(release, r)]
 
 
+@pytest.mark.parametrize("waves", [False, True], ids=["stack-apps", "waves"])
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_seed_apps_go_before_the_root_and_the_root_before_add_on_permissions(run_stack, graph_of,
-                                                                             stack, engine):
-    run = run_stack(stack, gitops__engine=engine)
+                                                                             stack, engine, waves):
+    run = run_stack(stack, gitops__engine=engine, **({"gitops__apps": WAVE_APPS} if waves else {}))
     graph = graph_of(run)
     apps = [r for r in run.resources if r.type in ROOT_APPS]
     [root] = [r for r in apps if r.inputs["metadata"]["name"] == ROOT_APPS[r.type]]
+    # Seed apps and, under Flux with several waves, the wave gates between them.
     seeds = [r for r in apps if r is not root]
-    assert seeds and all(graph.waits_for(seed, root) for seed in seeds)
+    assert len(seeds) == (len(WAVE_APPS) + (3 if engine == "flux" else 0) if waves else 1)
+    assert all(graph.waits_for(seed, root) for seed in seeds)
     iam = [r for r in run.resources
            if r.type in ("aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy")
            and r.parent.endswith("AddonRoles::addons")]

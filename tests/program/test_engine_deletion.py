@@ -35,7 +35,7 @@ import yaml
 
 from components.common.catalog import CATALOG
 from components.gitops import budgets
-from tests.conftest import STACKS
+from tests.conftest import STACKS, WAVE_APPS
 from tools.harness import ROOT, Resource, Run
 from tools.harness.graph import Graph
 from tools.render.manifests import plain
@@ -262,15 +262,21 @@ def flux_deletes_inventory(spec: dict, suspended: bool) -> bool:
             "WaitForTermination": True}.get(policy, False)
 
 
+@pytest.mark.parametrize("waves", [False, True], ids=["stack-apps", "waves"])
 @pytest.mark.parametrize("sync", SYNC_VARIANTS)
 @pytest.mark.parametrize("stack", STACKS)
-def test_flux_destroy_deletes_what_every_kustomization_applied(run_stack, graph_of, stack, sync):
-    run = run_stack(stack, gitops__engine="flux", **SYNC_VARIANTS[sync])
+def test_flux_destroy_deletes_what_every_kustomization_applied(run_stack, graph_of, stack, sync,
+                                                               waves):
+    run = run_stack(stack, gitops__engine="flux", **SYNC_VARIANTS[sync],
+                    **({"gitops__apps": WAVE_APPS} if waves else {}))
     graph = graph_of(run)
     kustomizations = [r for r in run.resources if r.type.endswith(":Kustomization")]
     patches = [r for r in run.resources if r.type.endswith(":KustomizationPatch")]
-    assert kustomizations
-    assert len(patches) == (len(kustomizations) if sync == "manual" else 0)
+    # Wave gates apply nothing and are never suspended (flux_manifests.wave_gate).
+    gates = [r for r in kustomizations if r.inputs["metadata"]["name"].endswith(".gate")]
+    assert len(gates) == (3 if waves else 0)
+    assert all(not plain(gate.inputs)["spec"].get("suspend") for gate in gates)
+    assert len(patches) == (len(kustomizations) - len(gates) if sync == "manual" else 0)
     for resource in kustomizations:
         spec = plain(resource.inputs)["spec"]
         # A patch that suspends it is deleted first (it waits for the Kustomization), so the

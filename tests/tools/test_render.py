@@ -195,6 +195,18 @@ def test_the_leak_guard_stops_a_render_that_would_write_a_secret(rendered, monke
     assert CANARY_PASSWORD not in stderr and "Traceback" not in stderr
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_libyaml_writes_and_reads_what_pure_python_yaml_does(run_stack, engine):
+    run = run_stack("prod", gitops__engine=engine, gitCredentials={
+        "sshPrivateKey": CANARY_KEY, "knownHosts": "github.com ssh-ed25519 AAAA\nü.example ssh"},
+        gitops__repoUrl="git@github.com:acme/platform.git")
+    for obj in kubernetes_objects(run):
+        text = render._yaml(obj.body)
+        assert text == yaml.safe_dump(obj.body, sort_keys=False, default_flow_style=False,
+                                      allow_unicode=True, width=100)
+        assert list(render._texts("x.yaml", text)) == [text, *render.strings(obj.body)]
+
+
 def test_leak_guard_reads_yaml_block_scalars():
     text = yaml.safe_dump({"key": CANARY_KEY})
     assert CANARY_KEY not in text

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from components.common import naming
 from components.common.gitops_model import GitSource, SeedApp, SyncPolicy
 from components.gitops import argocd_manifests as argocd
 from components.gitops import flux_manifests as flux
@@ -43,10 +44,59 @@ def test_git_url_turns_scp_syntax_into_a_url(url, expected):
     assert flux.git_url(url) == expected
 
 
-def test_each_app_waits_for_the_wave_before_it():
-    apps = [_app("a", 0), _app("b", 0), _app("c", 3), _app("d", 5), _app("e", 5)]
-    assert flux.wave_dependencies(apps) == {"a": [], "b": [], "c": ["a", "b"], "d": ["c"],
-                                           "e": ["c"]}
+def test_each_app_waits_for_the_gate_of_the_wave_before_it():
+    apps = [_app("a", 0), _app("c", 3), _app("b", 0), _app("d", 5), _app("e", 5), _app("z", -2)]
+    assert flux.wave_dependencies(apps) == {
+        "z": [], "a": ["wave-minus-2.gate"], "b": ["wave-minus-2.gate"], "c": ["wave-0.gate"],
+        "d": ["wave-3.gate"], "e": ["wave-3.gate"]}
+    # One gate per wave that has a wave after it, waiting for every app of its wave.
+    assert flux.wave_gates(apps) == {-2: ["z"], 0: ["a", "b"], 3: ["c"]}
+    assert flux.wave_gates([_app("a", 1), _app("b", 1)]) == {}
+    assert flux.wave_dependencies([_app("a", 1), _app("b", 1)]) == {"a": [], "b": []}
+
+
+def test_gate_names_are_object_names_no_seed_app_can_take():
+    for wave in (0, 7, -3, 2**31 - 1, -(2**31)):
+        gate = flux.wave_gate_name(wave)
+        assert naming.is_dns_subdomain(gate) and not naming.is_dns_label(gate), gate
+    assert len({flux.wave_gate_name(w) for w in range(-50, 50)}) == 100
+
+
+def test_a_gate_applies_nothing_and_waits_for_its_wave():
+    bootstrap = Bootstrap(MAIN, SyncPolicy(automated=False), (), ClusterMetadata("dev", "c", MAIN))
+    gate = flux.wave_gate(2, ["a", "b"], bootstrap, "5m")
+    assert gate["metadata"] == {"name": "wave-2.gate", "namespace": flux.NAMESPACE}
+    spec = gate["spec"]
+    assert spec["dependsOn"] == [{"name": "a"}, {"name": "b"}]
+    assert spec["path"] == f"./{flux.WAVE_GATE_PATH}"
+    assert spec["sourceRef"] == {"kind": "GitRepository", "name": flux.ROOT}
+    # Even in manual mode: it applies nothing from Git and only passes readiness on.
+    assert "suspend" not in spec and spec["deletionPolicy"] == "WaitForTermination"
+
+
+class _CountingApp:
+    """A seed app that counts how often its wave is read."""
+
+    reads = 0
+
+    def __init__(self, name: str, wave: int) -> None:
+        self.name, self._wave = name, wave
+
+    @property
+    def wave(self) -> int:
+        _CountingApp.reads += 1
+        return self._wave
+
+
+def test_wave_builders_read_each_app_a_bounded_number_of_times():
+    """Linear in the apps: the quadratic builder read every app's wave once per app."""
+    apps = [_CountingApp(f"app-{i}", i % 4) for i in range(2000)]
+    _CountingApp.reads = 0
+    dependencies = flux.wave_dependencies(apps)
+    gates = flux.wave_gates(apps)
+    assert _CountingApp.reads <= 4 * len(apps)
+    entries = sum(map(len, dependencies.values())) + sum(map(len, gates.values()))
+    assert entries == 1500 + 1500
 
 
 def test_sync_policy_maps_onto_kustomizations():

@@ -4,7 +4,13 @@ Reads a JSON request on stdin and prints one JSON line. Every request imports th
 (`pulumi`, `pulumi_aws`, `pulumi_kubernetes`); `{}` stops there and so measures the import floor.
 `"modules": [...]` then loads those SDK modules (the AWS and Kubernetes SDKs load their service
 modules lazily, on first use). `"stack": NAME` with optional `"overrides"` runs that stack's
-program under mocks; `"list_modules": true` adds the SDK modules the run loaded.
+program under mocks; `"list_modules": true` adds the SDK modules the run loaded, and
+`"dump_floor": PATH` writes the run's resources as an SDK floor spec (tools/bench/floor.py) once
+the clocks have stopped, unless PATH exists (the first sample of a series writes it).
+`"floor": PATH` with `"stack"` runs the floor program of that spec instead of the stack's
+program, under the same config and mocks. `"render": [ARGS]` runs
+`python -m tools.render ARGS` in the process, into a temporary directory, and fails unless the
+render is valid.
 
 The sample has seconds spent importing the SDKs, seconds in all, CPU seconds in all (every
 thread), peak RSS in KiB and, for a stack, how many resources it registered. Only the standard
@@ -19,11 +25,16 @@ import time
 
 _START, _START_CPU = time.perf_counter(), time.process_time()
 
+import contextlib  # noqa: E402
 import importlib  # noqa: E402
+import io  # noqa: E402
 import json  # noqa: E402
 import resource  # noqa: E402
+import shutil  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 import types  # noqa: E402
+from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 SDK_PACKAGES = ("pulumi_aws.", "pulumi_kubernetes.")
@@ -58,15 +69,36 @@ def main() -> None:
     for name in request.get("modules", ()):
         # Reading the namespace makes a lazy module execute.
         vars(importlib.import_module(name))
-    if request.get("stack"):
+    run = None
+    scratch = None
+    if request.get("render"):
+        from tools.render import command as render  # noqa: PLC0415 (timed, like the SDK imports)
+        scratch = tempfile.mkdtemp(prefix="groundwork-bench-")
+        with contextlib.redirect_stdout(io.StringIO()) as printed:
+            code = render.main([*request["render"], "--out", scratch])
+        if code:
+            raise SystemExit(f"render exited {code}:\n{printed.getvalue()}")
+    elif request.get("stack"):
         from tools import harness  # noqa: PLC0415 (timed, like the SDK imports)
-        run = harness.run(request["stack"], request.get("overrides"))
+        program = None
+        if request.get("floor"):
+            from tools.bench import floor  # noqa: PLC0415
+            spec = json.loads(Path(request["floor"]).read_text())
+
+            def program() -> None:
+                floor.register(spec)
+        run = harness.run(request["stack"], request.get("overrides"), program=program)
         sample["resources"] = len(run.resources)
     sample["total_s"] = time.perf_counter() - _START
     sample["cpu_s"] = time.process_time() - _START_CPU
     sample["rss_kib"] = peak_rss_kib()
+    if scratch is not None:
+        shutil.rmtree(scratch)
     if request.get("list_modules"):
         sample["modules"] = loaded_sdk_modules()
+    if run is not None and request.get("dump_floor") and not Path(request["dump_floor"]).exists():
+        from tools.bench import floor  # noqa: PLC0415
+        Path(request["dump_floor"]).write_text(json.dumps(floor.spec(run)))
     print(json.dumps(sample))
 
 

@@ -2,7 +2,7 @@
 
 import logging
 import runpy
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +19,12 @@ from tools.harness.stack_config import PROJECT, ROOT, as_config_strings, stack_v
 
 def run(stack: str, overrides: Mapping[str, Any] | None = None,
         project_dir: Path = ROOT, caller_arn: str = DEFAULT_CALLER_ARN,
-        cloud: Cloud | None = None, secret: Iterable[str] = ()) -> Run:
+        cloud: Cloud | None = None, secret: Iterable[str] = (),
+        program: Callable[[], object] | None = None) -> Run:
     """Run the program for `stack` under mocks, as `caller_arn`, in an account that already holds
-    `cloud`, with the keys `secret` names marked secret (see `stack_values`). Raises what the
-    program raises (ConfigError)."""
+    `cloud`, with the keys `secret` names marked secret (see `stack_values`). `program`, when
+    given, runs instead of the project's __main__.py with the same config and mocks (the bench's
+    SDK floor, tests of one registration). Raises what the program raises (ConfigError)."""
     values, secret_keys = stack_values(stack, project_dir, overrides, secret)
     # The mocks answer for the region the provider would use; a value no region has is the
     # program's to refuse, not a reason for the mocks to fail.
@@ -44,15 +46,18 @@ def run(stack: str, overrides: Mapping[str, Any] | None = None,
     assert isinstance(root, Stack), "set_mocks creates the stack resource"
     result = Run(stack=stack, config=values, secret_keys=secret_keys)
 
-    async def program() -> None:
-        program_globals = runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
-        result.settings = program_globals.get("settings")
+    async def main() -> None:
+        if program is None:
+            program_globals = runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+            result.settings = program_globals.get("settings")
+        else:
+            program()
         for name, value in root.outputs.items():
             output = pulumi.Output.from_input(value)
             result.outputs[name] = Output(await output.future(), await output.is_secret())
 
     try:
-        _sync_await(run_pulumi_func(program))
+        _sync_await(run_pulumi_func(main))
     except Exception as error:
         # What was registered before the failure, for callers that check a ConfigError left nothing.
         error.partial_run = result  # type: ignore[attr-defined]
