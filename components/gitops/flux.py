@@ -170,8 +170,9 @@ class RoleBinding(pulumi.CustomResource):
     same object either way."""
 
     TYPE = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"
+    # The typed classes pin their plugin version the same way, for a default provider.
+    VERSION = importlib.metadata.version("pulumi_kubernetes")
 
     def __init__(self, name: str, manifest: Mapping[str, Any], opts: pulumi.ResourceOptions):
-        # The typed classes pin their plugin version the same way, for a default provider.
         super().__init__(self.TYPE, name, dict(manifest), pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(version=importlib.metadata.version("pulumi_kubernetes"))))
+            opts, pulumi.ResourceOptions(version=self.VERSION)))

@@ -205,6 +205,7 @@ def test_scaling_compares_cpu_slopes_with_the_floors():
     assert s.ratio == pytest.approx(20 / 19)
     assert (s.early_ms_per_app, s.late_ms_per_app) == (pytest.approx(10), pytest.approx(11))
     assert s.late_over_early == pytest.approx(1.1) and s.growth == "linear"
+    assert s.floor_late_over_early == pytest.approx(1.0)
     assert s.kib_per_app == pytest.approx(280 * 1024 / 1900)
     assert list(s.points) == [100, 1000, 2000]
 

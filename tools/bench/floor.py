@@ -7,6 +7,11 @@ under the same mocks (`harness.run(..., program=...)`): the same number of resou
 of the same size and shape, the same parents, providers and dependency edges, and nothing else. No
 config is read, no manifest is built, no Output is chained; every input is a plain value.
 
+The probe that runs it (tools/bench/probe.py) first loads the SDK modules the recorded run
+loaded, as any program creating those resource types does: Python's garbage collector, about half
+of the CPU time of a thousand Flux apps, scans them in every full collection, so a floor without
+them would run on a smaller heap and understate the cost.
+
 Each resource goes through a class with its own `__init__`, as every generated SDK class does:
 the SDK records the source position of a registration by looking for the third `__init__` on the
 stack, and a bare `pulumi.CustomResource` would skip that work and understate the floor.

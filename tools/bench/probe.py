@@ -6,9 +6,10 @@ Reads a JSON request on stdin and prints one JSON line. Every request imports th
 modules lazily, on first use). `"stack": NAME` with optional `"overrides"` runs that stack's
 program under mocks; `"list_modules": true` adds the SDK modules the run loaded, and
 `"dump_floor": PATH` writes the run's resources as an SDK floor spec (tools/bench/floor.py) once
-the clocks have stopped, unless PATH exists (the first sample of a series writes it).
-`"floor": PATH` with `"stack"` runs the floor program of that spec instead of the stack's
-program, under the same config and mocks. `"render": [ARGS]` runs
+the clocks have stopped, unless PATH exists (the first sample of a series writes it), with the
+SDK modules the run loaded. `"floor": PATH` with `"stack"` loads those modules and runs the floor
+program of that spec instead of the stack's program, under the same config and mocks.
+`"render": [ARGS]` runs
 `python -m tools.render ARGS` in the process, into a temporary directory, and fails unless the
 render is valid.
 
@@ -84,9 +85,13 @@ def main() -> None:
         if request.get("floor"):
             from tools.bench import floor  # noqa: PLC0415
             spec = json.loads(Path(request["floor"]).read_text())
+            # What any program creating these resource types loads. They weigh on the run too:
+            # Python's garbage collector scans them in every full collection.
+            for name in spec["modules"]:
+                vars(importlib.import_module(name))
 
             def program() -> None:
-                floor.register(spec)
+                floor.register(spec["resources"])
         run = harness.run(request["stack"], request.get("overrides"), program=program)
         sample["resources"] = len(run.resources)
     sample["total_s"] = time.perf_counter() - _START
@@ -98,7 +103,8 @@ def main() -> None:
         sample["modules"] = loaded_sdk_modules()
     if run is not None and request.get("dump_floor") and not Path(request["dump_floor"]).exists():
         from tools.bench import floor  # noqa: PLC0415
-        Path(request["dump_floor"]).write_text(json.dumps(floor.spec(run)))
+        Path(request["dump_floor"]).write_text(json.dumps(
+            {"modules": loaded_sdk_modules(), "resources": floor.spec(run)}))
     print(json.dumps(sample))
 
 
