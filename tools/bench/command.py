@@ -530,16 +530,13 @@ def targets(models: Mapping[str, Model], evaluation: Mapping[str, Summary],
     target("prod evaluation memory / import floor", prod.rss_mib / floor.rss_mib,
            TARGET_EVAL_VS_IMPORT, "x")
     target("prod evaluation peak RSS", prod.rss_mib, TARGET_EVAL_MIB, "MiB")
-    sizes = ""
     for mode, s in scaled.items():
         first, *_, last = s.points
-        sizes = f"{first} -> {last}"
         if mode == APPLICATIONSET:
-            target(f"{mode}: CPU time per app ({sizes})", s.ms_per_app, TARGET_APPLICATIONSET_MS,
-                   "ms")
-        else:
-            target(f"{mode}: time per app / SDK floor", s.ratio, TARGET_FLOOR_RATIO, "x")
-            target(f"{mode}: last slope / first slope", s.late_over_early, LINEAR_TOLERANCE, "x")
+            target(f"{mode}: CPU time per app ({first} -> {last})", s.ms_per_app,
+                   TARGET_APPLICATIONSET_MS, "ms")
+        target(f"{mode}: time per app / SDK floor", s.ratio, TARGET_FLOOR_RATIO, "x")
+        target(f"{mode}: last slope / first slope", s.late_over_early, LINEAR_TOLERANCE, "x")
     if WAVES_MODE in scaled:
         last = max(scaled[WAVES_MODE].points)
         target(f"{WAVES_MODE}: peak RSS at {last} apps", scaled[WAVES_MODE].points[last].rss_mib,
