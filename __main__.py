@@ -67,8 +67,8 @@ if settings.cluster.provider == "eks":
             network.node_subnet_ids, live_sizes)).arns
         NodeAddons("cluster", stack_args.node_addons(settings, cluster, nodes, versions,
                                                      partition))
-    DefaultStorage("cluster", stack_args.default_storage(settings),
-                   opts=pulumi.ResourceOptions(providers=[cluster.provider]))
+    storage = DefaultStorage("cluster", stack_args.default_storage(settings),
+                             opts=pulumi.ResourceOptions(providers=[cluster.provider]))
     karpenter = (KarpenterInfra("karpenter", stack_args.karpenter(
         settings, cluster, partition, region, account_id))
         if settings.cluster.compute == "karpenter" else None)
@@ -81,7 +81,10 @@ if settings.cluster.provider == "eks":
         settings, cluster.cluster_name, region=region, account_id=account_id,
         vpc_id=network.vpc_id, role_arns=addon_roles.role_arns,
         karpenter_names=(karpenter.node_role_name, karpenter.queue_name) if karpenter else None)
-    provider, wait_for = cluster.provider, stack_args.engine_nodes(settings, nodes)
+    # The engine waits for the nodes it runs on and the default StorageClass, which a destroy
+    # then keeps until the engine has deleted its apps' volumes.
+    provider = cluster.provider
+    wait_for = [*stack_args.engine_nodes(settings, nodes), storage.name]
 else:
     existing = ExistingCluster("cluster", stack_args.existing_cluster(settings))
     bridge = stack_args.bridge(settings, existing.cluster_name)

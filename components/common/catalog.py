@@ -57,6 +57,13 @@ COMPUTE_CONFLICTS: Mapping[str, tuple[str, ...]] = {
 }
 
 
+def listable(compute: str) -> list[str]:
+    """The catalog add-ons `gitops.addons` may name under `compute`: neither one the compute mode
+    brings itself nor one it conflicts with."""
+    return sorted(name for name in CATALOG if name not in COMPUTE_ADDONS.values()
+                  and name not in COMPUTE_CONFLICTS.get(compute, ()))
+
+
 @dataclass(frozen=True)
 class EksAddon:
     """An add-on EKS manages (aws.eks.Addon), with what it needs."""

@@ -7,7 +7,7 @@ from typing import Any
 import pulumi
 
 from components.common import limits, naming
-from components.common.catalog import CATALOG, COMPUTE_ADDONS, COMPUTE_CONFLICTS
+from components.common.catalog import CATALOG, COMPUTE_ADDONS, COMPUTE_CONFLICTS, listable
 from components.common.gitops_model import (
     GitCredentials,
     GitSource,
@@ -119,7 +119,7 @@ def gitops(reader: Reader, value: Any, cluster: ClusterSettings,
         path = f"gitops.addons[{i}]"
         if addon is None:
             reader.problem(path, f"{reader.show(path, name)} is not in the add-on catalog; valid "
-                                 f"names are {', '.join(sorted(CATALOG))}")
+                                 f"names are {', '.join(listable(cluster.compute))}")
         elif name in COMPUTE_ADDONS.values():
             reader.problem(path, f"{name!r} comes with cluster.compute 'karpenter' (its IAM role, "
                                  "node role and interruption queue with it); set that instead")
@@ -132,6 +132,10 @@ def gitops(reader: Reader, value: Any, cluster: ClusterSettings,
     reader.unique("gitops.addons", enabled)
     if cluster.provider == "eks" and (implied := COMPUTE_ADDONS.get(cluster.compute)):
         enabled = (*enabled, implied)
+        if engine == "argocd":
+            # The tree installs Karpenter with Flux only so far (gitops/addons/flux/karpenter).
+            reader.problem("cluster.compute", "'karpenter' is delivered by the Flux tree only; "
+                           "use gitops.engine 'flux', or compute 'nodeGroups' or 'autoMode'")
     zone_ids = reader.strings("gitops.dnsZoneIds", obj.get("dnsZoneIds"))
     for i, zone_id in enumerate(zone_ids):
         path = f"gitops.dnsZoneIds[{i}]"

@@ -44,11 +44,15 @@ class DefaultStorageArgs(TypedDict):
 class DefaultStorage(pulumi.ComponentResource):
     """The default StorageClass of an EKS cluster."""
 
+    name: pulumi.Output[str]
+    """The StorageClass's name. The GitOps engine waits for it, so a destroy keeps the class
+    until the engine has deleted every claim of its apps."""
+
     def __init__(self, name: str, args: DefaultStorageArgs,
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)
         manifest = storage_class(args["provisioner"])
-        k8s.storage.v1.StorageClass(
+        storage = k8s.storage.v1.StorageClass(
             name,
             metadata=manifest["metadata"],
             provisioner=manifest["provisioner"],
@@ -58,4 +62,5 @@ class DefaultStorage(pulumi.ComponentResource):
             reclaim_policy=manifest["reclaimPolicy"],
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.register_outputs({})
+        self.name = storage.metadata.apply(lambda metadata: metadata.name)
+        self.register_outputs({"name": self.name})

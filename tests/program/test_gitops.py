@@ -87,20 +87,26 @@ def test_engine_objects_wait_for_the_release_and_the_release_for_nodes_only(
         run_stack, graph_of, stack, engine):
     run = run_stack(stack, gitops__engine=engine)
     graph, release = graph_of(run), _release(run)
-    for obj in kubernetes_objects(run):
-        if obj.kind != "Namespace":
-            assert graph.waits_for(obj.resource, release), f"{obj.slug} does not wait"
     waited = graph.ancestors(release.urn)
+    for obj in kubernetes_objects(run):
+        if obj.kind == "StorageClass":
+            # The cluster's default storage outlives the engine and the volumes it deletes.
+            assert obj.resource.urn in waited
+        elif obj.kind != "Namespace":
+            assert graph.waits_for(obj.resource, release), f"{obj.slug} does not wait"
+    assert (stack == "local") != any(obj.kind == "StorageClass" for obj in kubernetes_objects(run))
     node_groups = run.by_type("aws:eks/nodeGroup:NodeGroup")
     # The groups its pods run on: the system group where one is named (prod), else all.
     pool = run.settings.cluster.system_pool
     assert [g.name for g in node_groups if g.urn in waited] == [
         g.name for g in node_groups if pool is None or g.name == f"cluster-{pool.name}"]
     assert bool(node_groups) == (stack != "local")
-    # The modeled critical path: neither the EKS add-ons nor the IRSA roles hold up the engine.
+    # The modeled critical path: neither the EKS add-ons that run on nodes nor the add-on roles
+    # hold up the engine. (The node groups follow the add-ons their nodes need, so an upgrade
+    # moves control plane, add-ons, nodes in that order.)
     late = [r for r in run.resources if r.type in ("aws:eks/addon:Addon", "aws:iam/role:Role",
                                                    "aws:iam/rolePolicy:RolePolicy")
-            and ("AddonRoles" in r.parent or r.type == "aws:eks/addon:Addon")]
+            and ("AddonRoles" in r.parent or "NodeAddons" in r.parent)]
     assert [r.name for r in late if r.urn in waited] == []
     assert late or stack == "local"
     # Everything goes to the stack's cluster, through its provider, never an ambient kubeconfig.

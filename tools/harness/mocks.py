@@ -10,8 +10,8 @@ import pulumi
 from pulumi.runtime import rpc
 
 from components.common.partitions import partition_of
-from components.config import project_declarations
 from components.common.patterns import Pattern
+from components.config import project_declarations
 
 ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -204,7 +204,8 @@ class GroundworkMocks(pulumi.runtime.Mocks):
             state["accessEntryArn"] = (f"{arn_base.format(service='eks')}:access-entry/"
                                        f"{inputs.get('clusterName')}/{_hex(seed, 8)}")
         elif typ == "aws:sqs/queue:Queue":
-            queue_name = inputs.get("name") or f"{inputs.get('namePrefix', args.name)}{_hex(seed, 26)}"
+            queue_name = (inputs.get("name")
+                          or f"{inputs.get('namePrefix', args.name)}{_hex(seed, 26)}")
             resource_id = f"https://sqs.{self.region}.amazonaws.com/{ACCOUNT_ID}/{queue_name}"
             state.update(name=queue_name, url=resource_id,
                          arn=f"{arn_base.format(service='sqs')}:{queue_name}")
