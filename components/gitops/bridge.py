@@ -187,6 +187,6 @@ def cluster_metadata(bridge: ClusterBridgeArgs, root: GitSource,
         kubernetes_version=bridge.get("kubernetes_version", ""),
         workload_identity=bridge.get("workload_identity", ""),
         compute=bridge.get("compute", ""),
-        karpenter={key: bridge[key] for key in ("karpenter_node_role",  # type: ignore[literal-required]
+        karpenter={key: bridge[key] for key in ("karpenter_node_role",
                                                 "karpenter_interruption_queue") if key in bridge},
     )

@@ -62,5 +62,5 @@ class DefaultStorage(pulumi.ComponentResource):
             reclaim_policy=manifest["reclaimPolicy"],
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.name = storage.metadata.apply(lambda metadata: metadata.name)
+        self.name = storage.metadata.apply(lambda metadata: metadata.name or NAME)
         self.register_outputs({"name": self.name})
