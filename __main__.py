@@ -11,11 +11,14 @@ from components import config, stack_args, stack_state
 from components.aws import addon_policies, lookups
 from components.aws.addon_identities import AddonRoles
 from components.aws.cluster import EksCluster
-from components.aws.core_addons import CoreAddons, CoreAddonsArgs
+from components.aws.core_addons import CoreAddons, NodeAddons
+from components.aws.karpenter import KarpenterInfra
 from components.aws.network import Network
 from components.aws.node_groups import NodeGroups
+from components.common.ordering import after
 from components.gitops.delivery import GitOps
 from components.kubernetes.existing_cluster import ExistingCluster
+from components.kubernetes.storage import DefaultStorage
 
 # The add-on policies are measured against IAM's size limit with the rest of the config.
 settings = config.load(policy_sizes=addon_policies.inline_policy_sizes)
@@ -44,25 +47,44 @@ if settings.cluster.provider == "eks":
             settings.cluster.admin_role_arns + settings.cluster.viewer_role_arns))
     groups = [group.name for group in settings.cluster.node_groups]
     live_sizes = lookups.node_group_desired_sizes(settings.cluster.name, groups) if exists else {}
+    # EKS moves one minor version per update; checked in previews too, before anything changes.
+    config.check_upgrade(settings, lookups.cluster_version(settings.cluster.name)
+                         if exists else None)
+    versions = lookups.addon_versions(stack_args.eks_addons(settings), settings.cluster.version,
+                                      settings.cluster.addon_versions)
 
     network = Network("network", stack_args.network(settings, zones))
     cluster = EksCluster("cluster", stack_args.eks_cluster(
         settings, network.vpc_id, network.private_subnet_ids, region, partition))
-    # Named like the cluster: their children keep the names they had inside it.
-    nodes = NodeGroups("cluster", stack_args.node_groups(
-        settings, cluster.cluster_name, cluster.node_role_arn, network.node_subnet_ids, live_sizes))
-    CoreAddons("cluster", CoreAddonsArgs(cluster_name=cluster.cluster_name, nodes=nodes.arns,
-                                         tags=stack_args.tags(settings)))
+    nodes: list[pulumi.Output[str]] = []
+    if versions:
+        # An upgrade moves the control plane, then these add-ons, then the node groups, then the
+        # add-ons that run on nodes: each takes the one before it as an output.
+        core = CoreAddons("cluster", stack_args.core_addons(settings, cluster, versions))
+        # Named like the cluster: their children keep the names they had inside it.
+        nodes = NodeGroups("cluster", stack_args.node_groups(
+            settings, after(cluster.cluster_name, core.arns), cluster.node_role_arn,
+            network.node_subnet_ids, live_sizes)).arns
+        NodeAddons("cluster", stack_args.node_addons(settings, cluster, nodes, versions,
+                                                     partition))
+    storage = DefaultStorage("cluster", stack_args.default_storage(settings),
+                             opts=pulumi.ResourceOptions(providers=[cluster.provider]))
+    karpenter = (KarpenterInfra("karpenter", stack_args.karpenter(
+        settings, cluster, partition, region, account_id))
+        if settings.cluster.compute == "karpenter" else None)
     addon_roles = AddonRoles("addons", stack_args.addon_roles(
-        settings, cluster.cluster_name, cluster.oidc_provider_arn, cluster.oidc_issuer_url,
-        partition, region, account_id))
+        settings, cluster, partition, region, account_id))
     pulumi.export("vpcId", network.vpc_id)
     pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
     pulumi.export("addonRoleArns", addon_roles.role_arns)
-    bridge = stack_args.bridge(settings, cluster.cluster_name, region=region,
-                               account_id=account_id, vpc_id=network.vpc_id,
-                               role_arns=addon_roles.role_arns)
-    provider, wait_for = cluster.provider, stack_args.engine_nodes(settings, nodes.arns)
+    bridge = stack_args.bridge(
+        settings, cluster.cluster_name, region=region, account_id=account_id,
+        vpc_id=network.vpc_id, role_arns=addon_roles.role_arns,
+        karpenter_names=(karpenter.node_role_name, karpenter.queue_name) if karpenter else None)
+    # The engine waits for the nodes it runs on and the default StorageClass, which a destroy
+    # then keeps until the engine has deleted its apps' volumes.
+    provider = cluster.provider
+    wait_for = [*stack_args.engine_nodes(settings, nodes), storage.name]
 else:
     existing = ExistingCluster("cluster", stack_args.existing_cluster(settings))
     bridge = stack_args.bridge(settings, existing.cluster_name)

@@ -13,18 +13,21 @@ from pulumi.provider.experimental.component import ComponentProvider
 
 from components.aws.addon_identities import AddonRoles
 from components.aws.cluster import EksCluster
-from components.aws.core_addons import CoreAddons
+from components.aws.core_addons import CoreAddons, NodeAddons
+from components.aws.karpenter import KarpenterInfra
 from components.aws.network import Network
 from components.aws.node_groups import NodeGroups
 from components.gitops.argocd import ArgoCd
 from components.gitops.delivery import GitOps
 from components.gitops.flux import Flux
 from components.kubernetes.existing_cluster import ExistingCluster
+from components.kubernetes.storage import DefaultStorage
 
 NAME = "groundwork"
 VERSION = "0.1.0"
 COMPONENTS: list[type[pulumi.ComponentResource]] = [
-    Network, EksCluster, NodeGroups, CoreAddons, AddonRoles, ExistingCluster, ArgoCd, Flux, GitOps,
+    Network, EksCluster, NodeGroups, CoreAddons, NodeAddons, DefaultStorage, KarpenterInfra,
+    AddonRoles, ExistingCluster, ArgoCd, Flux, GitOps,
 ]
 
 

@@ -9,9 +9,13 @@ from collections.abc import Mapping, Sequence
 import pulumi
 
 from components.aws.addon_identities import AddonRolesArgs
-from components.aws.cluster import EksClusterArgs
+from components.aws.cluster import AUTO_MODE, EksCluster, EksClusterArgs
+from components.aws.core_addons import CoreAddonsArgs, NodeAddonsArgs
+from components.aws.karpenter import KarpenterInfraArgs
 from components.aws.network import NetworkArgs
 from components.aws.node_groups import NodeGroupArgs, NodeGroupsArgs
+from components.aws.workload_identity import WorkloadIdentityArgs
+from components.common.catalog import EKS_ADDONS
 from components.common.gitops_model import GitCredentials
 from components.config import Settings
 from components.config.settings import NodeGroupSettings
@@ -25,6 +29,7 @@ from components.gitops.bridge import ClusterBridgeArgs
 from components.gitops.delivery import GitOpsArgs
 from components.gitops.placement import PlacementArgs, TolerationArgs
 from components.kubernetes.existing_cluster import ExistingClusterArgs
+from components.kubernetes.storage import AUTO_MODE_EBS, EBS_CSI, DefaultStorageArgs
 
 
 def tags(settings: Settings) -> dict[str, str]:
@@ -38,6 +43,7 @@ def network(settings: Settings, zones: Sequence[str]) -> NetworkArgs:
         availability_zones=list(zones[: settings.network.az_count]),
         nat_gateways=settings.network.nat_gateways,
         cluster_name=settings.cluster.name,
+        karpenter_discovery=settings.cluster.compute == "karpenter",
         tags=tags(settings),
         protect=settings.protect,
     )
@@ -63,7 +69,48 @@ def eks_cluster(settings: Settings, vpc_id: pulumi.Input[str],
         viewer_role_arns=list(cluster.viewer_role_arns),
         tags=tags(settings),
         protect=settings.protect,
+        compute=cluster.compute,
     )
+
+
+def eks_addons(settings: Settings) -> list[str]:
+    """The EKS add-ons the stack runs: none under Auto Mode, which runs them itself."""
+    return [] if settings.cluster.compute == AUTO_MODE else [a.name for a in EKS_ADDONS]
+
+
+def workload_identity(settings: Settings, cluster: EksCluster) -> WorkloadIdentityArgs:
+    return WorkloadIdentityArgs(
+        mode=settings.cluster.workload_identity, cluster_name=cluster.cluster_name,
+        cluster_arn=cluster.cluster_arn, oidc_provider_arn=cluster.oidc_provider_arn,
+        oidc_issuer_url=cluster.oidc_issuer_url)
+
+
+def core_addons(settings: Settings, cluster: EksCluster,
+                versions: Mapping[str, str]) -> CoreAddonsArgs:
+    return CoreAddonsArgs(cluster_name=cluster.cluster_name, kubernetes_version=cluster.version,
+                          versions=dict(versions), tags=tags(settings))
+
+
+def node_addons(settings: Settings, cluster: EksCluster,
+                nodes: Sequence[pulumi.Input[str]], versions: Mapping[str, str],
+                partition: str) -> NodeAddonsArgs:
+    return NodeAddonsArgs(cluster_name=cluster.cluster_name, nodes=list(nodes),
+                          versions=dict(versions),
+                          identity=workload_identity(settings, cluster), partition=partition,
+                          tags=tags(settings))
+
+
+def default_storage(settings: Settings) -> DefaultStorageArgs:
+    return DefaultStorageArgs(provisioner=AUTO_MODE_EBS if settings.cluster.compute == AUTO_MODE
+                              else EBS_CSI)
+
+
+def karpenter(settings: Settings, cluster: EksCluster, partition: str, region: str,
+              account_id: str) -> KarpenterInfraArgs:
+    return KarpenterInfraArgs(cluster_name=cluster.cluster_name,
+                              cluster_security_group_id=cluster.cluster_security_group_id,
+                              partition=partition, region=region, account_id=account_id,
+                              tags=tags(settings))
 
 
 # The add-on that owns the node groups' desired sizes once it runs.
@@ -98,19 +145,18 @@ def node_groups(settings: Settings, cluster_name: pulumi.Input[str],
             max_size=group.max_size,
             labels=dict(group.labels),
             taints=[{"key": t.key, "value": t.value, "effect": t.effect} for t in group.taints],
+            version=group.version,
         ) for group in settings.cluster.node_groups],
         tags=tags(settings),
     )
 
 
-def addon_roles(settings: Settings, cluster_name: pulumi.Input[str],
-                oidc_provider_arn: pulumi.Input[str], oidc_issuer_url: pulumi.Input[str],
-                partition: str, region: str, account_id: str) -> AddonRolesArgs:
+def addon_roles(settings: Settings, cluster: EksCluster, partition: str, region: str,
+                account_id: str) -> AddonRolesArgs:
     return AddonRolesArgs(
         addons=list(settings.gitops.addons),
-        cluster_name=cluster_name,
-        oidc_provider_arn=oidc_provider_arn,
-        oidc_issuer_url=oidc_issuer_url,
+        cluster_name=cluster.cluster_name,
+        identity=workload_identity(settings, cluster),
         partition=partition,
         region=region,
         account_id=account_id,
@@ -138,23 +184,47 @@ def existing_cluster(settings: Settings) -> ExistingClusterArgs:
 
 def bridge(settings: Settings, cluster_name: pulumi.Input[str], *, region: str = "",
            account_id: str = "", vpc_id: pulumi.Input[str] = "",
-           role_arns: Mapping[str, pulumi.Input[str]] | None = None) -> ClusterBridgeArgs:
-    """The cluster bridge; without `region` (an existing cluster) it has no AWS keys."""
+           role_arns: Mapping[str, pulumi.Input[str]] | None = None,
+           karpenter_names: tuple[pulumi.Input[str], pulumi.Input[str]] | None = None
+           ) -> ClusterBridgeArgs:
+    """The cluster bridge; without `region` (an existing cluster) it has no AWS keys.
+    `karpenter_names`: Karpenter's node role and interruption queue, with compute karpenter."""
     args = ClusterBridgeArgs(environment=settings.environment, cluster_name=cluster_name,
                              addons=list(settings.gitops.addons),
                              dns_zone_ids=list(settings.gitops.dns_zone_ids),
-                             self_signed_kubelet_certs=settings.cluster.self_signed_kubelet_certs)
+                             self_signed_kubelet_certs=settings.cluster.self_signed_kubelet_certs,
+                             kubernetes_version=settings.cluster.version)
     if region:
         args["aws_region"] = region
         args["aws_account_id"] = account_id
         args["aws_vpc_id"] = vpc_id
         args["addon_role_arns"] = dict(role_arns or {})
+        args["workload_identity"] = settings.cluster.workload_identity
+        args["compute"] = settings.cluster.compute
+    if karpenter_names is not None:
+        args["karpenter_node_role"], args["karpenter_interruption_queue"] = karpenter_names
     return args
 
 
 # EKS spells taint effects the API's way; pods tolerate them in Kubernetes' spelling.
 _EFFECTS = {"NO_SCHEDULE": "NoSchedule", "NO_EXECUTE": "NoExecute",
             "PREFER_NO_SCHEDULE": "PreferNoSchedule"}
+
+
+# Auto Mode's built-in system pool: its nodes carry the NodePool's name as a label and taint
+# CriticalAddonsOnly (EKS user guide, "Run critical add-ons on dedicated instances").
+AUTO_MODE_SYSTEM = PlacementArgs(
+    node_selector={"karpenter.sh/nodepool": "system"},
+    tolerations=[TolerationArgs(key="CriticalAddonsOnly", operator="Exists",
+                                effect="NoSchedule")])
+
+
+def system_placement(settings: Settings) -> PlacementArgs | None:
+    """Where the platform runs: the system node group, Auto Mode's system pool, or anywhere."""
+    if settings.cluster.provider == "eks" and settings.cluster.compute == AUTO_MODE:
+        return AUTO_MODE_SYSTEM
+    pool = settings.cluster.system_pool
+    return placement(pool) if pool is not None else None
 
 
 def placement(pool: NodeGroupSettings) -> PlacementArgs:
@@ -195,8 +265,8 @@ def gitops(settings: Settings, bridge_args: ClusterBridgeArgs,
     )
     if settings.git_credentials is not None:
         bootstrap["credentials"] = _credentials(settings.git_credentials)
-    if (pool := settings.cluster.system_pool) is not None:
-        bootstrap["placement"] = placement(pool)
+    if (where := system_placement(settings)) is not None:
+        bootstrap["placement"] = where
     argocd, flux = delivery.argocd, delivery.flux
     return GitOpsArgs(
         engine=delivery.engine,

@@ -1,5 +1,6 @@
 """AddonRoles: an IAM role for each enabled add-on that calls AWS, trusted by exactly that add-on's
-service account (IRSA), with the add-on's least-privilege policy (addon_policies.py)."""
+service account (Pod Identity or IRSA, workload_identity.py), with the add-on's least-privilege
+policy (addon_policies.py)."""
 
 import functools
 import json
@@ -9,33 +10,12 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws.addon_policies import POLICIES, PolicyBuilder, PolicyScope
-from components.aws.iam import document
+from components.aws.workload_identity import WorkloadIdentityArgs, bind, trust_policy
 from components.common import naming
 from components.common.catalog import CATALOG, Addon
-from components.common.ordering import after
 from components.common.renames import renamed_from
 
 TYPE = "groundwork:index:AddonRoles"
-
-
-def irsa_trust_policy(oidc_provider_arn: str, issuer_url: str, namespace: str,
-                      service_account: str) -> dict:
-    """Trust for exactly one service account, and only for tokens minted for STS."""
-    issuer = issuer_url.removeprefix("https://")
-    return document({
-        "Effect": "Allow",
-        "Principal": {"Federated": oidc_provider_arn},
-        "Action": "sts:AssumeRoleWithWebIdentity",
-        "Condition": {"StringEquals": {
-            f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
-            f"{issuer}:aud": "sts.amazonaws.com",
-        }},
-    })
-
-
-def _trust_document(addon: Addon, values: list[str]) -> str:
-    return json.dumps(irsa_trust_policy(values[0], values[1], addon.namespace,
-                                        addon.service_account))
 
 
 def _policy_document(build: PolicyBuilder, partition: str, region: str, account_id: str,
@@ -54,10 +34,8 @@ class AddonRolesArgs(TypedDict):
     """Enabled add-ons from the catalog; those that call AWS get a role."""
     cluster_name: pulumi.Input[str]
     """The cluster the roles belong to; policies are scoped to it."""
-    oidc_provider_arn: pulumi.Input[str]
-    """ARN of the cluster's IAM OIDC provider."""
-    oidc_issuer_url: pulumi.Input[str]
-    """The cluster's OIDC issuer URL."""
+    identity: WorkloadIdentityArgs
+    """How each role is trusted by, and bound to, its add-on's service account."""
     partition: str
     """AWS partition, e.g. aws."""
     region: str
@@ -71,11 +49,12 @@ class AddonRolesArgs(TypedDict):
 
 
 class AddonRoles(pulumi.ComponentResource):
-    """One IRSA role with an inline least-privilege policy for each enabled add-on that calls
-    AWS."""
+    """One role with an inline least-privilege policy for each enabled add-on that calls AWS,
+    bound to the add-on's service account."""
 
     role_arns: dict[str, pulumi.Output[str]]
-    """Add-on name to role ARN. Each ARN resolves only once the role's policy is attached."""
+    """Add-on name to role ARN. Each ARN resolves only once the role's policy is attached and,
+    with Pod Identity, its association exists."""
 
     def __init__(self, name: str, args: AddonRolesArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, renamed_from("groundwork:addons:AddonRoles", opts))
@@ -85,15 +64,14 @@ class AddonRoles(pulumi.ComponentResource):
             policy_of = POLICIES.get(addon.name)
             if policy_of is None:
                 continue
-            trust = pulumi.Output.all(args["oidc_provider_arn"], args["oidc_issuer_url"]).apply(
-                functools.partial(_trust_document, addon))
             role = aws.iam.Role(
                 f"{name}-{addon.name}",
                 name_prefix=pulumi.Output.from_input(args["cluster_name"]).apply(
                     functools.partial(_role_prefix, addon)),
-                description=(f"IRSA role of {addon.name} "
+                description=(f"Role of {addon.name} "
                              f"({addon.namespace}/{addon.service_account})"),
-                assume_role_policy=trust,
+                assume_role_policy=trust_policy(args["identity"], addon.namespace,
+                                                addon.service_account),
                 tags=args.get("tags"),
                 opts=pulumi.ResourceOptions(parent=self),
             )
@@ -105,8 +83,11 @@ class AddonRoles(pulumi.ComponentResource):
                     args["account_id"], zone_ids)),
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            # The ARN resolves only once the policy is attached, so whatever reads it (the GitOps
-            # bridge) is created after the policy and, on destroy, deleted before it: the add-on
-            # keeps its permissions while it cleans up, e.g. deletes its load balancers.
-            self.role_arns[addon.name] = after(role.arn, policy.id)
+            # The ARN resolves only once the role is usable, so whatever reads it (the GitOps
+            # bridge) is created after the policy and binding and, on destroy, deleted before
+            # them: the add-on keeps its permissions while it cleans up, e.g. deletes its load
+            # balancers.
+            self.role_arns[addon.name] = bind(
+                f"{name}-{addon.name}", args["identity"], role, addon.namespace,
+                addon.service_account, policy.id, args.get("tags"), self)
         self.register_outputs({"roleArns": self.role_arns})

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from components.aws.iam import allow, document
+from components.common import naming
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,107 @@ def external_secrets_policy(scope: PolicyScope) -> dict:
     )
 
 
+def karpenter_names(scope: PolicyScope) -> tuple[str, str]:
+    """The name prefixes of Karpenter's node role and interruption queue in this cluster: the
+    controller policy is scoped to them, and components/aws/karpenter.py creates them with these
+    prefixes."""
+    return (naming.iam_role_prefix(scope.cluster_name, "karpenter-node"),
+            naming.iam_role_prefix(scope.cluster_name, "karpenter"))
+
+
+def karpenter_policy(scope: PolicyScope) -> dict:
+    """Karpenter 1.14's controller policy (its getting-started CloudFormation at v1.14.1, the
+    NodeLifecycle, IAMIntegration, EKSIntegration, Interruption, ZonalShift and ResourceDiscovery
+    policies), statement for statement, as one document.
+
+    Instances, fleets, launch templates and their tags are created only with this cluster's
+    ownership tag and a NodePool tag, and changed or deleted only where those tags are present;
+    instance profiles likewise with the EC2NodeClass tag. PassRole reaches only this cluster's
+    Karpenter node role, and the queue only this cluster's interruption queue.
+    """
+    arn = f"arn:{scope.partition}"
+    cluster = scope.cluster_name
+    region_account = f"{scope.region}:{scope.account_id}"
+    node_role, queue = karpenter_names(scope)
+    owned = f"kubernetes.io/cluster/{cluster}"
+    request_owned = {f"aws:RequestTag/{owned}": "owned", "aws:RequestTag/eks:eks-cluster-name":
+                     cluster}
+    resource_owned = {f"aws:ResourceTag/{owned}": "owned"}
+    nodepool_request = {"aws:RequestTag/karpenter.sh/nodepool": "*"}
+    nodepool_resource = {"aws:ResourceTag/karpenter.sh/nodepool": "*"}
+    profile_request = {f"aws:RequestTag/{owned}": "owned",
+                       "aws:RequestTag/eks:eks-cluster-name": cluster,
+                       "aws:RequestTag/topology.kubernetes.io/region": scope.region}
+    profile_resource = {f"aws:ResourceTag/{owned}": "owned",
+                        "aws:ResourceTag/topology.kubernetes.io/region": scope.region}
+    ec2 = f"{arn}:ec2:{scope.region}"
+    created = [f"{ec2}:*:{kind}/*" for kind in ("fleet", "instance", "volume", "network-interface",
+                                                 "launch-template", "spot-instances-request")]
+    return document(
+        allow("AllowScopedEC2InstanceAccessActions", ["ec2:RunInstances", "ec2:CreateFleet"],
+              [f"{ec2}::image/*", f"{ec2}::snapshot/*", f"{ec2}:*:security-group/*",
+               f"{ec2}:*:subnet/*", f"{ec2}:*:capacity-reservation/*",
+               f"{ec2}:*:placement-group/*"]),
+        allow("AllowScopedEC2LaunchTemplateAccessActions", ["ec2:RunInstances", "ec2:CreateFleet"],
+              f"{ec2}:*:launch-template/*", StringEquals=resource_owned,
+              StringLike=nodepool_resource),
+        allow("AllowScopedEC2InstanceActionsWithTags",
+              ["ec2:RunInstances", "ec2:CreateFleet", "ec2:CreateLaunchTemplate"], created,
+              StringEquals=request_owned, StringLike=nodepool_request),
+        allow("AllowScopedResourceCreationTagging", ["ec2:CreateTags"], created,
+              StringEquals={**request_owned, "ec2:CreateAction": [
+                  "RunInstances", "CreateFleet", "CreateLaunchTemplate"]},
+              StringLike=nodepool_request),
+        allow("AllowScopedResourceTagging", ["ec2:CreateTags"], f"{ec2}:*:instance/*",
+              StringEquals=resource_owned, StringLike=nodepool_resource,
+              StringEqualsIfExists={"aws:RequestTag/eks:eks-cluster-name": cluster},
+              **{"ForAllValues:StringEquals": {"aws:TagKeys": [
+                  "eks:eks-cluster-name", "karpenter.sh/nodeclaim", "Name"]}}),
+        allow("AllowScopedDeletion", ["ec2:TerminateInstances", "ec2:DeleteLaunchTemplate"],
+              [f"{ec2}:*:instance/*", f"{ec2}:*:launch-template/*"],
+              StringEquals=resource_owned, StringLike=nodepool_resource),
+        allow("AllowPassingInstanceRole", ["iam:PassRole"],
+              f"{arn}:iam::{scope.account_id}:role/{node_role}*",
+              StringEquals={"iam:PassedToService": ["ec2.amazonaws.com",
+                                                    "ec2.amazonaws.com.cn"]}),
+        allow("AllowScopedInstanceProfileCreationActions", ["iam:CreateInstanceProfile"],
+              f"{arn}:iam::{scope.account_id}:instance-profile/*",
+              StringEquals=profile_request,
+              StringLike={"aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*"}),
+        allow("AllowScopedInstanceProfileTagActions", ["iam:TagInstanceProfile"],
+              f"{arn}:iam::{scope.account_id}:instance-profile/*",
+              StringEquals={**profile_resource, **profile_request},
+              StringLike={"aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*",
+                          "aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*"}),
+        allow("AllowScopedInstanceProfileActions",
+              ["iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile",
+               "iam:DeleteInstanceProfile"],
+              f"{arn}:iam::{scope.account_id}:instance-profile/*",
+              StringEquals=profile_resource,
+              StringLike={"aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*"}),
+        allow("AllowAPIServerEndpointDiscovery", ["eks:DescribeCluster"],
+              f"{arn}:eks:{region_account}:cluster/{cluster}"),
+        allow("AllowInterruptionQueueActions",
+              ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
+              f"{arn}:sqs:{region_account}:{queue}*"),
+        allow("AllowZonalShiftRead", ["arc-zonal-shift:GetManagedResource"], "*",
+              StringEquals={"arc-zonal-shift:ResourceIdentifier":
+                            f"{arn}:eks:{region_account}:cluster/{cluster}"}),
+        allow("AllowRegionalReadActions", [
+            "ec2:DescribeCapacityReservations", "ec2:DescribeImages", "ec2:DescribeInstances",
+            "ec2:DescribeInstanceStatus", "ec2:DescribeInstanceTypeOfferings",
+            "ec2:DescribeInstanceTypes", "ec2:DescribeLaunchTemplates",
+            "ec2:DescribePlacementGroups", "ec2:DescribeSecurityGroups",
+            "ec2:DescribeSpotPriceHistory", "ec2:DescribeSubnets"], "*",
+              StringEquals={"aws:RequestedRegion": scope.region}),
+        allow("AllowSSMReadActions", ["ssm:GetParameter"],
+              f"{arn}:ssm:{scope.region}::parameter/aws/service/*"),
+        allow("AllowPricingReadActions", ["pricing:GetProducts"], "*"),
+        allow("AllowInstanceProfileReadActions",
+              ["iam:ListInstanceProfiles", "iam:GetInstanceProfile"], "*"),
+    )
+
+
 # Add-on name to its policy; exactly the catalog's add-ons that call AWS (tested).
 POLICIES: Mapping[str, PolicyBuilder] = {
     "aws-load-balancer-controller": load_balancer_controller_policy,
@@ -196,6 +298,7 @@ POLICIES: Mapping[str, PolicyBuilder] = {
     "cluster-autoscaler": cluster_autoscaler_policy,
     "cert-manager": cert_manager_policy,
     "external-secrets": external_secrets_policy,
+    "karpenter": karpenter_policy,
 }
 
 

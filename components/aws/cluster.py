@@ -1,6 +1,12 @@
 """EksCluster: an EKS control plane with its IAM role, envelope encryption, access entries, OIDC
 provider for IRSA and a Kubernetes provider for what runs on it, from pulumi_aws primitives.
 
+With `compute` autoMode, EKS Auto Mode runs the nodes (its built-in system and general-purpose
+pools), block storage and load balancing: the cluster role gets the policies those need and trusts
+EKS to tag its sessions, and the nodes get Auto Mode's minimal node role (EKS user guide, "Amazon
+EKS Auto Mode cluster IAM role" and "Auto Mode node IAM role"; EKS creates the nodes' access entry
+itself).
+
 Built from primitives rather than pulumi-eks so every child is a plain resource the program owns,
 sees in previews and can test under mocks. Access uses EKS access entries (authentication mode
 API) rather than the aws-auth ConfigMap. Node groups (node_groups.py) and the EKS add-ons
@@ -26,8 +32,14 @@ _ACCESS_POLICY = "arn:{partition}:eks::aws:cluster-access-policy/{name}"
 # Access entry name part -> the EKS access policy its roles get, cluster-wide. Viewers get AdminView
 # rather than View: Helm reads its release Secrets during preview and refresh.
 _ACCESS_LEVELS = {"admin": "AmazonEKSClusterAdminPolicy", "viewer": "AmazonEKSAdminViewPolicy"}
-_NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy",
-                  "AmazonEC2ContainerRegistryReadOnly")
+NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy",
+                 "AmazonEC2ContainerRegistryReadOnly")
+AUTO_MODE = "autoMode"
+AUTO_MODE_CLUSTER_POLICIES = ("AmazonEKSComputePolicy", "AmazonEKSBlockStoragePolicy",
+                              "AmazonEKSLoadBalancingPolicy", "AmazonEKSNetworkingPolicy")
+AUTO_MODE_NODE_POLICIES = ("AmazonEKSWorkerNodeMinimalPolicy",
+                           "AmazonEC2ContainerRegistryPullOnly")
+AUTO_MODE_NODE_POOLS = ("general-purpose", "system")
 # What EKS needs of its envelope-encryption key (the EKS user guide's cluster role policy for it).
 _KMS_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey")
 
@@ -79,6 +91,9 @@ class EksClusterArgs(TypedDict):
     protect: NotRequired[bool]
     """Protect the cluster and its KMS key from deletion: Pulumi's protect, and EKS deletion
     protection on the cluster."""
+    compute: NotRequired[str]
+    """nodeGroups (default) or karpenter: nodes join through node groups or Karpenter;
+    autoMode: EKS Auto Mode runs the nodes, block storage and load balancing."""
 
 
 class EksCluster(pulumi.ComponentResource):
@@ -86,6 +101,13 @@ class EksCluster(pulumi.ComponentResource):
 
     cluster_name: pulumi.Output[str]
     """The cluster's name, known once the control plane exists."""
+    cluster_arn: pulumi.Output[str]
+    """The cluster's ARN (Pod Identity trust is conditioned on it)."""
+    version: pulumi.Output[str]
+    """The control plane's Kubernetes version, known once it runs it: node groups and add-ons
+    that take it move after the control plane."""
+    cluster_security_group_id: pulumi.Output[str]
+    """The security group EKS created for the control plane and the nodes."""
     endpoint: pulumi.Output[str]
     """The API server's URL."""
     oidc_provider_arn: pulumi.Output[str]
@@ -107,10 +129,18 @@ class EksCluster(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         protected = pulumi.ResourceOptions(parent=self, protect=protect)
 
+        auto = args.get("compute") == AUTO_MODE
         cluster_role, attachments = self._service_role(
             f"{name}-cluster", cluster_name, "cluster", "eks.amazonaws.com",
-            {"": "AmazonEKSClusterPolicy"}, partition, tags)
+            {"": "AmazonEKSClusterPolicy",
+             **{f"-{p}": p for p in (AUTO_MODE_CLUSTER_POLICIES if auto else ())}},
+            partition, tags,
+            # Auto Mode's controllers tag the sessions they take with this role.
+            actions=["sts:AssumeRole", "sts:TagSession"] if auto else ["sts:AssumeRole"])
         cluster_policies: list[pulumi.Resource] = list(attachments)
+        self.node_role_arn = self._node_role(
+            name, cluster_name, AUTO_MODE_NODE_POLICIES if auto else NODE_POLICIES, partition,
+            tags)
 
         self.kms_key: aws.kms.Key | None = None
         encryption = None
@@ -160,6 +190,7 @@ class EksCluster(pulumi.ComponentResource):
             # EKS's own guard beside Pulumi's protect: a protected cluster also survives a delete
             # from the console or the CLI.
             deletion_protection=protect,
+            **(self._auto_mode(self.node_role_arn) if auto else {}),
             tags=tags,
             opts=pulumi.ResourceOptions(
                 parent=self,
@@ -168,10 +199,17 @@ class EksCluster(pulumi.ComponentResource):
                 depends_on=cluster_policies,
                 # AWS only reads this flag when the cluster is created and does not report it
                 # back reliably; a diff on it would force replacing the whole cluster.
-                ignore_changes=["accessConfig.bootstrapClusterCreatorAdminPermissions"],
+                # Likewise bootstrapSelfManagedAddons, which Auto Mode creates false: an existing
+                # cluster can turn Auto Mode on in place (EKS user guide, "Enable EKS Auto Mode on
+                # an existing cluster"), where a diff would replace it.
+                ignore_changes=["accessConfig.bootstrapClusterCreatorAdminPermissions",
+                                "bootstrapSelfManagedAddons"],
             ),
         )
         self.cluster_name = cluster.name
+        self.cluster_arn = cluster.arn
+        self.version = cluster.version
+        self.cluster_security_group_id = cluster.vpc_config.cluster_security_group_id
         self.endpoint = cluster.endpoint
         self.oidc_issuer_url = cluster.identities.apply(_oidc_issuer)
 
@@ -188,7 +226,6 @@ class EksCluster(pulumi.ComponentResource):
         )
         self.oidc_provider_arn = oidc.arn
 
-        self.node_role_arn = self._node_role(name, cluster_name, partition, tags)
 
         region = args["region"]
         self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(
@@ -208,6 +245,9 @@ class EksCluster(pulumi.ComponentResource):
         )
         self.register_outputs({
             "clusterName": self.cluster_name,
+            "clusterArn": self.cluster_arn,
+            "version": self.version,
+            "clusterSecurityGroupId": self.cluster_security_group_id,
             "endpoint": self.endpoint,
             "oidcProviderArn": self.oidc_provider_arn,
             "oidcIssuerUrl": self.oidc_issuer_url,
@@ -215,17 +255,35 @@ class EksCluster(pulumi.ComponentResource):
             "nodeRoleArn": self.node_role_arn,
         })
 
-    def _node_role(self, name: str, cluster_name: str, partition: str,
+    @staticmethod
+    def _auto_mode(node_role_arn: pulumi.Input[str]) -> dict:
+        """The cluster arguments of Auto Mode: its three capabilities on together, as EKS
+        requires, and no self-managed add-ons bootstrapped beside them."""
+        return {
+            "compute_config": aws.eks.ClusterComputeConfigArgs(
+                enabled=True, node_pools=list(AUTO_MODE_NODE_POOLS),
+                node_role_arn=node_role_arn),
+            "storage_config": aws.eks.ClusterStorageConfigArgs(
+                block_storage=aws.eks.ClusterStorageConfigBlockStorageArgs(enabled=True)),
+            "kubernetes_network_config": aws.eks.ClusterKubernetesNetworkConfigArgs(
+                elastic_load_balancing=aws.eks.ClusterKubernetesNetworkConfigElasticLoadBalancingArgs(
+                    enabled=True)),
+            "bootstrap_self_managed_addons": False,
+        }
+
+    def _node_role(self, name: str, cluster_name: str, policies: Sequence[str], partition: str,
                    tags: Mapping[str, str]) -> pulumi.Output[str]:
         """The nodes' role, its ARN resolving after the policies nodes need to join: node groups
-        that take it wait for them, and a destroy keeps them until the nodes are gone."""
+        (or Auto Mode) that take it wait for them, and a destroy keeps them until the nodes are
+        gone."""
         role, attachments = self._service_role(
             f"{name}-node", cluster_name, "node", "ec2.amazonaws.com",
-            {f"-{policy}": policy for policy in _NODE_POLICIES}, partition, tags)
+            {f"-{policy}": policy for policy in policies}, partition, tags)
         return after(role.arn, [attachment.id for attachment in attachments])
 
     def _service_role(self, name: str, cluster_name: str, purpose: str, service: str,
-                      policies: Mapping[str, str], partition: str, tags: Mapping[str, str]
+                      policies: Mapping[str, str], partition: str, tags: Mapping[str, str],
+                      actions: Sequence[str] = ("sts:AssumeRole",),
                       ) -> tuple[aws.iam.Role, list[aws.iam.RolePolicyAttachment]]:
         """A role `service` assumes, with AWS-managed `policies` (resource-name suffix to policy
         name) attached."""
@@ -233,7 +291,7 @@ class EksCluster(pulumi.ComponentResource):
         role = aws.iam.Role(
             name,
             name_prefix=naming.iam_role_prefix(cluster_name, purpose),
-            assume_role_policy=assume_role_policy(service),
+            assume_role_policy=assume_role_policy(service, actions),
             tags=tags,
             opts=child,
         )

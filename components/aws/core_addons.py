@@ -1,6 +1,18 @@
-"""CoreAddons: the EKS add-ons every cluster runs (VPC CNI, kube-proxy, Pod Identity agent,
-CoreDNS), each ordered by what it needs."""
+"""The EKS add-ons every cluster on node groups or Karpenter runs, at versions that match the
+control plane, in the order an upgrade needs.
 
+- CoreAddons: the DaemonSets that need no node to become active (VPC CNI, kube-proxy, Pod Identity
+  agent). They take the control plane's version as an output, so a version bump updates the
+  control plane first, then them; node groups take their ARNs, so the nodes follow.
+- NodeAddons: the Deployments (CoreDNS, the EBS CSI driver with its own identity). Created before
+  any node exists they stay degraded and the add-on times out, so they follow the nodes.
+
+Every add-on carries an explicit version (EksAddon versions, resolved from the cluster's
+Kubernetes version or pinned in config), so a preview shows what an upgrade changes.
+Auto Mode runs all of them itself and gets neither component.
+"""
+
+import functools
 from collections.abc import Mapping
 from typing import Any, NotRequired, TypedDict
 
@@ -8,17 +20,20 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws.cluster import former_cluster_child
+from components.aws.iam import managed_policy_arn
+from components.aws.workload_identity import WorkloadIdentityArgs, bind, trust_policy
+from components.common import naming
+from components.common.catalog import EKS_ADDONS, EksAddon
 from components.common.ordering import after
 
 TYPE = "groundwork:index:CoreAddons"
-# Add-ons that run without nodes, so node groups need not wait for them. EKS bootstraps
-# self-managed vpc-cni and kube-proxy, which keep the first nodes working until these take over.
-# It bootstraps no pod identity agent: until that add-on is ready, only pods using EKS Pod Identity
-# lack credentials, and none of the nodes' own components do.
-EARLY_ADDONS = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
-# CoreDNS is a Deployment: created before any node exists it stays degraded and the add-on
-# times out.
-AFTER_NODES_ADDONS = ("coredns",)
+NODE_ADDONS_TYPE = "groundwork:index:NodeAddons"
+# EKS bootstraps self-managed vpc-cni and kube-proxy, which keep the first nodes working until
+# these take over. It bootstraps no pod identity agent: until that add-on is ready, only pods
+# using EKS Pod Identity lack credentials, and none of the nodes' own components do.
+EARLY_ADDONS = tuple(addon for addon in EKS_ADDONS if not addon.needs_nodes)
+AFTER_NODES_ADDONS = tuple(addon for addon in EKS_ADDONS if addon.needs_nodes)
+NAMESPACE = "kube-system"
 
 
 class CoreAddonsArgs(TypedDict):
@@ -26,37 +41,115 @@ class CoreAddonsArgs(TypedDict):
 
     cluster_name: pulumi.Input[str]
     """The cluster (EksCluster.cluster_name, so the add-ons wait for it)."""
-    nodes: pulumi.Input[list[pulumi.Input[str]]]
-    """Outputs of the node groups (NodeGroups.arns); CoreDNS waits for them."""
+    kubernetes_version: pulumi.Input[str]
+    """The control plane's version (EksCluster.version, so an upgrade moves it first)."""
+    versions: Mapping[str, str]
+    """EKS add-on name to the version to run, compatible with `kubernetes_version`."""
     tags: NotRequired[dict[str, str]]
     """Tags for every add-on."""
 
 
+class NodeAddonsArgs(TypedDict):
+    """Inputs of NodeAddons."""
+
+    cluster_name: pulumi.Input[str]
+    """The cluster (EksCluster.cluster_name)."""
+    nodes: pulumi.Input[list[pulumi.Input[str]]]
+    """Outputs of the node groups (NodeGroups.arns); the add-ons wait for them."""
+    versions: Mapping[str, str]
+    """EKS add-on name to the version to run."""
+    identity: WorkloadIdentityArgs
+    """How add-ons that call AWS (the EBS CSI driver) get their role."""
+    partition: NotRequired[str]
+    """AWS partition of the managed policies; default aws."""
+    tags: NotRequired[dict[str, str]]
+    """Tags for every add-on and role."""
+
+
+def _addon(parent: pulumi.Resource, name: str, cluster_name: pulumi.Input[str], addon: EksAddon,
+           version: str, tags: Mapping[str, Any], aliases: tuple[pulumi.Alias, ...] = (),
+           **extra: Any) -> aws.eks.Addon:
+    return aws.eks.Addon(
+        f"{name}-{addon.name}",
+        cluster_name=cluster_name,
+        addon_name=addon.name,
+        addon_version=version,
+        # Take over the self-managed copy EKS bootstrapped instead of failing on it.
+        resolve_conflicts_on_create="OVERWRITE",
+        resolve_conflicts_on_update="PRESERVE",
+        # Nothing waits for the add-ons, so a destroy removes them first; without `preserve`
+        # that would take DNS, kube-proxy, pod networking and volumes away from the controllers
+        # still deleting the GitOps apps and their load balancers. The cluster's deletion ends
+        # them.
+        preserve=True,
+        tags=dict(tags),
+        opts=pulumi.ResourceOptions(parent=parent,
+                                    aliases=[former_cluster_child(name), *aliases]),
+        **extra,
+    )
+
+
 class CoreAddons(pulumi.ComponentResource):
-    """The cluster's EKS-managed core add-ons."""
+    """The EKS add-ons that come up before the nodes."""
+
+    arns: list[pulumi.Output[str]]
+    """ARNs of the add-ons; node groups wait for these."""
 
     def __init__(self, name: str, args: CoreAddonsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE, name, None, opts)
         tags = args.get("tags") or {}
-        for addon in EARLY_ADDONS:
-            self._addon(name, args["cluster_name"], addon, tags)
+        after_control_plane = after(args["cluster_name"], args["kubernetes_version"])
+        self.arns = [_addon(self, name, after_control_plane, addon, args["versions"][addon.name],
+                            tags).arn for addon in EARLY_ADDONS]
+        self.register_outputs({"arns": self.arns})
+
+
+def _role_prefix(addon: EksAddon, cluster_name: str) -> str:
+    return naming.iam_role_prefix(cluster_name, addon.name.removeprefix("aws-"))
+
+
+class NodeAddons(pulumi.ComponentResource):
+    """The EKS add-ons that need nodes, each add-on that calls AWS with a role of its own."""
+
+    def __init__(self, name: str, args: NodeAddonsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(NODE_ADDONS_TYPE, name, None, opts)
+        tags = args.get("tags") or {}
+        after_nodes = after(args["cluster_name"], args["nodes"])
         for addon in AFTER_NODES_ADDONS:
-            self._addon(name, after(args["cluster_name"], args["nodes"]), addon, tags)
+            extra = {}
+            if addon.managed_policy:
+                role_arn = self._role(name, addon, args, tags)
+                if args["identity"]["mode"] != "podIdentity":
+                    extra["service_account_role_arn"] = role_arn
+                # With Pod Identity the association exists before the add-on's pods start, so
+                # they get credentials from their first call.
+                cluster: pulumi.Input[str] = after(after_nodes, role_arn)
+            else:
+                cluster = after_nodes
+            # CoreDNS was a child of CoreAddons before the add-ons that need nodes moved here.
+            _addon(self, name, cluster, addon, args["versions"][addon.name], tags,
+                   (pulumi.Alias(parent=pulumi.create_urn(name, TYPE)),), **extra)
         self.register_outputs({})
 
-    def _addon(self, name: str, cluster_name: pulumi.Input[str], addon: str,
-               tags: Mapping[str, Any]) -> aws.eks.Addon:
-        return aws.eks.Addon(
-            f"{name}-{addon}",
-            cluster_name=cluster_name,
-            addon_name=addon,
-            # Take over the self-managed copy EKS bootstrapped instead of failing on it.
-            resolve_conflicts_on_create="OVERWRITE",
-            resolve_conflicts_on_update="PRESERVE",
-            # Nothing waits for the add-ons, so a destroy removes them first; without `preserve`
-            # that would take DNS, kube-proxy and pod networking away from the controllers still
-            # deleting the GitOps apps and their load balancers. The cluster's deletion ends them.
-            preserve=True,
-            tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, aliases=[former_cluster_child(name)]),
+    def _role(self, name: str, addon: EksAddon, args: NodeAddonsArgs,
+              tags: Mapping[str, str]) -> pulumi.Output[str]:
+        """The add-on's role: AWS's managed policy for it, bound to its service account."""
+        resource = f"{name}-{addon.name}"
+        role = aws.iam.Role(
+            resource,
+            name_prefix=pulumi.Output.from_input(args["cluster_name"]).apply(
+                functools.partial(_role_prefix, addon)),
+            description=f"Role of the {addon.name} EKS add-on ({NAMESPACE}/"
+                        f"{addon.service_account})",
+            assume_role_policy=trust_policy(args["identity"], NAMESPACE, addon.service_account),
+            tags=dict(tags),
+            opts=pulumi.ResourceOptions(parent=self),
         )
+        attachment = aws.iam.RolePolicyAttachment(
+            resource,
+            role=role.name,
+            policy_arn=managed_policy_arn(args.get("partition", "aws"), addon.managed_policy),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return bind(resource, args["identity"], role, NAMESPACE, addon.service_account,
+                    attachment.id, tags, self)

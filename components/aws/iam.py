@@ -1,6 +1,7 @@
 """IAM documents: policy and trust documents as plain dicts, and ARNs of AWS-managed policies."""
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 MANAGED_POLICY = "arn:{partition}:iam::aws:policy/{name}"
@@ -22,7 +23,8 @@ def allow(sid: str, actions: list[str], resources: list[str] | str, **condition:
     return statement
 
 
-def assume_role_policy(service: str) -> str:
+def assume_role_policy(service: str, actions: Sequence[str] = ("sts:AssumeRole",)) -> str:
     """Trust for an AWS service principal, e.g. eks.amazonaws.com."""
+    action: str | list[str] = actions[0] if len(actions) == 1 else list(actions)
     return json.dumps(document({"Effect": "Allow", "Principal": {"Service": service},
-                                "Action": "sts:AssumeRole"}))
+                                "Action": action}))

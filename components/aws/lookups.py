@@ -1,6 +1,6 @@
 """Reads of what the AWS account already holds, made before anything is created or changed."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import pulumi_aws as aws
 
@@ -37,3 +37,18 @@ def unreadable_roles(role_arns: Iterable[str]) -> dict[str, str]:
         except Exception as error:  # the invoke raises a plain Exception for any AWS error
             problems[arn] = str(error).splitlines()[0] if str(error) else type(error).__name__
     return problems
+
+
+def cluster_version(cluster_name: str) -> str:
+    """The Kubernetes version the cluster's control plane runs now."""
+    return aws.eks.get_cluster(name=cluster_name).version
+
+
+def addon_versions(names: Iterable[str], kubernetes_version: str,
+                   pinned: Mapping[str, str]) -> dict[str, str]:
+    """The version of each EKS add-on: pinned in config, or the newest EKS lists as compatible
+    with `kubernetes_version`. Resolved before anything is created, so a preview shows the exact
+    version each add-on moves to."""
+    return {name: pinned.get(name) or aws.eks.get_addon_version(
+        addon_name=name, kubernetes_version=kubernetes_version, most_recent=True).version
+        for name in names}

@@ -39,6 +39,9 @@ class NetworkArgs(TypedDict):
     """`none`, `single` (one NAT in the first zone) or `perAz` (one per zone)."""
     cluster_name: str
     """The EKS cluster that will use the VPC: its load balancer discovery tags name it."""
+    karpenter_discovery: NotRequired[bool]
+    """Tag the private subnets `karpenter.sh/discovery: <cluster>`, where the default
+    EC2NodeClass launches Karpenter's nodes."""
     tags: NotRequired[dict[str, str]]
     """Tags for every resource."""
     protect: NotRequired[bool]
@@ -68,6 +71,8 @@ class Network(pulumi.ComponentResource):
                              f"got {args['nat_gateways']!r}")
         child = pulumi.ResourceOptions(parent=self)
         cluster_tag = {f"kubernetes.io/cluster/{args['cluster_name']}": "shared"}
+        discovery = ({"karpenter.sh/discovery": args["cluster_name"]}
+                     if args.get("karpenter_discovery") else {})
         base_tags = args.get("tags") or {}
 
         def tags(resource_name: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -113,7 +118,7 @@ class Network(pulumi.ComponentResource):
                 cidr_block=str(private_cidr),
                 availability_zone=zone,
                 tags=tags(f"{name}-private-{zone}",
-                          {**cluster_tag, "kubernetes.io/role/internal-elb": "1"}),
+                          {**cluster_tag, "kubernetes.io/role/internal-elb": "1", **discovery}),
                 opts=child,
             )
             public_subnets.append(public)

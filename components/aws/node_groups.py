@@ -49,13 +49,17 @@ class NodeGroupArgs(TypedDict):
     """Kubernetes labels of every node."""
     taints: NotRequired[list[TaintArgs]]
     """Kubernetes taints of every node."""
+    version: NotRequired[pulumi.Input[str]]
+    """Kubernetes minor version of the nodes; default the control plane's. EKS rolls the group
+    to a new version node by node, honouring PodDisruptionBudgets."""
 
 
 class NodeGroupsArgs(TypedDict):
     """Inputs of NodeGroups."""
 
     cluster_name: pulumi.Input[str]
-    """The cluster the nodes join (EksCluster.cluster_name, so the groups wait for it)."""
+    """The cluster the nodes join: EksCluster.cluster_name resolved after CoreAddons.arns, so the
+    groups come up, and upgrade, after the control plane and the add-ons nodes need."""
     node_role_arn: pulumi.Input[str]
     """The nodes' IAM role (EksCluster.node_role_arn, so the groups wait for its policies)."""
     subnet_ids: pulumi.Input[list[pulumi.Input[str]]]
@@ -95,6 +99,7 @@ class NodeGroups(pulumi.ComponentResource):
                 node_group_name_prefix=naming.node_group_prefix(group["name"]),
                 node_role_arn=args["node_role_arn"],
                 subnet_ids=args["subnet_ids"],
+                version=group.get("version"),
                 instance_types=list(group["instance_types"]),
                 capacity_type=group.get("capacity_type", "ON_DEMAND"),
                 scaling_config=aws.eks.NodeGroupScalingConfigArgs(

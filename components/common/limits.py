@@ -69,6 +69,14 @@ INT32_MAX = Limit(
     "size of a node count or sync wave", 2**31 - 1,
     "EKS API NodegroupScalingConfig and Kubernetes int32 fields; Pulumi sends numbers as "
     "doubles, exact up to 2**53")
+KUBELET_VERSION_SKEW = Limit(
+    "minor versions a node's kubelet may be older than the control plane", 3,
+    "Kubernetes version skew policy (kubernetes.io/releases/version-skew-policy): kubelet must "
+    "not be newer than kube-apiserver and may be up to three minor versions older (since 1.28)")
+EKS_CONTROL_PLANE_UPGRADE = Limit(
+    "minor versions an EKS control plane moves in one update", 1,
+    "EKS user guide, Update existing cluster to new Kubernetes version: one minor version at a "
+    "time")
 GIT_REVISION = Rule(
     "a Git branch, tag or 40-character commit: a valid ref name that is neither HEAD nor a full "
     "`refs/...` name",
@@ -78,5 +86,6 @@ GIT_REVISION = Rule(
 LIMITS: tuple[Limit | Rule, ...] = (
     EKS_CLUSTER_NAME, EKS_NODE_GROUP_NAME, EKS_PUBLIC_ACCESS_CIDRS, EKS_TAINTS_PER_NODE_GROUP,
     EKS_TAINT_KEY, EKS_TAINT_VALUE, EKS_LABEL_KEY, EKS_LABEL_VALUE, IAM_ROLE_NAME, IAM_ROLE_PATH,
+    KUBELET_VERSION_SKEW, EKS_CONTROL_PLANE_UPGRADE,
     IAM_INLINE_ROLE_POLICY, ROUTE53_ZONE_ID, DNS_LABEL, DNS_SUBDOMAIN, INT32_MAX, GIT_REVISION,
 )

@@ -35,6 +35,7 @@ from components.config.preflight import (
     check_engine_switch,
     check_region,
     check_roles,
+    check_upgrade,
 )
 from components.config.settings import Settings
 
@@ -66,6 +67,7 @@ __all__ = [
     "check_engine_switch",
     "check_region",
     "check_roles",
+    "check_upgrade",
     "load",
     "project_declarations",
 ]

@@ -7,7 +7,7 @@ from typing import Any
 import pulumi
 
 from components.common import limits, naming
-from components.common.catalog import CATALOG
+from components.common.catalog import CATALOG, COMPUTE_ADDONS, COMPUTE_CONFLICTS, listable
 from components.common.gitops_model import (
     GitCredentials,
     GitSource,
@@ -119,11 +119,23 @@ def gitops(reader: Reader, value: Any, cluster: ClusterSettings,
         path = f"gitops.addons[{i}]"
         if addon is None:
             reader.problem(path, f"{reader.show(path, name)} is not in the add-on catalog; valid "
-                                 f"names are {', '.join(sorted(CATALOG))}")
+                                 f"names are {', '.join(listable(cluster.compute))}")
+        elif name in COMPUTE_ADDONS.values():
+            reader.problem(path, f"{name!r} comes with cluster.compute 'karpenter' (its IAM role, "
+                                 "node role and interruption queue with it); set that instead")
         elif addon.calls_aws and cluster.provider != "eks":
             reader.problem(path, f"{name!r} needs an AWS IAM role, which only provider 'eks' can "
                                  "create")
+        elif cluster.provider == "eks" and name in COMPUTE_CONFLICTS.get(cluster.compute, ()):
+            reader.problem(path, f"{name!r} does what cluster.compute {cluster.compute!r} already "
+                                 "does; remove it, or choose another compute mode")
     reader.unique("gitops.addons", enabled)
+    if cluster.provider == "eks" and (implied := COMPUTE_ADDONS.get(cluster.compute)):
+        enabled = (*enabled, implied)
+        if engine == "argocd":
+            # The tree installs Karpenter with Flux only so far (gitops/addons/flux/karpenter).
+            reader.problem("cluster.compute", "'karpenter' is delivered by the Flux tree only; "
+                           "use gitops.engine 'flux', or compute 'nodeGroups' or 'autoMode'")
     zone_ids = reader.strings("gitops.dnsZoneIds", obj.get("dnsZoneIds"))
     for i, zone_id in enumerate(zone_ids):
         path = f"gitops.dnsZoneIds[{i}]"
@@ -194,8 +206,8 @@ HA_REPLICAS = 3
 
 def _check_ha_nodes(reader: Reader, cluster: ClusterSettings) -> None:
     """The HA layout needs HA_REPLICAS nodes where it runs, at the node groups' minimum size."""
-    if cluster.provider != "eks":
-        return  # an existing cluster's nodes are not groundwork's to count
+    if cluster.provider != "eks" or cluster.compute == "autoMode":
+        return  # an existing cluster's nodes are not groundwork's to count; Auto Mode adds nodes
     pool = cluster.system_pool
     if pool is not None:
         index = cluster.node_groups.index(pool)

@@ -5,11 +5,14 @@ from collections.abc import Callable
 from typing import Any
 
 from components.common import limits, naming
+from components.common.catalog import EKS_ADDONS
 from components.common.partitions import PARTITIONS
 from components.config.keys import (
+    ADDON_VERSION,
     AZ_COUNT_RANGE,
     CAPACITY_TYPES,
     CLUSTER_KEYS,
+    COMPUTE_MODES,
     INSTANCE_TYPE,
     INT32_RANGE,
     LOG_TYPES,
@@ -25,6 +28,7 @@ from components.config.keys import (
     VERSION,
     VPC_PREFIX_RANGE,
     VPC_RANGES,
+    WORKLOAD_IDENTITIES,
 )
 from components.config.reader import Reader
 from components.config.settings import ClusterSettings, NetworkSettings, NodeGroupSettings, Taint
@@ -127,30 +131,74 @@ def cluster(reader: Reader, value: Any, environment: str, protect: bool,
             path = f"cluster.viewerRoleArns[{i}]"
             reader.problem(path, f"{reader.show(path, arn)} is also in adminRoleArns; list it in "
                                  "one of them")
-    node_groups = reader.each("cluster.nodeGroups", obj.get("nodeGroups"), _node_group(reader))
+    node_groups = reader.each("cluster.nodeGroups", obj.get("nodeGroups"),
+                              _node_group(reader, version))
     context = reader.typed("cluster.context", obj.get("context"), str, "")
+    compute = reader.choice("cluster.compute", obj.get("compute", COMPUTE_MODES[0]), COMPUTE_MODES)
+    identity = reader.choice("cluster.workloadIdentity",
+                             obj.get("workloadIdentity", WORKLOAD_IDENTITIES[0]),
+                             WORKLOAD_IDENTITIES)
+    system = reader.typed("cluster.systemNodeGroup", obj.get("systemNodeGroup"), str, "")
     if provider == "existing" and not context:
         reader.problem("cluster.context", "is required when provider is 'existing' (the kubeconfig "
                        "context to deploy to)")
     if provider == "eks":
         if context:
             reader.problem("cluster.context", "is only valid when provider is 'existing'")
-        if not node_groups:
-            reader.problem("cluster.nodeGroups", "must define at least one node group for EKS")
+        _compute(reader, compute, node_groups, system)
         reader.unique("cluster.nodeGroups", tuple(group.name for group in node_groups), ".name")
-    system = reader.typed("cluster.systemNodeGroup", obj.get("systemNodeGroup"), str, "")
     if system and system not in {group.name for group in node_groups}:
         names = ", ".join(group.name for group in node_groups) or "(none defined)"
         shown = reader.show("cluster.systemNodeGroup", system)
         reader.problem("cluster.systemNodeGroup", f"{shown} names no node group" + (
             "" if reader.is_secret("cluster.nodeGroups") else f"; use one of {names}"))
+    addon_versions = _addon_versions(reader, obj.get("addonVersions", {}), compute)
     self_signed = reader.typed("cluster.selfSignedKubeletCerts",
                                obj.get("selfSignedKubeletCerts", False), bool, False)
     if self_signed and provider == "eks":
         reader.problem("cluster.selfSignedKubeletCerts", "EKS kubelets serve certificates the "
                        "cluster CA signs; set it only for provider 'existing' (e.g. kind)")
     return ClusterSettings(provider, name, version, public, private, cidrs, log_types, encryption,
-                           admins, viewers, node_groups, system, self_signed, context)
+                           admins, viewers, node_groups, system, self_signed, compute, identity,
+                           addon_versions, context)
+
+
+def _compute(reader: Reader, compute: str, node_groups: tuple[NodeGroupSettings, ...],
+             system: str) -> None:
+    """What each compute mode needs of the node groups: some for nodeGroups, none for Auto Mode
+    (EKS runs the nodes), a system group for Karpenter (its controller cannot run on the nodes it
+    launches)."""
+    if compute == "nodeGroups" and not node_groups:
+        reader.problem("cluster.nodeGroups", "must define at least one node group for EKS with "
+                       "compute 'nodeGroups' (or set cluster.compute to 'autoMode')")
+    elif compute == "autoMode":
+        for key, given in (("nodeGroups", bool(node_groups)), ("systemNodeGroup", bool(system))):
+            if given:
+                reader.problem(f"cluster.{key}", "must be empty with compute 'autoMode' (set "
+                               f"{'[]' if key == 'nodeGroups' else chr(34) * 2}; the default "
+                               "defines one): EKS runs the nodes, in its built-in system and "
+                               "general-purpose pools")
+    elif compute == "karpenter" and not system:
+        reader.problem("cluster.systemNodeGroup", "must name a node group with compute "
+                       "'karpenter': Karpenter, the engine and CoreDNS run there, not on the "
+                       "nodes Karpenter launches")
+
+
+def _addon_versions(reader: Reader, value: Any, compute: str) -> dict[str, str]:
+    """Pinned EKS add-on versions, for add-ons this compute mode runs."""
+    versions = reader.string_map("cluster.addonVersions", value)
+    names = [addon.name for addon in EKS_ADDONS]
+    for name, version in versions.items():
+        path = f"cluster.addonVersions.{name}"
+        if compute == "autoMode":
+            reader.problem(path, f"{name!r} is run by EKS Auto Mode itself; remove it")
+        elif name not in names:
+            reader.problem(path, f"{name!r} is not an EKS add-on groundwork installs; use one of "
+                                 f"{', '.join(names)}")
+        elif not ADDON_VERSION.matches(version):
+            reader.problem(path, f"{reader.show(path, version)} is not an EKS add-on version such "
+                                 "as v1.20.1-eksbuild.3 (aws eks describe-addon-versions)")
+    return versions
 
 
 def _role_arns(reader: Reader, path: str, value: Any,
@@ -174,7 +222,33 @@ def _role_arns(reader: Reader, path: str, value: Any,
     return arns
 
 
-def _node_group(reader: Reader) -> Callable[[str, Any], NodeGroupSettings]:
+def _minor(version: str) -> int:
+    return int(version.split(".")[1])
+
+
+def _node_version(reader: Reader, path: str, value: Any, cluster_version: str) -> str:
+    """A node group's version: the cluster's by default; held back at most the kubelet skew."""
+    version = reader.typed(path, value, str, cluster_version) or cluster_version
+    shown, cluster_shown = reader.show(path, version), reader.show("cluster.version",
+                                                                   cluster_version)
+    if not VERSION.matches(version):
+        reader.problem(path, f"{shown} is not a Kubernetes minor version such as "
+                             f"\"{SUPPORTED_VERSIONS[-2]}\"")
+        return cluster_version
+    if VERSION.matches(cluster_version):
+        behind = _minor(cluster_version) - _minor(version)
+        skew = limits.KUBELET_VERSION_SKEW
+        if behind < 0:
+            reader.problem(path, f"{shown} is newer than cluster.version {cluster_shown}; nodes "
+                                 f"may not run ahead of the control plane ({skew.source})")
+        elif behind > skew.value:
+            reader.problem(path, f"{shown} is {behind} minor versions behind cluster.version "
+                                 f"{cluster_shown}; at most {skew.value} are allowed "
+                                 f"({skew.source}): upgrade the group first")
+    return version
+
+
+def _node_group(reader: Reader, cluster_version: str) -> Callable[[str, Any], NodeGroupSettings]:
     def read(path: str, value: Any) -> NodeGroupSettings:
         obj = reader.fields(path, value, NODE_GROUP_KEYS, required=("name", "instanceTypes"))
         name = reader.typed(f"{path}.name", obj.get("name", ""), str, "")
@@ -206,8 +280,10 @@ def _node_group(reader: Reader) -> Callable[[str, Any], NodeGroupSettings]:
         if len(taints) > taint_limit.value:
             reader.problem(f"{path}.taints", f"lists {len(taints)} taints; EKS accepts at most "
                            f"{taint_limit.value} ({taint_limit.source})")
+        version = _node_version(reader, f"{path}.version", obj.get("version", cluster_version),
+                                cluster_version)
         return NodeGroupSettings(name, types, capacity, sizes["minSize"], sizes["desiredSize"],
-                                 sizes["maxSize"], labels, taints)
+                                 sizes["maxSize"], labels, taints, version)
 
     return read
 

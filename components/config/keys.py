@@ -25,6 +25,11 @@ ENGINE_CHOICES = (*ENGINES, NO_ENGINE)
 # upgrades it).
 OWNERSHIP = ("git", "pulumi")
 CAPACITY_TYPES = ("ON_DEMAND", "SPOT")
+# What runs the cluster's pods: managed node groups (with cluster-autoscaler as an add-on), EKS
+# Auto Mode, or Karpenter beside one managed node group for the system pool.
+COMPUTE_MODES = ("nodeGroups", "autoMode", "karpenter")
+# How add-ons get AWS credentials: EKS Pod Identity (associations) or IRSA (OIDC web identity).
+WORKLOAD_IDENTITIES = ("podIdentity", "irsa")
 TAINT_EFFECTS = ("NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE")
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 # EKS standard and extended support at the time of writing; older versions cannot be created.
@@ -56,6 +61,8 @@ ROLE_ARN = Pattern(r"arn:(?P<partition>[^:]*):iam::(?P<account>[0-9]{12}):role"
 HOSTED_ZONE_ID = Pattern(rf"Z[A-Z0-9]{{1,{limits.ROUTE53_ZONE_ID.value - 1}}}")
 INSTANCE_TYPE = Pattern(r"[a-z][a-z0-9-]*\.[a-z0-9]+")
 VERSION = Pattern(r"1\.[0-9]{2}")
+# An EKS add-on version as DescribeAddonVersions lists it, e.g. v1.20.1-eksbuild.3.
+ADDON_VERSION = Pattern(r"v[0-9]+\.[0-9]+\.[0-9]+-eksbuild\.[0-9]+")
 DURATION = Pattern(r"([0-9]+(\.[0-9]+)?(ms|s|m|h))+")
 DURATION_PART = Pattern(r"([0-9.]+)(ms|s|m|h)")
 # What git check-ref-format refuses anywhere in a ref name: control characters, space and
@@ -68,9 +75,10 @@ NETWORK_KEYS = ("cidr", "azCount", "natGateways")
 CLUSTER_KEYS = ("provider", "name", "version", "endpointPublicAccess", "endpointPrivateAccess",
                 "publicAccessCidrs", "allowPublicEndpointFromAnywhere", "logTypes",
                 "secretsEncryption", "adminRoleArns", "viewerRoleArns", "nodeGroups",
-                "systemNodeGroup", "selfSignedKubeletCerts", "context")
+                "systemNodeGroup", "selfSignedKubeletCerts", "compute", "workloadIdentity",
+                "addonVersions", "context")
 NODE_GROUP_KEYS = ("name", "instanceTypes", "capacityType", "minSize", "desiredSize", "maxSize",
-                   "labels", "taints")
+                   "labels", "taints", "version")
 TAINT_KEYS = ("key", "value", "effect")
 GITOPS_KEYS = ("engine", "ownership", "repoUrl", "revision", "path", "sync", "addons",
                "dnsZoneIds", "apps",

@@ -23,7 +23,7 @@ import yaml
 from pulumi.runtime import config as runtime_config
 
 from components.common import limits, naming
-from components.common.catalog import CATALOG
+from components.common.catalog import CATALOG, COMPUTE_ADDONS
 from components.common.deep_merge import merge
 from components.common.partitions import LONGEST_PARTITION, partition_of
 from components.config import delivery, infrastructure
@@ -95,6 +95,7 @@ def _check_policy_sizes(reader: Reader, measure: PolicySizes, settings: Settings
     for name, size in sizes.items():
         if size > limit.value:
             path = ("gitops.dnsZoneIds" if CATALOG[name].needs_dns_zones
+                    else "cluster.compute" if name in COMPUTE_ADDONS.values()
                     else f"gitops.addons[{gitops.addons.index(name)}]")
             reader.problem(path, f"makes the inline IAM policy of {name} {size:,} characters; "
                                  f"IAM accepts at most {limit.value:,} ({limit.source})")

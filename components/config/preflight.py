@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping
 
+from components.common import limits
 from components.config.errors import ConfigError
 from components.config.keys import ENGINES, NAMESPACE, NO_ENGINE
 from components.config.settings import Settings
@@ -75,3 +76,25 @@ def check_engine_switch(settings: Settings, previous: str | None,
             f"Flux to {ownership!r} takes two updates: set gitops.engine to {NO_ENGINE!r} and run "
             f"`pulumi up`, then set gitops.engine to 'flux' and gitops.ownership to "
             f"{ownership!r} and run `pulumi up` (or keep gitops.ownership {before!r})"])
+
+
+def check_upgrade(settings: Settings, live_version: str | None) -> None:
+    """`live_version`: the version of the cluster as it runs now, None before it exists. EKS moves
+    the control plane one minor version per update and never back, so a config that asks for
+    more fails here, before any add-on or node group is touched."""
+    wanted = settings.cluster.version
+    if live_version is None or live_version == wanted:
+        return
+    step = limits.EKS_CONTROL_PLANE_UPGRADE
+    live_minor, wanted_minor = (int(v.split(".")[1]) for v in (live_version, wanted))
+    if wanted_minor < live_minor:
+        problem = (f"{wanted!r} is older than the running {live_version!r}; EKS cannot downgrade "
+                   "a control plane")
+    elif wanted_minor - live_minor > step.value:
+        following = f"1.{live_minor + 1}"
+        problem = (f"{wanted!r} skips minor versions from the running {live_version!r}; EKS "
+                   f"upgrades {step.value} minor version at a time ({step.source}): set "
+                   f"{following!r}, run `pulumi up`, and repeat")
+    else:
+        return
+    raise ConfigError([f"{NAMESPACE}:cluster.version: {problem}"])

@@ -38,6 +38,9 @@ class NodeGroupSettings:
     max_size: int
     labels: Mapping[str, str]
     taints: tuple[Taint, ...]
+    # Kubernetes minor version of the group's nodes: the cluster's unless held back for a staged
+    # upgrade (within the kubelet skew the control plane allows).
+    version: str
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,13 @@ class ClusterSettings:
     system_node_group: str
     # Kubelets serve self-signed certificates (kind): metrics-server must not verify them.
     self_signed_kubelet_certs: bool
+    # nodeGroups, autoMode or karpenter (keys.COMPUTE_MODES).
+    compute: str
+    # podIdentity or irsa (keys.WORKLOAD_IDENTITIES).
+    workload_identity: str
+    # EKS add-on name -> version pinned in config; the others resolve to the newest version
+    # compatible with `version` (aws.eks.get_addon_version).
+    addon_versions: Mapping[str, str]
     context: str
 
     @property

@@ -49,6 +49,19 @@ class ClusterBridgeArgs(TypedDict):
     self_signed_kubelet_certs: NotRequired[bool]
     """Kubelets serve self-signed certificates (kind): metrics-server skips their verification
     (`metrics_server_args`)."""
+    kubernetes_version: NotRequired[str]
+    """The control plane's Kubernetes minor version (`kubernetes_version`), so the tree can pick
+    chart versions per cluster."""
+    workload_identity: NotRequired[str]
+    """How add-ons get their roles on EKS (`aws_workload_identity`): podIdentity (the service
+    accounts carry no annotation) or irsa (`<addon>_service_account_annotations` names the
+    role)."""
+    compute: NotRequired[str]
+    """What runs the nodes on EKS (`aws_compute`): nodeGroups, autoMode or karpenter."""
+    karpenter_node_role: NotRequired[pulumi.Input[str]]
+    """The role of Karpenter's nodes (`karpenter_node_role`), for the default EC2NodeClass."""
+    karpenter_interruption_queue: NotRequired[pulumi.Input[str]]
+    """Karpenter's interruption queue (`karpenter_interruption_queue`)."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +89,11 @@ class ClusterMetadata:
     addons: tuple[AddonBinding, ...] = field(default_factory=tuple)
     dns_zone_ids: tuple[str, ...] = ()
     self_signed_kubelet_certs: bool = False
+    kubernetes_version: str = ""
+    workload_identity: str = ""
+    compute: str = ""
+    # Karpenter's node role and interruption queue, with compute karpenter.
+    karpenter: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     # `system_node_selector` and `system_tolerations` (placement.bridge_keys).
     placement: Mapping[str, str] = field(default_factory=lambda: placement_keys(None))
 
@@ -89,13 +107,20 @@ class ClusterMetadata:
                 aws_account_id=self.aws_account_id,
                 aws_cluster_name=self.cluster_name,
                 aws_vpc_id=self.aws_vpc_id,
+                aws_workload_identity=self.workload_identity,
+                aws_compute=self.compute,
             )
+        if self.kubernetes_version:
+            keys["kubernetes_version"] = self.kubernetes_version
+        keys.update(self.karpenter)
         for addon in self.addons:
             prefix = addon.name.replace("-", "_")
             if addon.iam_role_arn is not None:
                 keys[f"{prefix}_iam_role_arn"] = addon.iam_role_arn
             keys[f"{prefix}_namespace"] = addon.namespace
             keys[f"{prefix}_service_account"] = addon.service_account
+            keys[f"{prefix}_service_account_annotations"] = _annotations_json(
+                service_account_annotations(self.workload_identity, addon.iam_role_arn))
         keys.update(self.placement)
         # JSON, which is YAML flow syntax: the tree inlines them as lists.
         keys["dns_zone_ids"] = json.dumps(list(self.dns_zone_ids))
@@ -120,6 +145,28 @@ class ClusterMetadata:
         return {**self.labels(), **self.annotations()}
 
 
+# The annotation IRSA's webhook reads to inject a role; Pod Identity needs none.
+IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
+
+
+def service_account_annotations(workload_identity: str, role_arn: pulumi.Input[str] | None
+                                ) -> Mapping[str, pulumi.Input[str]]:
+    """What an add-on's service account carries: the role's ARN under IRSA, nothing with Pod
+    Identity (its association binds the role) or without a role."""
+    if workload_identity == "irsa" and role_arn is not None:
+        return {IRSA_ANNOTATION: role_arn}
+    return {}
+
+
+def _annotations_json(annotations: Mapping[str, pulumi.Input[str]]) -> pulumi.Input[str]:
+    """JSON, which is YAML flow syntax: the tree inlines it as the service account's
+    annotations."""
+    if not annotations:
+        return "{}"
+    return pulumi.Output.all(**annotations).apply(lambda values: json.dumps(values,
+                                                                           sort_keys=True))
+
+
 def cluster_metadata(bridge: ClusterBridgeArgs, root: GitSource,
                      placement: PlacementArgs | None = None) -> ClusterMetadata:
     """The bridge for a cluster whose root tree is `root`; the add-ons tree is beside it."""
@@ -137,4 +184,9 @@ def cluster_metadata(bridge: ClusterBridgeArgs, root: GitSource,
         placement=placement_keys(placement),
         dns_zone_ids=tuple(bridge.get("dns_zone_ids") or ()),
         self_signed_kubelet_certs=bridge.get("self_signed_kubelet_certs", False),
+        kubernetes_version=bridge.get("kubernetes_version", ""),
+        workload_identity=bridge.get("workload_identity", ""),
+        compute=bridge.get("compute", ""),
+        karpenter={key: bridge[key] for key in ("karpenter_node_role",
+                                                "karpenter_interruption_queue") if key in bridge},
     )

@@ -36,6 +36,7 @@ HELM_RELEASE_NAME = 53
 CONFIG_MAP_KEY = re.compile(r"^[-._a-zA-Z0-9]{1,253}$")
 # Kinds whose names are DNS labels; every other object name is a DNS subdomain.
 LABEL_NAMED_KINDS = {"kubernetes:core/v1:Namespace"}
+CLUSTER_SCOPED_KINDS = {"kubernetes:storage.k8s.io/v1:StorageClass"}
 
 _LABEL_CHARS = string.ascii_lowercase + string.digits
 _CLUSTER_CHARS = string.ascii_letters + string.digits
@@ -115,6 +116,8 @@ def check_kubernetes(resource: Resource, check: Checker) -> None:
     metadata = inputs["metadata"]
     if resource.type in LABEL_NAMED_KINDS:
         check.label("namespace name", metadata["name"])
+    elif resource.type in CLUSTER_SCOPED_KINDS:
+        check.subdomain("object name", metadata["name"])
     else:
         check.subdomain("object name", metadata["name"])
         check.label("object namespace", metadata["namespace"])

@@ -24,10 +24,13 @@ ROOT_APPS = {"kubernetes:argoproj.io/v1alpha1:Application": "root",
 PROTECTED_TYPES = {"aws:ec2/vpc:Vpc", "aws:eks/cluster:Cluster", "aws:kms/key:Key"}
 
 
+STORAGE = "kubernetes:storage.k8s.io/v1:StorageClass"
+
+
 def _gitops_objects(run):
     """What the engine seeds: custom resources, Secrets and ConfigMaps (not its namespaces)."""
     return [r for r in run.resources
-            if r.type.startswith("kubernetes:") and r.type not in (RELEASE, NAMESPACE)]
+            if r.type.startswith("kubernetes:") and r.type not in (RELEASE, NAMESPACE, STORAGE)]
 
 
 @pytest.mark.parametrize("waves", [False, True], ids=["stack-apps", "waves"])
@@ -40,6 +43,9 @@ def test_gitops_objects_go_before_their_release(run_stack, graph_of, stack, engi
     objects = _gitops_objects(run)
     assert len(objects) >= 4
     assert all(graph.waits_for(obj, release) for obj in objects)
+    # The default StorageClass goes after the engine, so every claim it deletes still has it.
+    assert all(graph.waits_for(release, storage) for storage in run.by_type(STORAGE))
+    assert bool(run.by_type(STORAGE)) == (stack != "local")
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -33,7 +33,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.common.catalog import CATALOG
+from components.common.catalog import listable
 from components.gitops import budgets
 from tests.conftest import STACKS, WAVE_APPS
 from tools.harness import ROOT, Resource, Run
@@ -195,7 +195,8 @@ def argo_destroy(run: Run, tree_edit=None) -> ArgoCd:
 @pytest.mark.parametrize("stack", STACKS)
 def test_argo_cd_destroy_finalizes_every_application(run_stack, stack, sync):
     run = run_stack(stack, gitops__engine="argocd",
-                    gitops__addons=list(CATALOG) if stack != "local" else ["metrics-server"],
+                    gitops__addons=(listable("nodeGroups") if stack != "local"
+                                    else ["metrics-server"]),
                     gitops__dnsZoneIds=["Z0123456789ABCDEFGHIJ"], **SYNC_VARIANTS[sync])
     cluster = argo_destroy(run)
     assert not cluster.applications and not cluster.projects

@@ -1,7 +1,8 @@
 """Least privilege in every IAM document the program registers, in prod with every add-on of the
-catalog enabled: no wildcard principal, no `*` action, each IRSA role trusted by exactly its
-add-on's service account and only for STS tokens, and the bridge telling GitOps that same
-service account."""
+catalog enabled (those a compute mode conflicts with or brings itself aside), under each workload
+identity: no wildcard principal outside a deny, no `*` action, each add-on role trusted by exactly
+its add-on's service account (IRSA: only for STS tokens; Pod Identity: only this cluster's, through
+exactly one association), and the bridge telling GitOps that same service account."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.common.catalog import CATALOG
+from components.common.catalog import CATALOG, COMPUTE_ADDONS, listable
 from tools.harness import ROOT
 
 POLICY_INPUTS = {"aws:iam/role:Role": "assumeRolePolicy", "aws:iam/rolePolicy:RolePolicy": "policy",
@@ -22,9 +23,28 @@ BROAD_MANAGED_POLICIES = ("AdministratorAccess", "PowerUserAccess", "IAMFullAcce
 STS_AUDIENCE = "sts.amazonaws.com"
 
 
-@pytest.fixture
-def prod(run_stack):
-    return run_stack("prod", gitops__addons=sorted(CATALOG))
+# (compute, identity): between them every catalog add-on gets a role under each identity.
+MODES = [("nodeGroups", "irsa"), ("karpenter", "podIdentity"), ("nodeGroups", "podIdentity"),
+         ("karpenter", "irsa")]
+
+
+def enabled(compute: str) -> set[str]:
+    """The add-ons a stack with every listable add-on runs: those plus the compute mode's own."""
+    return {*listable(compute), *([COMPUTE_ADDONS[compute]] if compute in COMPUTE_ADDONS else [])}
+
+
+def run_mode(run_stack, compute: str, identity: str, **overrides):
+    # The tree delivers Karpenter with Flux.
+    engine = {"gitops__engine": "flux"} if compute == "karpenter" else {}
+    return run_stack("prod", gitops__addons=listable(compute), cluster__compute=compute,
+                     cluster__workloadIdentity=identity, **{**engine, **overrides})
+
+
+@pytest.fixture(params=MODES, ids=["-".join(mode) for mode in MODES])
+def prod(run_stack, request):
+    run = run_mode(run_stack, *request.param)
+    run.mode = request.param
+    return run
 
 
 def _listed(value: Any) -> list:
@@ -49,11 +69,13 @@ def _principals(principal: Any) -> Iterable[str]:
 def test_every_policy_document_is_narrow(prod):
     documents = list(_documents(prod))
     roles = [name for name, _ in documents if name.startswith("aws:iam/role:Role")]
-    assert len(roles) >= 2 + len([a for a in CATALOG.values() if a.calls_aws])
+    assert len(roles) >= 2 + len([a for a in enabled(prod.mode[0]) if CATALOG[a].calls_aws])
     for name, document in documents:
         assert document["Version"] == "2012-10-17", name
         for statement in document["Statement"]:
             assert not {"NotAction", "NotResource", "NotPrincipal"} & set(statement), name
+            if statement["Effect"] == "Deny":
+                continue  # a deny only narrows (the interruption queue refuses plain HTTP)
             assert statement["Effect"] == "Allow", name
             actions = _listed(statement["Action"])
             assert "*" not in actions, name
@@ -72,63 +94,136 @@ def test_no_broad_managed_policy_is_attached(prod):
     assert not [arn for arn in attached if arn.rsplit("/", 1)[1] in BROAD_MANAGED_POLICIES]
 
 
+# What each AWS service principal may do: assume a role, and for the EKS Auth service (Pod
+# Identity) tag the session it takes.
+SERVICE_ACTIONS = {"ec2.amazonaws.com": "sts:AssumeRole", "eks.amazonaws.com": "sts:AssumeRole",
+                   "pods.eks.amazonaws.com": ["sts:AssumeRole", "sts:TagSession"]}
+
+
 def test_service_roles_trust_only_their_service(prod):
-    services = {}
+    services = []
     for name, document in _documents(prod):
         for statement in document["Statement"]:
             principal = statement.get("Principal", {})
-            if "Service" in principal:
-                assert statement["Action"] == "sts:AssumeRole", name
-                services[name] = principal["Service"]
-    assert sorted(services.values()) == ["ec2.amazonaws.com", "eks.amazonaws.com"]
+            if "Service" in principal and name.startswith("aws:iam/role:Role"):
+                assert statement["Action"] == SERVICE_ACTIONS[principal["Service"]], name
+                services.append(principal["Service"])
+    expected = {"ec2.amazonaws.com", "eks.amazonaws.com"}
+    if prod.mode[1] == "podIdentity":
+        expected.add("pods.eks.amazonaws.com")
+    assert set(services) == expected
 
 
-def test_irsa_roles_trust_exactly_their_service_account(prod):
-    [provider] = prod.by_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+def _addon_roles(run) -> dict[str, Any]:
+    """Add-on name -> its role, for catalog add-ons and the EKS add-ons with roles of their own."""
+    roles = {}
+    for role in run.by_type("aws:iam/role:Role"):
+        if role.name.startswith("addons-"):
+            roles[role.name.removeprefix("addons-")] = role
+        elif role.name == "cluster-aws-ebs-csi-driver":
+            roles["aws-ebs-csi-driver"] = role
+    return roles
+
+
+def _service_account(name: str) -> str:
+    if name == "aws-ebs-csi-driver":
+        return "kube-system:ebs-csi-controller-sa"
+    return f"{CATALOG[name].namespace}:{CATALOG[name].service_account}"
+
+
+@pytest.mark.parametrize("compute", ["nodeGroups", "karpenter"])
+def test_irsa_roles_trust_exactly_their_service_account(run_stack, compute):
+    run = run_mode(run_stack, compute, "irsa")
+    [provider] = run.by_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
     assert provider.inputs["clientIdLists"] == [STS_AUDIENCE]
     issuer = provider.inputs["url"].removeprefix("https://")
-    oidc_arn = prod.outputs["oidcProviderArn"].value
-    trusted = {}
-    for role in prod.by_type("aws:iam/role:Role"):
-        document = json.loads(role.inputs["assumeRolePolicy"])
-        federated = [s for s in document["Statement"] if "Federated" in s.get("Principal", {})]
-        if not federated:
-            continue
-        [statement] = document["Statement"]
+    oidc_arn = run.outputs["oidcProviderArn"].value
+    roles = _addon_roles(run)
+    assert set(roles) == {*(a for a in enabled(compute) if CATALOG[a].calls_aws),
+                          "aws-ebs-csi-driver"}
+    for name, role in roles.items():
+        [statement] = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
         assert statement["Principal"] == {"Federated": oidc_arn}
         assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
         assert set(statement["Condition"]) == {"StringEquals"}
-        condition = statement["Condition"]["StringEquals"]
-        assert condition == {f"{issuer}:sub": condition[f"{issuer}:sub"],
-                             f"{issuer}:aud": STS_AUDIENCE}
-        addon = CATALOG[role.name.removeprefix("addons-")]
-        assert condition[f"{issuer}:sub"] == (
-            f"system:serviceaccount:{addon.namespace}:{addon.service_account}")
-        trusted[addon.name] = role
-    assert set(trusted) == {a.name for a in CATALOG.values() if a.calls_aws}
+        namespace, account = _service_account(name).split(":")
+        assert statement["Condition"]["StringEquals"] == {
+            f"{issuer}:sub": f"system:serviceaccount:{namespace}:{account}",
+            f"{issuer}:aud": STS_AUDIENCE}
+    assert not run.by_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
     # The role ARN the stack reports belongs to the role that trusts that add-on.
-    arns = prod.outputs["addonRoleArns"].value
-    for name, role in trusted.items():
-        assert arns[name].rsplit("/", 1)[1].startswith(role.inputs["namePrefix"])
+    arns = run.outputs["addonRoleArns"].value
+    for name, role in roles.items():
+        if name in arns:
+            assert arns[name].rsplit("/", 1)[1].startswith(role.inputs["namePrefix"])
+    [ebs] = [a for a in run.by_type("aws:eks/addon:Addon")
+             if a.inputs["addonName"] == "aws-ebs-csi-driver"]
+    assert ebs.inputs["serviceAccountRoleArn"].rsplit("/", 1)[1].startswith(
+        roles["aws-ebs-csi-driver"].inputs["namePrefix"])
+
+
+@pytest.mark.parametrize("compute", ["nodeGroups", "karpenter", "autoMode"])
+def test_pod_identity_roles_trust_this_cluster_and_service_account_through_one_association(
+        run_stack, compute):
+    overrides = ({"cluster__nodeGroups": [], "cluster__systemNodeGroup": ""}
+                 if compute == "autoMode" else {})
+    run = run_mode(run_stack, compute, "podIdentity", **overrides)
+    [cluster] = run.by_type("aws:eks/cluster:Cluster")
+    cluster_arn = f"arn:aws:eks:eu-west-1:123456789012:cluster/{cluster.inputs['name']}"
+    roles = _addon_roles(run)
+    expected = {a for a in enabled(compute) if CATALOG[a].calls_aws}
+    if compute != "autoMode":
+        expected.add("aws-ebs-csi-driver")  # Auto Mode runs block storage itself
+    assert set(roles) == expected
+    associations = run.by_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+    bound = {}
+    for association in associations:
+        role_name = association.inputs["roleArn"].rsplit("/", 1)[1]
+        key = f"{association.inputs['namespace']}:{association.inputs['serviceAccount']}"
+        assert association.inputs["clusterName"] == cluster.inputs["name"]
+        assert key not in bound.values(), key
+        bound[role_name] = key
+    assert len(bound) == len(associations) == len(roles)
+    for name, role in roles.items():
+        [statement] = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+        namespace, account = _service_account(name).split(":")
+        assert statement["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+        assert statement["Action"] == ["sts:AssumeRole", "sts:TagSession"]
+        assert statement["Condition"] == {"StringEquals": {
+            "aws:RequestTag/eks-cluster-arn": cluster_arn,
+            "aws:RequestTag/kubernetes-namespace": namespace,
+            "aws:RequestTag/kubernetes-service-account": account}}
+        [role_name] = [r for r in bound if r.startswith(role.inputs["namePrefix"])]
+        assert bound[role_name] == f"{namespace}:{account}"
+    addons = run.by_type("aws:eks/addon:Addon")
+    assert not [a for a in addons if "serviceAccountRoleArn" in a.inputs]
 
 
 @pytest.mark.parametrize("engine", ["argocd", "flux"])
-def test_bridge_names_the_service_account_the_role_trusts(run_stack, engine):
-    run = run_stack("prod", gitops__addons=sorted(CATALOG), gitops__engine=engine)
+@pytest.mark.parametrize("identity", ["podIdentity", "irsa"])
+def test_bridge_names_the_service_account_the_role_trusts(run_stack, engine, identity):
+    compute = "karpenter" if engine == "flux" else "nodeGroups"
+    run = run_mode(run_stack, compute, identity, gitops__engine=engine)
     bridge = {}
     for resource in (run.by_type("kubernetes:core/v1:Secret")
                      + run.by_type("kubernetes:core/v1:ConfigMap")):
         bridge.update(resource.inputs["metadata"].get("annotations") or {})
         bridge.update(resource.inputs.get("data") or {})
     arns = run.outputs["addonRoleArns"].value
-    for addon in CATALOG.values():
+    assert bridge["aws_workload_identity"] == identity
+    for addon in (CATALOG[name] for name in enabled(compute)):
         prefix = addon.name.replace("-", "_")
         assert bridge[f"{prefix}_namespace"] == addon.namespace
         assert bridge[f"{prefix}_service_account"] == addon.service_account
+        annotations = json.loads(bridge[f"{prefix}_service_account_annotations"])
         if addon.calls_aws:
             assert bridge[f"{prefix}_iam_role_arn"] == arns[addon.name]
+            # IRSA names the role on the service account; Pod Identity's association binds it.
+            assert annotations == ({"eks.amazonaws.com/role-arn": arns[addon.name]}
+                                   if identity == "irsa" else {})
         else:
             assert f"{prefix}_iam_role_arn" not in bridge
+            assert annotations == {}
 
 
 # --- aws-load-balancer-controller: upstream v2.13 (chart 1.13.0), scoped to this cluster ---------
@@ -253,7 +348,7 @@ RECORD_ACTIONS = {"route53:ChangeResourceRecordSets", "route53:ListResourceRecor
                          ids=["prod-stack", "two-zones"])
 def test_dns_addons_change_records_only_in_the_listed_zones(run_stack, zones):
     overrides = {} if zones is None else {"gitops__dnsZoneIds": zones}
-    run = run_stack("prod", gitops__addons=sorted(CATALOG), **overrides)
+    run = run_stack("prod", gitops__addons=listable("nodeGroups"), **overrides)
     zones = zones or yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"][
         "groundwork:gitops"]["dnsZoneIds"]
     expected = sorted(f"arn:aws:route53:::hostedzone/{zone}" for zone in zones)

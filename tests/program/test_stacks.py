@@ -11,6 +11,7 @@ import yaml
 
 from components.aws.network import subnet_plan
 from tests.conftest import ACCESS, ACCESS_KW
+from tools.harness import ROOT
 
 VPC = "aws:ec2/vpc:Vpc"
 SUBNET = "aws:ec2/subnet:Subnet"
@@ -103,15 +104,74 @@ def test_zones_exclude_opt_in_local_zones(run_stack):
         f"{region}{suffix}" for suffix in "abc"}
 
 
-def test_core_addons_and_coredns_after_nodes(run_stack, graph_of):
-    run = run_stack("prod")
+def test_an_upgrade_moves_control_plane_then_add_ons_then_nodes(run_stack, graph_of):
+    """A version bump changes the control plane, then the add-ons nodes need, then the node
+    groups, then the add-ons that run on nodes: each waits for the one before in the graph, and
+    every add-on and group carries the exact version EKS lists for the cluster's version."""
+    run = run_stack("prod", cluster__version="1.35")
     graph = graph_of(run)
+    [cluster] = run.by_type("aws:eks/cluster:Cluster")
     addons = {a.inputs["addonName"]: a for a in run.by_type(ADDON)}
-    assert set(addons) == {"vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent"}
-    for group in run.by_type(NODE_GROUP):
-        assert graph.waits_for(addons["coredns"], group)
-        # Nodes must not wait for add-ons: that would put them on the critical path.
-        assert not any(graph.waits_for(group, addon) for addon in addons.values())
+    assert set(addons) == {"vpc-cni", "kube-proxy", "eks-pod-identity-agent", "coredns",
+                           "aws-ebs-csi-driver"}
+    early = [addons[n] for n in ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")]
+    late = [addons[n] for n in ("coredns", "aws-ebs-csi-driver")]
+    groups = run.by_type(NODE_GROUP)
+    assert groups and cluster.inputs["version"] == "1.35"
+    for group in groups:
+        assert group.inputs["version"] == "1.35"
+        assert all(graph.waits_for(group, addon) for addon in early)
+        assert all(graph.waits_for(addon, group) for addon in late)
+    for addon in addons.values():
+        assert graph.waits_for(addon, cluster)
+        # The version EKS reports compatible with 1.35 (the mocks answer per add-on and version).
+        assert addon.inputs["addonVersion"].startswith("v1.35.")
+    assert {i.args["kubernetesVersion"] for i in run.invokes
+            if i.token == "aws:eks/getAddonVersion:getAddonVersion"} == {"1.35"}
+
+
+def test_a_pinned_add_on_version_and_a_held_back_group_are_kept(run_stack):
+    groups = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"][
+        "groundwork:cluster"]["nodeGroups"]
+    groups[1]["version"] = "1.32"
+    run = run_stack("prod", cluster__version="1.35", cluster__nodeGroups=groups,
+                    cluster__addonVersions={"coredns": "v1.12.4-eksbuild.1"})
+    addons = {a.inputs["addonName"]: a.inputs["addonVersion"] for a in run.by_type(ADDON)}
+    assert addons["coredns"] == "v1.12.4-eksbuild.1"
+    assert {g.name: g.inputs["version"] for g in run.by_type(NODE_GROUP)} == {
+        "cluster-system": "1.35", "cluster-workloads": "1.32"}
+
+
+def test_auto_mode_runs_no_eks_add_on_and_no_node_group(run_stack):
+    run = run_stack("dev", cluster__compute="autoMode", cluster__nodeGroups=[],
+                    gitops__addons=["metrics-server", "external-dns"])
+    [cluster] = run.by_type("aws:eks/cluster:Cluster")
+    assert not run.by_type(ADDON) and not run.by_type(NODE_GROUP)
+    assert cluster.inputs["computeConfig"]["nodePools"] == ["general-purpose", "system"]
+    assert cluster.inputs["storageConfig"]["blockStorage"]["enabled"] is True
+    assert cluster.inputs["kubernetesNetworkConfig"]["elasticLoadBalancing"]["enabled"] is True
+    assert cluster.inputs["bootstrapSelfManagedAddons"] is False
+    policies = {r.inputs["policyArn"].rsplit("/", 1)[1] for r in run.by_type(
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment")}
+    assert {"AmazonEKSComputePolicy", "AmazonEKSBlockStoragePolicy",
+            "AmazonEKSLoadBalancingPolicy", "AmazonEKSNetworkingPolicy",
+            "AmazonEKSWorkerNodeMinimalPolicy", "AmazonEC2ContainerRegistryPullOnly"} <= policies
+    [storage] = run.by_type("kubernetes:storage.k8s.io/v1:StorageClass")
+    assert storage.inputs["provisioner"] == "ebs.csi.eks.amazonaws.com"
+
+
+def test_karpenter_gets_its_queue_rules_node_role_and_discovery_tags(run_stack):
+    run = run_stack("prod", cluster__compute="karpenter", gitops__engine="flux",
+                    gitops__addons=["metrics-server"])
+    assert len(run.by_type("aws:cloudwatch/eventRule:EventRule")) == 5
+    assert len([e for e in run.by_type("aws:eks/accessEntry:AccessEntry")
+                if e.inputs["type"] == "EC2_LINUX"]) == 1
+    [tag] = run.by_type("aws:ec2/tag:Tag")
+    assert tag.inputs["key"] == "karpenter.sh/discovery"
+    private = [s for s in run.by_type("aws:ec2/subnet:Subnet") if "private" in s.name]
+    assert private and all(s.inputs["tags"]["karpenter.sh/discovery"] == tag.inputs["value"]
+                           for s in private)
+    assert run.settings.gitops.addons[-1] == "karpenter"
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -161,8 +221,8 @@ def test_eks_outputs_follow_the_contract(run_stack, stack):
     user = config["users"][0]["user"]["exec"]
     assert user["apiVersion"] == "client.authentication.k8s.io/v1beta1"
     assert user["args"][:4] == ["eks", "get-token", "--cluster-name", outputs["clusterName"].value]
-    roles = {r.inputs["description"].split()[3]: r for r in run.by_type("aws:iam/role:Role")
-             if r.inputs.get("description", "").startswith("IRSA role")}
+    roles = {r.name.removeprefix("addons-"): r for r in run.by_type("aws:iam/role:Role")
+             if r.name.startswith("addons-")}
     assert set(outputs["addonRoleArns"].value) == set(roles)
 
 

@@ -262,6 +262,20 @@ def test_targets_compare_rounded_values_with_their_limits():
     assert math.isclose(found["prod evaluation memory / import floor"]["value"], 2.0)
 
 
+@pytest.mark.parametrize("engine", ["argocd", "flux"])
+def test_auto_mode_has_the_shortest_critical_path(run_stack, engine):
+    """Auto Mode takes the add-on and node group waits off the path: the engine follows the
+    control plane."""
+    node_groups = bench.model(run_stack("dev", gitops__engine=engine).resources)
+    auto = bench.model(run_stack("dev", gitops__engine=engine, cluster__compute="autoMode",
+                                 cluster__nodeGroups=[],
+                                 gitops__addons=["metrics-server", "external-dns"]).resources)
+    assert [step.type for step in auto.floor_parts][:2] == [CLUSTER, RELEASE]
+    # Only seconds-long Kubernetes objects (the StorageClass, a namespace) precede the engine.
+    assert auto.findings and all("(kubernetes:" in f for f in auto.findings)
+    assert auto.seconds < node_groups.seconds
+
+
 @pytest.mark.parametrize("stack,engine", [("dev", "argocd"), ("prod", "argocd"), ("local", "flux"),
                                           ("dev", "flux"), ("local", "argocd")])
 def test_each_stack_deploys_in_floor_order_with_nothing_avoidable_on_the_path(run_stack, stack,
@@ -270,6 +284,8 @@ def test_each_stack_deploys_in_floor_order_with_nothing_avoidable_on_the_path(ru
     kinds = [step.type for step in m.floor_parts]
     # Under the Flux Operator (gitops.ownership git) the engine installs in two steps.
     engine = [RELEASE, bench.FLUX_INSTANCE] if engine == "flux" else [RELEASE]
-    assert kinds == ([CLUSTER, NODE_GROUP, *engine] if stack != "local" else engine)
+    # The nodes wait for the add-ons they need, so an upgrade moves the add-ons first.
+    assert kinds == ([CLUSTER, "aws:eks/addon:Addon", NODE_GROUP, *engine] if stack != "local"
+                     else engine)
     assert m.findings == ()
     assert m.ratio_with_prerequisites == pytest.approx(1.0)

@@ -7,9 +7,9 @@ import json
 
 import yaml
 
-from components.aws.addon_identities import irsa_trust_policy
 from components.aws.iam import assume_role_policy
 from components.aws.kubeconfig import kubeconfig
+from components.aws.workload_identity import irsa_trust_policy
 from components.common.deep_merge import merge
 from components.common.gitops_model import GitSource
 from components.gitops.bootstrap import bootstrap

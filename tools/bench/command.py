@@ -40,6 +40,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from components.aws.core_addons import EARLY_ADDONS
 from tools import harness
 from tools.harness import ROOT, Resource, Run
 from tools.harness.graph import Graph
@@ -56,6 +57,8 @@ DEFAULT_OUT = ROOT / "bench" / "results.json"
 
 CLUSTER = "aws:eks/cluster:Cluster"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+ADDON = "aws:eks/addon:Addon"
+EARLY_ADDON_NAMES = frozenset(addon.name for addon in EARLY_ADDONS)
 RELEASE = "kubernetes:helm.sh/v3:Release"
 
 
@@ -227,16 +230,20 @@ def model(resources: Sequence[Resource]) -> Model:
 
 
 def _floor_kind(resource: Resource) -> int | None:
-    """0 for a control plane, 1 for a node group, 2 for an engine release, 3 for the FluxInstance
-    the Flux Operator's release installs Flux from: the floor's order."""
+    """0 for a control plane, 1 for an EKS add-on the nodes need (node groups wait for them, so
+    an upgrade moves add-ons before nodes), 2 for a node group, 3 for an engine release, 4 for
+    the FluxInstance the Flux Operator's release installs Flux from: the floor's order. Under
+    Auto Mode only 0, 3 and 4 exist."""
     if resource.type == CLUSTER:
         return 0
-    if resource.type == NODE_GROUP:
+    if resource.type == ADDON and resource.inputs.get("addonName") in EARLY_ADDON_NAMES:
         return 1
-    if resource.type == RELEASE and resource.inputs.get("chart") in ENGINE_RELEASES:
+    if resource.type == NODE_GROUP:
         return 2
-    if resource.type == FLUX_INSTANCE:  # Flux itself, installed by the operator's release
+    if resource.type == RELEASE and resource.inputs.get("chart") in ENGINE_RELEASES:
         return 3
+    if resource.type == FLUX_INSTANCE:  # Flux itself, installed by the operator's release
+        return 4
     return None
 
 
@@ -255,9 +262,9 @@ def _floor_parts(graph: Graph, seconds: Mapping[str, float]) -> list[str]:
     groups, the slowest one an engine release waits for, since the others (pools the engine does
     not run on) need not finish before it."""
     kinds = _by_floor_kind(graph.resources.values())
-    releases = kinds.get(2, [])
-    if 1 in kinds and any(graph.waits_for(r, g) for r in releases for g in kinds[1]):
-        kinds[1] = [g for g in kinds[1] if any(graph.waits_for(r, g) for r in releases)]
+    releases = kinds.get(3, [])
+    if 2 in kinds and any(graph.waits_for(r, g) for r in releases for g in kinds[2]):
+        kinds[2] = [g for g in kinds[2] if any(graph.waits_for(r, g) for r in releases)]
     return [max(found, key=lambda r: seconds[r.urn]).urn for found in kinds.values()]
 
 

@@ -11,6 +11,7 @@ from pulumi.runtime import rpc
 
 from components.common.partitions import partition_of
 from components.common.patterns import Pattern
+from components.config import project_declarations
 
 ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -43,6 +44,8 @@ class Cloud:
 
     clusters: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     missing_roles: frozenset[str] = frozenset()
+    # The Kubernetes version each existing cluster runs; one not named runs the project default.
+    versions: Mapping[str, str] = field(default_factory=dict)
     # The previous deployment's stack outputs, as a StackReference to this stack reads them.
     previous_outputs: Mapping[str, Any] = field(default_factory=dict)
 
@@ -134,6 +137,18 @@ class GroundworkMocks(pulumi.runtime.Mocks):
                                  f"{name} cannot be found.")]
             return {"id": name, "name": name, "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{name}",
                     "assumeRolePolicy": "{}", "uniqueId": f"AROA{_hex(name, 17).upper()}"}, []
+        if token == "aws:eks/getCluster:getCluster":
+            name = args.args["name"]
+            return {"id": name, "name": name, "version": self.cloud.versions.get(
+                name, project_declarations()["cluster"]["default"]["version"]),
+                    "arn": f"arn:aws:eks:{self.region}:{ACCOUNT_ID}:cluster/{name}"}, []
+        if token == "aws:eks/getAddonVersion:getAddonVersion":
+            # Deterministic per add-on and Kubernetes version, as EKS's listing is.
+            addon, kubernetes = args.args["addonName"], args.args["kubernetesVersion"]
+            minor = int(kubernetes.split(".")[1])
+            version = f"v1.{minor}.{int(_hex(addon, 2), 16) % 10}-eksbuild.1"
+            return {"id": addon, "addonName": addon, "kubernetesVersion": kubernetes,
+                    "mostRecent": bool(args.args.get("mostRecent")), "version": version}, []
         if token == "aws:index/getPartition:getPartition":
             partition = partition_of(self.region) or "aws"
             suffix = _DNS_SUFFIXES.get(partition, "amazonaws.com")
@@ -176,7 +191,24 @@ class GroundworkMocks(pulumi.runtime.Mocks):
                 identities=[{"oidcs": [{"issuer": f"https://oidc.eks.{self.region}.amazonaws.com"
                                                   f"/id/{cluster_id}"}]}],
                 status="ACTIVE",
+                vpcConfig={**(inputs.get("vpcConfig") or {}),
+                           "clusterSecurityGroupId": f"sg-{_hex(seed, 17)}",
+                           "vpcId": f"vpc-{_hex(seed, 17)}"},
             )
+        elif typ == "aws:eks/podIdentityAssociation:PodIdentityAssociation":
+            association_id = f"a-{_hex(seed, 17)}"
+            state.update(associationId=association_id, associationArn=(
+                f"{arn_base.format(service='eks')}:podidentityassociation/"
+                f"{inputs.get('clusterName')}/{association_id}"))
+        elif typ == "aws:eks/accessEntry:AccessEntry":
+            state["accessEntryArn"] = (f"{arn_base.format(service='eks')}:access-entry/"
+                                       f"{inputs.get('clusterName')}/{_hex(seed, 8)}")
+        elif typ == "aws:sqs/queue:Queue":
+            queue_name = (inputs.get("name")
+                          or f"{inputs.get('namePrefix', args.name)}{_hex(seed, 26)}")
+            resource_id = f"https://sqs.{self.region}.amazonaws.com/{ACCOUNT_ID}/{queue_name}"
+            state.update(name=queue_name, url=resource_id,
+                         arn=f"{arn_base.format(service='sqs')}:{queue_name}")
         elif typ == "aws:ec2/launchTemplate:LaunchTemplate":
             state.update(arn=f"{arn_base.format(service='ec2')}:launch-template/{resource_id}",
                          latestVersion=1, defaultVersion=1)

@@ -395,11 +395,14 @@ class Checked:
 
 def _gitops_problems(validator: Validator, root: Path) -> tuple[list[Problem], int]:
     """Every Kubernetes document of the sample tree. Documents with neither apiVersion nor kind
-    (Helm values files) are data, not objects."""
+    (Helm values files) are data, not objects; a local chart's files are templates, which the
+    expansion validates once rendered with a release's values."""
     problems: list[Problem] = []
     count = 0
     tree = root / GITOPS_DIR
-    for file in sorted(p for p in tree.rglob("*") if p.suffix in (".yaml", ".yml")):
+    charts = [chart.parent for chart in tree.rglob("Chart.yaml")]
+    for file in sorted(p for p in tree.rglob("*") if p.suffix in (".yaml", ".yml")
+                       and not any(p.is_relative_to(chart) for chart in charts)):
         name = str(file.relative_to(root))
         try:
             documents = load_documents(file)

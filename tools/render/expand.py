@@ -37,7 +37,13 @@ from components.common.deep_merge import merge
 from tools.harness.recording import Run
 from tools.render import chart_values
 from tools.render.manifests import kubernetes_objects
-from tools.render.templating import SUBSTITUTE, TemplateError, flux_substitute, go_template
+from tools.render.templating import (
+    SUBSTITUTE,
+    TemplateError,
+    flux_substitute,
+    go_string,
+    go_template,
+)
 from tools.render.validate import Problem, Validator
 
 SECRET_TYPE = "argocd.argoproj.io/secret-type"
@@ -293,12 +299,44 @@ class FluxExpander:
                 if built.get("kind") == "Kustomization" and "spec" in built:
                     self.names.add(built["metadata"]["name"])
                     self.kustomization(built, doc_file, variables)
+                elif built.get("kind") == "HelmRelease" and (
+                        built["spec"]["chart"]["spec"]["sourceRef"]["kind"] == "GitRepository"):
+                    self.local_chart(built, doc_file)
                 elif built.get("kind") == "HelmRelease":
                     chart = built["spec"]["chart"]["spec"]
                     self.result.findings += helm_findings(
                         doc_file, built, chart["chart"], chart["version"],
                         built["spec"].get("values") or {},
                         built["spec"].get("targetNamespace", ""), self.run)
+
+    def local_chart(self, release: Obj, file: str) -> None:
+        """A HelmRelease of a chart in this repository: its templates rendered with the release's
+        values over the chart's, as helm-controller would, and each object validated. Only field
+        references (`{{ .Values.key }}`) are expanded; anything else is a finding."""
+        chart = release["spec"]["chart"]["spec"]
+        directory = self.root / chart["chart"].removeprefix("./")
+        if not (directory / "Chart.yaml").is_file():
+            self.result.finding(file, release, "spec.chart.spec.chart",
+                                f"{chart['chart']!r} is no chart in the repository")
+            return
+        defaults = yaml.load((directory / "values.yaml").read_text(), Loader=_LOADER) or {}
+        values = release["spec"].get("values") or {}
+        for key in sorted(set(values) - set(defaults)):
+            self.result.finding(file, release, f"spec.values.{key}",
+                                f"the chart {chart['chart']!r} reads no such value")
+        params = {"Values": merge(defaults, values)}
+        for template in sorted((directory / "templates").glob("*.yaml")):
+            template_file = str(template.relative_to(self.root))
+            try:
+                text = go_string(template.read_text(), params)
+            except TemplateError as error:
+                self.result.finding(template_file, release, "template", str(error))
+                continue
+            for doc in _load_all(text):
+                if isinstance(doc, dict):
+                    self.result.objects.append((f"HelmRelease {release['metadata']['name']}",
+                                                doc))
+                    self.result.findings += self.validator.validate(doc, template_file)
 
     def _switches(self, path: str, variables: Mapping[str, str]) -> list[Mapping[str, str]]:
         """The stack's variables, then each other value of the `enable_<addon>` switches the
@@ -339,15 +377,22 @@ def _service_account(chart: str, values: Obj) -> str | None:
 
 
 def _trusted(run: Run) -> dict[str, str]:
-    """`namespace:service-account` each add-on IAM role trusts, by add-on."""
+    """`namespace:service-account` each add-on IAM role trusts, by service account: the `sub` of
+    an IRSA trust, or the namespace and service account session tags of a Pod Identity trust
+    (components/aws/workload_identity.py)."""
     trusted = {}
     for role in run.by_type("aws:iam/role:Role"):
         document = json.loads(role.inputs.get("assumeRolePolicy") or "{}")
         for statement in document.get("Statement", []):
-            for condition in (statement.get("Condition") or {}).get("StringEquals", {}).items():
-                if condition[0].endswith(":sub"):
-                    _, _, namespace, account = condition[1].split(":")
+            equals = (statement.get("Condition") or {}).get("StringEquals", {})
+            for key, value in equals.items():
+                if key.endswith(":sub"):
+                    _, _, namespace, account = value.split(":")
                     trusted[account] = f"{namespace}:{account}"
+            account = equals.get("aws:RequestTag/kubernetes-service-account")
+            if account is not None:
+                namespace = equals.get("aws:RequestTag/kubernetes-namespace")
+                trusted[account] = f"{namespace}:{account}"
     return trusted
 
 

@@ -1,0 +1,107 @@
+"""Workload identity: an IAM role that exactly one Kubernetes service account of one cluster
+assumes, through EKS Pod Identity (the default) or IRSA.
+
+- Pod Identity: the role trusts the EKS Auth service (`pods.eks.amazonaws.com`, `sts:AssumeRole`
+  and `sts:TagSession`), conditioned on the session tags EKS sets for the pod: the cluster's ARN
+  (which names the account), the namespace and the service account (EKS user guide, "Create IAM
+  role with trust policy required by EKS Pod Identity" and "Grant pods access to AWS resources
+  based on tags"). One PodIdentityAssociation binds the role to that service account; nothing is
+  annotated on the service account.
+- IRSA: the role trusts the cluster's OIDC provider for tokens of that service account minted for
+  STS; the tree annotates the service account with the role's ARN (the bridge's
+  `<addon>_service_account_annotations`).
+"""
+
+import json
+from collections.abc import Mapping
+from typing import NotRequired, TypedDict
+
+import pulumi
+import pulumi_aws as aws
+
+from components.aws.iam import document
+from components.common.ordering import after
+
+POD_IDENTITY = "podIdentity"
+IRSA = "irsa"
+POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
+
+
+def pod_identity_trust_policy(cluster_arn: str, namespace: str, service_account: str) -> dict:
+    """Trust of the EKS Auth service for one service account of one cluster."""
+    return document({
+        "Effect": "Allow",
+        "Principal": {"Service": POD_IDENTITY_PRINCIPAL},
+        "Action": ["sts:AssumeRole", "sts:TagSession"],
+        "Condition": {"StringEquals": {
+            "aws:RequestTag/eks-cluster-arn": cluster_arn,
+            "aws:RequestTag/kubernetes-namespace": namespace,
+            "aws:RequestTag/kubernetes-service-account": service_account,
+        }},
+    })
+
+
+def irsa_trust_policy(oidc_provider_arn: str, issuer_url: str, namespace: str,
+                      service_account: str) -> dict:
+    """Trust for exactly one service account, and only for tokens minted for STS."""
+    issuer = issuer_url.removeprefix("https://")
+    return document({
+        "Effect": "Allow",
+        "Principal": {"Federated": oidc_provider_arn},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {
+            f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+            f"{issuer}:aud": "sts.amazonaws.com",
+        }},
+    })
+
+
+class WorkloadIdentityArgs(TypedDict):
+    """How the roles of one cluster's service accounts are trusted and bound."""
+
+    mode: str
+    """podIdentity (default) or irsa."""
+    cluster_name: pulumi.Input[str]
+    """The cluster whose service accounts assume the roles."""
+    cluster_arn: pulumi.Input[str]
+    """The cluster's ARN, which Pod Identity's trust is conditioned on."""
+    oidc_provider_arn: NotRequired[pulumi.Input[str]]
+    """ARN of the cluster's IAM OIDC provider (IRSA)."""
+    oidc_issuer_url: NotRequired[pulumi.Input[str]]
+    """The cluster's OIDC issuer URL (IRSA)."""
+
+
+def _trust(mode: str, namespace: str, service_account: str, values: list[str]) -> str:
+    if mode == POD_IDENTITY:
+        return json.dumps(pod_identity_trust_policy(values[0], namespace, service_account))
+    return json.dumps(irsa_trust_policy(values[0], values[1], namespace, service_account))
+
+
+def trust_policy(identity: WorkloadIdentityArgs, namespace: str,
+                 service_account: str) -> pulumi.Output[str]:
+    """The role's trust document for `identity`'s mode."""
+    mode = identity["mode"]
+    inputs = ([identity["cluster_arn"]] if mode == POD_IDENTITY
+              else [identity["oidc_provider_arn"], identity["oidc_issuer_url"]])
+    return pulumi.Output.all(*inputs).apply(
+        lambda values: _trust(mode, namespace, service_account, values))
+
+
+def bind(name: str, identity: WorkloadIdentityArgs, role: aws.iam.Role, namespace: str,
+         service_account: str, ready: pulumi.Input[str], tags: Mapping[str, str] | None,
+         parent: pulumi.Resource) -> pulumi.Output[str]:
+    """The role's ARN, resolving once `ready` (its policy) has and, with Pod Identity, once its
+    one association exists: whatever takes the ARN (the bridge, an EKS add-on) is created after
+    the binding and, on destroy, deleted before it."""
+    if identity["mode"] != POD_IDENTITY:
+        return after(role.arn, ready)
+    association = aws.eks.PodIdentityAssociation(
+        name,
+        cluster_name=identity["cluster_name"],
+        namespace=namespace,
+        service_account=service_account,
+        role_arn=role.arn,
+        tags=dict(tags or {}),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return after(role.arn, ready, association.association_id)
