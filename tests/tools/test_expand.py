@@ -12,7 +12,7 @@ import yaml
 
 from tools import harness
 from tools.render import command as render
-from tools.render.templating import TemplateError, flux_substitute, go_string
+from tools.render.templating import GoTemplate, TemplateError, flux_substitute, go_string
 
 
 @pytest.fixture
@@ -126,9 +126,27 @@ def test_the_diff_shows_a_bridge_change_in_what_the_cluster_runs(project, schema
 def test_go_templates_resolve_fields_and_refuse_the_rest():
     params = {"name": "in-cluster", "metadata": {"annotations": {"a": "1"}}}
     assert go_string("x-{{.name}}-{{ .metadata.annotations.a }}", params) == "x-in-cluster-1"
-    for bad in ("{{.metadata.labels.x}}", "{{ .name | upper }}", "{{ if .name }}y{{ end }}"):
+    assert go_string('{{ if .name }}{{ print "n-" .name | quote }}{{ end }}', params) == (
+        '"n-in-cluster"')
+    for bad in ("{{.metadata.labels.x}}", "{{ .name | upper }}", "{{ range .name }}y{{ end }}",
+                "{{ $x := .name }}", "{{ if .name }}y", "y{{ end }}"):
         with pytest.raises(TemplateError):
             go_string(bad, params)
+
+
+@pytest.mark.parametrize("text,expected", [
+    # Trim markers take the whitespace, line breaks included, on their side of the action.
+    ("a\n  <<- if inputs.on >>\n  b\n  <<- end >>\nc", "a\n  b\nc"),
+    ("a\n  <<- if inputs.off >>\n  b\n  <<- end >>\nc", "a\nc"),
+    ("<< inputs.on >> << inputs.off | quote >> <<- inputs.n ->> .", 'true ""7.'),
+    # Go's %q: quotes, backslashes, control and non-printable characters escaped.
+    ('<< inputs.odd | quote >>', '"q\\"\\\\\\n\\x00\\u2028é"'),
+    # print: a space only between operands that are not strings.
+    ('<< print "a" inputs.n inputs.n "b" >>', "a7 7b"),
+])
+def test_resource_set_templates_render_as_go_renders_them(text, expected):
+    inputs = {"on": True, "off": "", "n": 7, "odd": 'q"\\\n\x00\u2028é'}
+    assert GoTemplate(text, "<<", ">>").render(names={"inputs": inputs}) == expected
 
 
 @pytest.mark.parametrize("text,expected,unresolved", [
