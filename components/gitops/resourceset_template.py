@@ -48,10 +48,12 @@ class When:
 
 
 def template(documents: Sequence[Any]) -> str:
-    """Multi-document YAML of `documents`, each a mapping or a `When` of one."""
+    """Multi-document YAML of `documents`, each a mapping or a `When` of one. A `When` goes
+    inside its separator: left out, it leaves two separators in a row, never a document of blank
+    lines, which a YAML reader could take for a document of its own."""
     lines: list[str] = []
     for document in documents:
-        lines += _guarded(document, "", lambda value: ["---", *_mapping(value, "")])
+        lines += ["---", *_guarded(document, "", lambda value: _mapping(value, ""))]
     return "\n".join(lines) + "\n"
 
 
