@@ -275,6 +275,7 @@ def gitops(settings: Settings, bridge_args: ClusterBridgeArgs,
                 "values": dict(argocd.values), "application_set": argocd.application_set,
                 "secret_values": dict(argocd.secret_values)},
         flux={"chart_version": flux.chart_version, "values": dict(flux.values),
-              "interval": flux.interval, "secret_values": dict(flux.secret_values)},
+              "interval": flux.interval, "resource_set": flux.resource_set,
+              "secret_values": dict(flux.secret_values)},
         wait_for=wait_for,
     )

@@ -42,6 +42,7 @@ ARGO_APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
 ARGO_APPLICATION_SET = "kubernetes:argoproj.io/v1alpha1:ApplicationSet"
 ARGO_APP_PROJECT = "kubernetes:argoproj.io/v1alpha1:AppProject"
 FLUX_GIT_REPOSITORY = "kubernetes:source.toolkit.fluxcd.io/v1:GitRepository"
+FLUX_RESOURCE_SET = "kubernetes:fluxcd.controlplane.io/v1:ResourceSet"
 
 # Resource types whose `policy` input is a whole IAM policy document.
 POLICY_DOCUMENT_TYPES = (
@@ -337,7 +338,8 @@ def _argo_sources(spec: Any, prefix: str) -> list[tuple[str, Any]]:
 
 
 def gitops_revision_pinned(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type not in (ARGO_APPLICATION, ARGO_APPLICATION_SET, FLUX_GIT_REPOSITORY):
+    if args.resource_type not in (ARGO_APPLICATION, ARGO_APPLICATION_SET, FLUX_GIT_REPOSITORY,
+                                  FLUX_RESOURCE_SET):
         return
     _skip_unless_protected(args)
     spec = args.props.get("spec")
@@ -353,25 +355,35 @@ def gitops_revision_pinned(args: ResourceValidationArgs, report_violation: Repor
             if isinstance(get(generator, "git"), Mapping):
                 _check_revision(f"spec.generators[{index}].git.revision",
                                 get(generator, "git", "revision"), report_violation)
+    elif args.resource_type == FLUX_RESOURCE_SET:
+        # groundwork's seed apps (components/gitops/flux_manifests.py, app_input): an app with a
+        # GitRepository of its own gives its `ref` kind and `revision` in its input.
+        for index, inputs in enumerate(get(spec, "inputs") or []):
+            if isinstance(inputs, Mapping) and inputs.get("ref"):
+                _check_flux_ref({inputs["ref"]: inputs.get("revision")}, report_violation,
+                                f"spec.inputs[{index}] ({inputs.get('name')}): GitRepository ")
     else:
         _check_flux_ref(get(spec, "ref") or {}, report_violation)
 
 
-def _check_flux_ref(ref: Mapping[str, Any], report_violation: ReportViolation) -> None:
+def _check_flux_ref(ref: Mapping[str, Any], report_violation: ReportViolation,
+                    where: str = "") -> None:
+    """`where`: what precedes `spec.ref` in a message, for a GitRepository described elsewhere."""
     # Flux resolves commit first, then name, semver, tag and finally branch.
     if ref.get("commit"):
         if not COMMIT.fullmatch(str(ref["commit"])):
-            report_violation(f'spec.ref.commit "{ref["commit"]}" is not a full 40-character SHA.')
+            report_violation(f'{where}spec.ref.commit "{ref["commit"]}" is not a full '
+                             "40-character SHA.")
     elif ref.get("name"):
         if not str(ref["name"]).startswith("refs/tags/"):
-            report_violation(f'spec.ref.name "{ref["name"]}" is not a tag reference '
+            report_violation(f'{where}spec.ref.name "{ref["name"]}" is not a tag reference '
                              "(refs/tags/...).")
     elif ref.get("semver"):
-        report_violation(f'spec.ref.semver "{ref["semver"]}" is a range that follows new tags; '
-                         "pin spec.ref.tag or spec.ref.commit.")
+        report_violation(f'{where}spec.ref.semver "{ref["semver"]}" is a range that follows new '
+                         "tags; pin spec.ref.tag or spec.ref.commit.")
     elif not ref.get("tag"):
         branch = ref.get("branch") or "master (the Flux default)"
-        report_violation(f"spec.ref follows branch {branch}; a protected stack must track "
+        report_violation(f"{where}spec.ref follows branch {branch}; a protected stack must track "
                          f"{REVISION_RULE} (spec.ref.tag or spec.ref.commit).")
 
 
@@ -514,8 +526,8 @@ POLICIES = [
     ),
     ResourceValidationPolicy(
         name="gitops-revision-pinned",
-        description="In protected stacks Argo CD Applications and Flux GitRepositories track a "
-                    "release tag or a commit, not a branch.",
+        description="In protected stacks Argo CD Applications and Flux GitRepositories (the "
+                    "seed apps' ResourceSet's too) track a release tag or a commit, not a branch.",
         validate=gitops_revision_pinned,
         severity=Severity.HIGH,
         config_schema=PROTECTED_SCHEMA,

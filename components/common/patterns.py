@@ -36,6 +36,11 @@ class Pattern:
         Pattern has accepted whole."""
         return self._compiled.findall(value)
 
+    def split(self, value: str) -> list[str]:
+        """`value` cut at every match (`re.split`), each match's groups kept between the
+        pieces: what lies outside and what the groups capture, in order."""
+        return self._compiled.split(value)
+
     def __repr__(self) -> str:
         return f"Pattern({self.expression!r})"
 

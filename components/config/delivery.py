@@ -169,8 +169,12 @@ def gitops(reader: Reader, value: Any, cluster: ClusterSettings,
                                      flux_obj.get("chartVersion")),
         values=reader.typed("gitops.flux.values", flux_obj.get("values", {}), dict, {}),
         interval=interval,
+        resource_set=reader.typed("gitops.flux.resourceSet", flux_obj.get("resourceSet", False),
+                                  bool, False),
         secret_values=secret_values.get("flux", {}),
     )
+    if flux.resource_set:
+        _check_resource_set(reader, engine, ownership, sync)
     engine_secrets = {"argocd": argocd.secret_values, "flux": flux.secret_values}.get(engine)
     if ownership == "git" and engine_secrets:
         # The engine's own definition in Git is built from the bridge, which holds no secret.
@@ -180,6 +184,27 @@ def gitops(reader: Reader, value: Any, cluster: ClusterSettings,
     health = _duration(reader, "gitops.healthTimeout", obj.get("healthTimeout", "10m"))
     return GitopsSettings(engine, source, sync, enabled, zone_ids, apps, argocd, flux,
                           _seconds(health), ownership)
+
+
+def _check_resource_set(reader: Reader, engine: str, ownership: str, sync: SyncPolicy) -> None:
+    """`gitops.flux.resourceSet` needs what a Flux Operator ResourceSet can stand for."""
+    path = "gitops.flux.resourceSet"
+    if engine != "flux":
+        reader.problem(path, f"is a Flux option, but gitops.engine is {engine!r}; set it only "
+                       "with engine 'flux' (with 'argocd', gitops.argocd.applicationSet creates "
+                       "the seed apps as one ApplicationSet)")
+    elif ownership != "git":
+        reader.problem(path, f"needs the Flux Operator, which only gitops.ownership 'git' "
+                       f"installs (ownership is {ownership!r}); set ownership to 'git', or "
+                       "resourceSet to false")
+    if engine == "flux" and not sync.automated:
+        # flux_manifests.suspension: manual mode suspends each app's Kustomization through a
+        # patch of its own, deleted before it; a ResourceSet's Kustomizations have no Pulumi
+        # resource to patch, and one suspended in the template would keep what it applied on
+        # deletion.
+        reader.problem(path, "cannot suspend the seed apps for manual sync "
+                       "(gitops.sync.automated false); set automated to true, or resourceSet to "
+                       "false")
 
 
 def _duration(reader: Reader, path: str, value: Any) -> str:

@@ -95,6 +95,8 @@ class FluxSettings:
     chart_version: str
     values: Mapping[str, Any]
     interval: str
+    # The seed apps as one Flux Operator ResourceSet instead of objects of their own.
+    resource_set: bool
     # `secretValues.flux`: merged over `values`, every leaf a secret Output.
     secret_values: Mapping[str, Any]
 

@@ -27,6 +27,14 @@ APP = ADDON
 # The root: every add-on at once (Kustomizations delete their inventory in parallel), plus the
 # controller's requeue and garbage collection around them.
 ROOT = ADDON + timedelta(minutes=5)
+# The Flux Operator deleting a ResourceSet (gitops.flux.resourceSet): it deletes the Flux objects
+# it made, the seed apps' Kustomizations, waits for them at most a minute, then deletes the rest,
+# the apps' identities and namespaces among them, without waiting (flux-operator v0.49.0,
+# deleteAllStaged with fluxcd/pkg/ssa v0.74.0 DefaultWaitOptions). Unlike APP, this bound is the
+# operator's, not groundwork's: an app's Kustomization keeps deleting what it applied after the
+# ResourceSet is gone, so a teardown slower than a minute (a load balancer) can still be running
+# when the destroy moves on to the root and the add-ons.
+RESOURCE_SET_GC = timedelta(minutes=1)
 # Installing the engine's controllers (the Flux Operator's FluxInstance): images pulled, pods ready.
 INSTALL = timedelta(minutes=10)
 # What Pulumi adds on top of the engine's wait before it calls the deletion failed.

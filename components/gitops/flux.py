@@ -35,6 +35,10 @@ class FluxOptions(TypedDict):
     """Chart values merged over `values`, each leaf passed on as a secret."""
     interval: NotRequired[str]
     """Reconcile interval of the GitRepositories and Kustomizations; defaults to 5m."""
+    resource_set: NotRequired[bool]
+    """Create the seed apps as one Flux Operator ResourceSet instead of objects of their own, so
+    the resources do not grow with the apps. Needs `ownership` `git` (the operator) and automated
+    sync."""
 
 
 class FluxArgs(TypedDict):
@@ -64,6 +68,10 @@ class Flux(EngineComponent):
         model = bootstrap(args["bootstrap"])
         options = args["options"]
         interval = options.get("interval", "5m")
+        resource_set = options.get("resource_set", False)
+        if resource_set and not (model.owned_by_git and model.sync.automated):
+            raise ValueError("Flux: resource_set needs ownership 'git', which installs the Flux "
+                             "Operator, and automated sync (see flux_manifests.app_template)")
         if model.owned_by_git:
             self._install(name, Chart(
                 release_name=manifests.OPERATOR_RELEASE, chart=manifests.OPERATOR_CHART,
@@ -102,33 +110,48 @@ class Flux(EngineComponent):
                                     # The gate shows a wrong URL, revision or credential.
                                     gate=health.FLUX_READY if source == manifests.ROOT else (),
                                     health=model.health_timeout)
-            for source, plan in manifests.git_sources(model, interval).items()
+            for source, plan in manifests.git_sources(model, interval,
+                                                      apps=not resource_set).items()
         }
         # Apps wait for the root so a destroy prunes them while the add-ons it installed run.
         # Only the root is gated: it is Ready once everything it applied is.
         root = self._kustomization(f"{name}-root", manifests.root_kustomization(model, interval),
                                    model, budgets.ROOT, sources[manifests.ROOT], variables,
                                    gate=health.FLUX_READY)
-        namespaces = {ns: self._namespace(f"{name}-namespace-{ns}", ns)
-                      for ns in model.app_namespaces() if ns not in manifests.EXISTING_NAMESPACES}
-        dependencies = manifests.wave_dependencies(model.apps)
         # Gates, like apps, wait for the root, so a destroy deletes them first; they finalize at
         # once, having applied nothing.
         for wave, apps in manifests.wave_gates(model.apps).items():
             self._finalized(f"{name}-wave-{wave}",
                             manifests.wave_gate(wave, apps, model, interval), root,
                             sources[manifests.ROOT], engine_wait=budgets.APP)
+        if not resource_set:
+            self._apps(name, model, interval, root, sources)
+        elif model.apps:  # without inputs the operator would render the template once, on none
+            # After the root, like the apps it stands for, and after the credentials their
+            # GitRepositories may read. Deleting it deletes what it made (budgets.py).
+            self._finalized(f"{name}-{manifests.SEED_APPS}",
+                            manifests.resource_set(model, interval), root, *credentials,
+                            engine_wait=budgets.RESOURCE_SET_GC)
+        self.chart_version = pulumi.Output.from_input(options["chart_version"])
+        self.register_outputs({"namespace": self.namespace, "chartVersion": self.chart_version})
+
+    def _apps(self, name: str, model: Bootstrap, interval: str, root: pulumi.Resource,
+              sources: Mapping[str, pulumi.Resource]) -> None:
+        """Each seed app's namespace (unless the cluster has it), identity and Kustomization."""
+        namespaces = {ns: self._namespace(f"{name}-namespace-{ns}", ns)
+                      for ns in model.app_namespaces() if ns not in manifests.EXISTING_NAMESPACES}
+        dependencies = manifests.wave_dependencies(model.apps)
         for app in model.apps:
             identity = self._app_identity(f"{name}-app-{app.name}", app,
                                           namespaces.get(app.namespace))
             # After its identity, so a destroy deletes the Kustomization (and, waiting for
             # termination, what it applied) while the identity that prunes still exists.
+            source = manifests.app_source(app, model)
             self._kustomization(
                 f"{name}-app-{app.name}",
-                manifests.app_kustomization(app, model, interval, dependencies[app.name]),
-                model, budgets.APP, root, sources[manifests.app_source(app, model)], *identity)
-        self.chart_version = pulumi.Output.from_input(options["chart_version"])
-        self.register_outputs({"namespace": self.namespace, "chartVersion": self.chart_version})
+                manifests.app_kustomization(app, source, model.sync, interval,
+                                            dependencies[app.name]),
+                model, budgets.APP, root, sources[source], *identity)
 
     def _kustomization(self, name: str, manifest: dict, model: Bootstrap, engine_wait: timedelta,
                        *others: pulumi.Resource, gate: tuple[str, ...] = ()) -> pulumi.Resource:

@@ -17,7 +17,10 @@ What they make, all in `flux-system`:
   namespace to the built-in `admin` ClusterRole. The app's Kustomization names that account in
   `serviceAccountName`, so kustomize-controller applies, prunes and health-checks the app as an
   identity that can act in the app's namespace and nowhere else: `targetNamespace` alone only
-  rewrites namespaced objects, and the controller itself is cluster-admin.
+  rewrites namespaced objects, and the controller itself is cluster-admin;
+- or, with `gitops.flux.resourceSet`, all of each app's objects (namespace, GitRepository,
+  identity, Kustomization) as one Flux Operator ResourceSet over one input per app, whose
+  template these same builders write (see `resource_set`).
 
 Flux impersonates `system:serviceaccount:<the Kustomization's namespace>:<serviceAccountName>`, so
 the account lives beside the Kustomization in `flux-system`, out of the app's reach; its power
@@ -39,12 +42,13 @@ from typing import Any
 
 from components.common import naming
 from components.common.deep_merge import merge
-from components.common.gitops_model import GitCredentials, SeedApp, SyncPolicy
+from components.common.gitops_model import GitCredentials, GitSource, SeedApp, SyncPolicy
 from components.common.patterns import Pattern
 from components.gitops import budgets, concurrency, placement, secrets
 from components.gitops.bootstrap import Bootstrap
 from components.gitops.bridge import ClusterMetadata
 from components.gitops.placement import PlacementArgs
+from components.gitops.resourceset_template import When, field, template
 
 NAMESPACE = "flux-system"
 CHART = "flux2"
@@ -193,8 +197,13 @@ def cluster_vars(metadata: ClusterMetadata, self_managed: bool = False) -> dict:
 
 def git_repository(name: str, repo_url: str, revision: str, interval: str,
                    secret: str | None) -> dict:
-    spec: dict[str, Any] = {"interval": interval, "url": git_url(repo_url),
-                            "ref": git_ref(revision)}
+    return _git_repository(name, git_url(repo_url), git_ref(revision), interval, secret)
+
+
+def _git_repository(name: str, url: str, ref: Mapping[str, str], interval: str,
+                    secret: str | None) -> dict:
+    """A GitRepository at `url` (as Flux takes it) and `ref` (as `git_ref` spells it)."""
+    spec: dict[str, Any] = {"interval": interval, "url": url, "ref": dict(ref)}
     if secret is not None:
         spec["secretRef"] = {"name": secret}
     return {"apiVersion": SOURCE_API, "kind": "GitRepository",
@@ -248,23 +257,29 @@ class SourcePlan:
     uses_credentials: bool
 
 
-def git_sources(bootstrap: Bootstrap, interval: str) -> dict[str, SourcePlan]:
-    """Every GitRepository by name: the root's, plus one per app that names another repository or
-    revision. The root's credentials serve the root's repository only."""
+def git_sources(bootstrap: Bootstrap, interval: str, apps: bool = True) -> dict[str, SourcePlan]:
+    """Every GitRepository by name: the root's, plus, unless `apps` is false (a ResourceSet
+    makes them), one per app that names another repository or revision."""
     has_credentials = bootstrap.credentials is not None
     main = bootstrap.source
     plans = {ROOT: SourcePlan("source", git_repository(
         ROOT, main.repo_url, main.revision, interval, CREDENTIALS if has_credentials else None),
         has_credentials)}
-    for app in bootstrap.apps:
+    for app in bootstrap.apps if apps else ():
         source = app_source(app, bootstrap)
         if source in plans:
             continue
-        uses_credentials = has_credentials and app.source.repo_url == main.repo_url
+        uses_credentials = _uses_credentials(app, bootstrap)
         plans[source] = SourcePlan(f"source-{app.name}", git_repository(
             source, app.source.repo_url, app.source.revision, interval,
             CREDENTIALS if uses_credentials else None), uses_credentials)
     return plans
+
+
+def _uses_credentials(app: SeedApp, bootstrap: Bootstrap) -> bool:
+    """Whether the app's own GitRepository reads the root's credentials, which serve the root's
+    repository only."""
+    return bootstrap.credentials is not None and app.source.repo_url == bootstrap.source.repo_url
 
 
 def app_source(app: SeedApp, bootstrap: Bootstrap) -> str:
@@ -350,11 +365,76 @@ def app_role_binding(app: SeedApp) -> dict:
     }
 
 
-def app_kustomization(app: SeedApp, bootstrap: Bootstrap, interval: str,
+def app_kustomization(app: SeedApp, source: str, sync: SyncPolicy, interval: str,
                       depends_on: Sequence[str]) -> dict:
+    """The app's Kustomization over the GitRepository `source` (`app_source`)."""
     spec: dict[str, Any] = {"targetNamespace": app.namespace,
                             "serviceAccountName": app_identity(app)}
     if depends_on:
         spec["dependsOn"] = [{"name": name} for name in depends_on]
-    return kustomization(app.name, app.source.path, app_source(app, bootstrap), bootstrap.sync,
-                         interval, budgets.APP, **spec)
+    return kustomization(app.name, app.source.path, source, sync, interval, budgets.APP, **spec)
+
+
+def app_namespace(app: SeedApp) -> dict:
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": app.namespace}}
+
+
+# One Flux Operator ResourceSet for every seed app (groundwork:gitops.flux.resourceSet): Pulumi
+# registers it and no object per app, so the resources and the evaluation time stay the same
+# however many apps there are, as with Argo CD's ApplicationSet. The operator renders its template
+# once per input into the objects the per-app path creates (the builders above write the
+# template), and deduplicates them, so apps sharing a namespace create it once.
+RESOURCE_SET_API = INSTANCE_API
+SEED_APPS = "seed-apps"
+# A seed app whose every value is an input field; the template reads nothing else of it.
+_TEMPLATE_APP = SeedApp(field("name"), GitSource("", "", field("path")), field("namespace"))
+
+
+def app_input(app: SeedApp, bootstrap: Bootstrap, depends_on: Sequence[str]) -> dict[str, Any]:
+    """One app's input: exactly what its objects vary on, each a value they hold.
+
+    `createNamespace` is false for a namespace the cluster already has (EXISTING_NAMESPACES),
+    which the ResourceSet must not own: its garbage collection would delete it. `url`, `ref`,
+    `revision` and `secretRef` describe the app's own GitRepository and are empty when it reads
+    the root's (`source` is then `flux-system`). `dependsOn` is the gate of the nearest lower
+    wave, empty in the lowest: `wave_dependencies` names at most one.
+    """
+    source = app_source(app, bootstrap)
+    own = source != ROOT
+    [(ref, revision)] = git_ref(app.source.revision).items() if own else [("", "")]
+    return {"name": app.name, "namespace": app.namespace, "path": app.source.path,
+            "createNamespace": app.namespace not in EXISTING_NAMESPACES, "source": source,
+            "url": git_url(app.source.repo_url) if own else "", "ref": ref, "revision": revision,
+            "secretRef": CREDENTIALS if own and _uses_credentials(app, bootstrap) else "",
+            "dependsOn": depends_on[0] if depends_on else ""}
+
+
+def app_template(sync: SyncPolicy, interval: str) -> str:
+    """What the per-app path creates for one app, as the ResourceSet's template over
+    `app_input`'s fields.
+
+    Waves work as in the per-app path: the gates stay outside the ResourceSet (one per wave, not
+    per app, see `wave_gate`), and each app's Kustomization depends on its `dependsOn` gate by
+    name in flux-system, where both live; Flux resolves a dependency by name whoever created it.
+    Manual sync has no template form (components/config/delivery.py refuses it): it suspends
+    each Kustomization through a patch of its own that a destroy removes first (`suspension`)."""
+    app = _TEMPLATE_APP
+    repository = _git_repository(field("source"), field("url"),
+                                 {field("ref"): field("revision")}, interval, field("secretRef"))
+    repository["spec"]["secretRef"] = When("secretRef", repository["spec"]["secretRef"])
+    kustomization = app_kustomization(app, field("source"), sync, interval, [field("dependsOn")])
+    kustomization["spec"]["dependsOn"] = When("dependsOn", kustomization["spec"]["dependsOn"])
+    return template([When("createNamespace", app_namespace(app)), When("url", repository),
+                     app_service_account(app), app_role_binding(app), kustomization])
+
+
+def resource_set(bootstrap: Bootstrap, interval: str) -> dict:
+    """Every seed app as one ResourceSet in flux-system. It runs as the operator (no
+    serviceAccountName): it creates namespaces and RoleBindings in them, as Pulumi does in the
+    per-app path."""
+    dependencies = wave_dependencies(bootstrap.apps)
+    return {"apiVersion": RESOURCE_SET_API, "kind": "ResourceSet",
+            "metadata": {"name": SEED_APPS, "namespace": NAMESPACE},
+            "spec": {"inputs": [app_input(app, bootstrap, dependencies[app.name])
+                                for app in bootstrap.apps],
+                     "resourcesTemplate": app_template(bootstrap.sync, interval)}}

@@ -228,6 +228,17 @@ BAD = [
     ("argocd-values-a-list", "dev", {"gitops.argocd.values": ["server"]}, "gitops.argocd.values"),
     ("argocd-ha-a-string", "dev", {"gitops.argocd.ha": "true"}, "gitops.argocd.ha"),
     ("flux-interval-prose", "dev", {"gitops.flux.interval": "5 minutes"}, "gitops.flux.interval"),
+    ("flux-resource-set-a-string", "local", {"gitops.flux.resourceSet": "true"},
+     "gitops.flux.resourceSet"),
+    ("flux-resource-set-under-argocd", "dev", {"gitops.flux.resourceSet": True},
+     "gitops.flux.resourceSet"),
+    ("flux-resource-set-without-engine", "local",
+     {"gitops.engine": "none", "gitops.flux.resourceSet": True}, "gitops.flux.resourceSet"),
+    ("flux-resource-set-without-operator", "local",
+     {"gitops.ownership": "pulumi", "gitops.flux.resourceSet": True}, "gitops.flux.resourceSet"),
+    ("flux-resource-set-manual-sync", "local",
+     {"gitops.sync.automated": False, "gitops.flux.resourceSet": True},
+     "gitops.flux.resourceSet"),
     ("credentials-both-shapes", "dev",
      {"gitCredentials": {"username": "u", "password": CANARY, "sshPrivateKey": CANARY}},
      "gitCredentials"),
@@ -278,6 +289,18 @@ def test_every_problem_is_reported_at_once():
         "groundwork:gitCredentials.password",
     }
     assert f"({len(error.problems)} problems)" in str(error)
+
+
+@pytest.mark.parametrize("overrides,valid", [
+    ({"gitops.engine": "argocd"}, ("engine 'flux'", "gitops.argocd.applicationSet")),
+    ({"gitops.ownership": "pulumi"}, ("ownership to 'git'", "resourceSet to false")),
+    ({"gitops.sync.automated": False}, ("automated to true", "resourceSet to false")),
+], ids=["argocd", "ownership-pulumi", "manual-sync"])
+def test_a_resource_set_without_what_it_needs_is_refused_saying_what_would_do(overrides, valid):
+    error = _rejected("local", {"gitops.flux.resourceSet": True, **overrides})
+    [problem] = [p for p in error.problems
+                 if p.startswith("groundwork:gitops.flux.resourceSet: ")]
+    assert all(text in problem for text in valid), problem
 
 
 @pytest.mark.parametrize("credentials", [

@@ -534,9 +534,29 @@ def test_git_repository_on_a_branch_or_range_fails(violations, ref, start):
     assert len(found) == 1 and found[0].startswith(start)
 
 
+def resource_set(*inputs):
+    return {"apiVersion": "fluxcd.controlplane.io/v1", "kind": "ResourceSet",
+            "metadata": {"name": "seed-apps", "namespace": "flux-system"},
+            "spec": {"inputs": list(inputs), "resourcesTemplate": "---\n"}}
+
+
+def test_resource_set_apps_with_their_own_repository_are_checked_like_git_repositories(
+        violations):
+    """An app on the root's GitRepository (no `ref` of its own) is checked there."""
+    props = resource_set({"name": "root-source", "ref": "", "revision": ""},
+                         {"name": "tagged", "ref": "tag", "revision": "v2.0.0"},
+                         {"name": "pinned", "ref": "commit", "revision": SHA},
+                         {"name": "branch", "ref": "branch", "revision": "main"})
+    found = violations("gitops-revision-pinned", rules.FLUX_RESOURCE_SET, props, config=PROD)
+    assert found == [f"spec.inputs[3] (branch): GitRepository spec.ref follows branch main; a "
+                     f"protected stack must track {rules.REVISION_RULE} (spec.ref.tag or "
+                     "spec.ref.commit)."]
+
+
 @pytest.mark.parametrize("resource_type, props", [
     (rules.ARGO_APPLICATION, application("main")),
     (rules.FLUX_GIT_REPOSITORY, git_repository({"branch": "main"})),
+    (rules.FLUX_RESOURCE_SET, resource_set({"name": "a", "ref": "branch", "revision": "main"})),
 ])
 def test_dev_may_follow_a_branch(not_applicable, resource_type, props):
     assert "not protected" in not_applicable("gitops-revision-pinned", resource_type, props,

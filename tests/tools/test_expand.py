@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from components.gitops import flux_manifests
 from tools import harness
 from tools.render import command as render
-from tools.render.templating import TemplateError, flux_substitute, go_string
+from tools.render.expand import build_resource_set
+from tools.render.templating import GoTemplate, TemplateError, flux_substitute, go_string
 
 
 @pytest.fixture
@@ -126,9 +128,27 @@ def test_the_diff_shows_a_bridge_change_in_what_the_cluster_runs(project, schema
 def test_go_templates_resolve_fields_and_refuse_the_rest():
     params = {"name": "in-cluster", "metadata": {"annotations": {"a": "1"}}}
     assert go_string("x-{{.name}}-{{ .metadata.annotations.a }}", params) == "x-in-cluster-1"
-    for bad in ("{{.metadata.labels.x}}", "{{ .name | upper }}", "{{ if .name }}y{{ end }}"):
+    assert go_string('{{ if .name }}{{ print "n-" .name | quote }}{{ end }}', params) == (
+        '"n-in-cluster"')
+    for bad in ("{{.metadata.labels.x}}", "{{ .name | upper }}", "{{ range .name }}y{{ end }}",
+                "{{ $x := .name }}", "{{ if .name }}y", "y{{ end }}"):
         with pytest.raises(TemplateError):
             go_string(bad, params)
+
+
+@pytest.mark.parametrize("text,expected", [
+    # Trim markers take the whitespace, line breaks included, on their side of the action.
+    ("a\n  <<- if inputs.on >>\n  b\n  <<- end >>\nc", "a\n  b\nc"),
+    ("a\n  <<- if inputs.off >>\n  b\n  <<- end >>\nc", "a\nc"),
+    ("<< inputs.on >> << inputs.off | quote >> <<- inputs.n ->> .", 'true ""7.'),
+    # Go's %q: quotes, backslashes, control and non-printable characters escaped.
+    ('<< inputs.odd | quote >>', '"q\\"\\\\\\n\\x00\\u2028é"'),
+    # print: a space only between operands that are not strings.
+    ('<< print "a" inputs.n inputs.n "b" >>', "a7 7b"),
+])
+def test_resource_set_templates_render_as_go_renders_them(text, expected):
+    inputs = {"on": True, "off": "", "n": 7, "odd": 'q"\\\n\x00\u2028é'}
+    assert GoTemplate(text, "<<", ">>").render(names={"inputs": inputs}) == expected
 
 
 @pytest.mark.parametrize("text,expected,unresolved", [
@@ -147,3 +167,62 @@ def test_flux_substitution_semantics(text, expected, unresolved):
     if unresolved == ["b"]:  # an unresolved variable becomes empty, as without strict mode
         expected = "1-"
     assert (result, missing) == (expected, unresolved)
+
+
+# --- the Flux Operator's ResourceSet --------------------------------------------------------------
+
+
+def _resource_set(template: str, inputs: list[dict] | None = None) -> dict:
+    return {"apiVersion": "fluxcd.controlplane.io/v1", "kind": "ResourceSet",
+            "metadata": {"name": "set", "namespace": "flux-system"},
+            "spec": {"resourcesTemplate": template,
+                     **({"inputs": inputs} if inputs is not None else {})}}
+
+
+def test_a_resource_set_builds_as_the_operator_builds_it():
+    """One copy of the template per input, with the input's provider; an object excluded by its
+    annotation is left out; of objects with the same identity the first stays."""
+    template = ("---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: << inputs.name >>\n"
+                "  annotations:\n    fluxcd.controlplane.io/reconcile: << inputs.reconcile >>\n"
+                "data:\n  by: << inputs.provider.kind >>/<< inputs.provider.name >>\n"
+                "  value: << inputs.value | quote >>\n")
+    built = build_resource_set(_resource_set(template, [
+        {"name": "a", "reconcile": "enabled", "value": "1"},
+        {"name": "b", "reconcile": "disabled", "value": "2"},
+        {"name": "a", "reconcile": "enabled", "value": "3"}]))
+    assert [(o["metadata"]["name"], o["data"]) for o in built] == [
+        ("a", {"by": "ResourceSet/set", "value": "1"})]
+
+
+def test_a_resource_set_without_inputs_renders_its_template_once():
+    built = build_resource_set(_resource_set("apiVersion: v1\nkind: Namespace\nmetadata:\n"
+                                             "  name: shared\n"))
+    assert [o["metadata"]["name"] for o in built] == ["shared"]
+    with pytest.raises(TemplateError, match="map has no entry for key 'name'"):
+        build_resource_set(_resource_set("kind: << inputs.name >>"))
+
+
+def test_the_render_expands_the_seed_apps_resource_set(project, schemas_dir, capsys):
+    code = render.main(["--stack", "local", "--out", str(project / "out"), "--schemas",
+                        str(schemas_dir), "--set", "gitops.flux.resourceSet=true"], root=project)
+    out = capsys.readouterr().out
+    assert code == render.EXIT_VALID, out
+    generated = {path.name: path.read_text().partition("\n")
+                 for path in (project / "out" / render.CLUSTER).glob("*.yaml")}
+    made = sorted(yaml.safe_load(body)["kind"] for header, _, body in generated.values()
+                  if header == "# ResourceSet seed-apps")
+    assert made == ["Kustomization", "Namespace", "RoleBinding", "ServiceAccount"]
+    # The app's Kustomization is expanded in turn, like the per-app one.
+    assert any(header == "# Kustomization podinfo" for header, _, _ in generated.values())
+
+
+def test_a_resource_set_template_the_render_cannot_evaluate_is_a_finding(project, schemas_dir,
+                                                                        capsys, monkeypatch):
+    monkeypatch.setattr(flux_manifests, "app_template",
+                        lambda sync, interval: "kind: << inputs.name | upper >>\n")
+    code = render.main(["--stack", "local", "--out", str(project / "out"), "--schemas",
+                        str(schemas_dir), "--set", "gitops.flux.resourceSet=true"], root=project)
+    out = capsys.readouterr().out
+    assert code == render.EXIT_INVALID
+    assert ("the program: ResourceSet/seed-apps: spec.resourcesTemplate: "
+            "<<inputs.name | upper>> is not expanded") in out, out

@@ -9,9 +9,11 @@ templatePatch merged in. Each generated Application is validated against the App
 against its AppProject (source repositories, destinations, the kinds it deploys), and expanded in
 turn when its source is a directory of this repository.
 
-Flux: the root Kustomization's path and, recursively, every Kustomization's path is built the way
-kustomize-controller builds it (a kustomization.yaml through `kubectl kustomize`, otherwise every
-manifest below the path) and postBuild-substituted from cluster-vars
+Flux: a ResourceSet the program creates is built the way the Flux Operator builds it
+(`build_resource_set`), and what it makes is validated and expanded like the program's own
+objects. The root Kustomization's path and, recursively, every Kustomization's path is built
+the way kustomize-controller builds it (a kustomization.yaml through `kubectl kustomize`,
+otherwise every manifest below the path) and postBuild-substituted from cluster-vars
 (templating.flux_substitute); the results are validated against the Flux CRDs, and every path
 must exist for each value of every `enable_<addon>` switch.
 
@@ -39,6 +41,7 @@ from tools.render import chart_values
 from tools.render.manifests import kubernetes_objects
 from tools.render.templating import (
     SUBSTITUTE,
+    GoTemplate,
     TemplateError,
     flux_substitute,
     go_string,
@@ -249,6 +252,37 @@ class ArgoCdExpander:
 
 # --- Flux ----------------------------------------------------------------------------------------
 
+RECONCILE = "fluxcd.controlplane.io/reconcile"
+# ResourceSet fields that change what it makes and that are not evaluated offline.
+_UNEXPANDED = ("resources", "inputsFrom", "inputStrategy")
+
+
+def build_resource_set(resource_set: Obj) -> list[dict]:
+    """The objects the Flux Operator makes of a ResourceSet with inline inputs and a
+    `resourcesTemplate` (flux-operator v0.49.0: internal/builder/resourceset.go BuildResourceSet,
+    internal/inputs/provider.go getFromProvider; docs/api/v1/resourceset.md). The template is
+    rendered as Go text/template between `<<` and `>>` once per input (once with no input when
+    there is none), the input, plus `provider` (the ResourceSet's reference), being the function
+    `inputs`; the result is read as multi-document YAML. Objects annotated
+    `fluxcd.controlplane.io/reconcile: disabled` are left out, and of several with the same
+    apiVersion, kind, namespace and name only the first is kept. Raises TemplateError."""
+    meta = resource_set["metadata"]
+    provider = {"apiVersion": resource_set["apiVersion"], "kind": resource_set["kind"],
+                "name": meta["name"], "namespace": meta.get("namespace", "")}
+    spec = resource_set.get("spec") or {}
+    template = GoTemplate(spec.get("resourcesTemplate") or "", "<<", ">>")
+    built: dict[tuple[Any, ...], dict] = {}
+    for inputs in spec.get("inputs") or [None]:
+        names = {"inputs": None if inputs is None else {**inputs, "provider": provider}}
+        for obj in _load_all(template.render(names=names)):
+            if not isinstance(obj, dict):  # an empty document
+                continue
+            metadata = obj.get("metadata") or {}
+            if (metadata.get("annotations") or {}).get(RECONCILE) != "disabled":
+                built.setdefault((obj.get("apiVersion"), obj.get("kind"),
+                                  metadata.get("namespace"), metadata.get("name")), obj)
+    return list(built.values())
+
 
 class FluxExpander:
     """Flux's view: builds, substitution, dependencies (see the module docstring)."""
@@ -260,11 +294,33 @@ class FluxExpander:
                           and o["metadata"]["name"] == "cluster-vars"] or [{"data": {}}]
         self.variables: dict[str, str] = dict(cluster_vars.get("data") or {})
         self.kustomizations = [o for o in objects if o["kind"] == "Kustomization"]
+        self.resource_sets = [o for o in objects if o["kind"] == "ResourceSet"]
         self.names = {o["metadata"]["name"] for o in self.kustomizations}
 
     def expand(self) -> None:
-        for kustomization in self.kustomizations:
+        # What the ResourceSets make first: the program's wave gates depend on those apps.
+        made = [k for rset in self.resource_sets for k in self.resource_set(rset, "the program")]
+        for kustomization in [*self.kustomizations, *made]:
             self.kustomization(kustomization, "the program", self.variables)
+
+    def resource_set(self, obj: Obj, file: str) -> list[dict]:
+        """What the ResourceSet `obj` makes, recorded and validated; its Kustomizations, to be
+        expanded in turn."""
+        for key in _UNEXPANDED:
+            if key in (obj.get("spec") or {}):
+                self.result.finding(file, obj, f"spec.{key}", "not expanded: only inline inputs "
+                                    "and a resourcesTemplate are evaluated offline")
+        try:
+            made = build_resource_set(obj)
+        except TemplateError as error:
+            self.result.finding(file, obj, "spec.resourcesTemplate", str(error))
+            return []
+        for doc in made:
+            self.result.objects.append((f"ResourceSet {obj['metadata']['name']}", doc))
+            self.result.findings += self.validator.validate(doc, file)
+        kustomizations = [doc for doc in made if doc.get("kind") == "Kustomization"]
+        self.names.update(doc["metadata"]["name"] for doc in kustomizations)
+        return kustomizations
 
     def kustomization(self, obj: Obj, file: str, variables: Mapping[str, str]) -> None:
         spec = obj["spec"]
