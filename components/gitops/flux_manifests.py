@@ -376,6 +376,7 @@ def app_kustomization(app: SeedApp, source: str, sync: SyncPolicy, interval: str
 
 
 def app_namespace(app: SeedApp) -> dict:
+    """The app's Namespace, as the per-app path creates it (EngineComponent._namespace)."""
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": app.namespace}}
 
 
