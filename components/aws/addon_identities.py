@@ -10,9 +10,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws.addon_policies import POLICIES, PolicyBuilder, PolicyScope
-from components.aws.workload_identity import WorkloadIdentityArgs, bind, trust_policy
-from components.common import naming
-from components.common.catalog import CATALOG, Addon
+from components.aws.workload_identity import WorkloadIdentityArgs, bind, service_account_role
+from components.common.catalog import CATALOG
 from components.common.renames import renamed_from
 
 TYPE = "groundwork:index:AddonRoles"
@@ -21,10 +20,6 @@ TYPE = "groundwork:index:AddonRoles"
 def _policy_document(build: PolicyBuilder, partition: str, region: str, account_id: str,
                      zone_ids: tuple[str, ...], cluster_name: str) -> str:
     return json.dumps(build(PolicyScope(partition, region, account_id, cluster_name, zone_ids)))
-
-
-def _role_prefix(addon: Addon, cluster_name: str) -> str:
-    return naming.iam_role_prefix(cluster_name, addon.role_purpose)
 
 
 class AddonRolesArgs(TypedDict):
@@ -64,17 +59,9 @@ class AddonRoles(pulumi.ComponentResource):
             policy_of = POLICIES.get(addon.name)
             if policy_of is None:
                 continue
-            role = aws.iam.Role(
-                f"{name}-{addon.name}",
-                name_prefix=pulumi.Output.from_input(args["cluster_name"]).apply(
-                    functools.partial(_role_prefix, addon)),
-                description=(f"Role of {addon.name} "
-                             f"({addon.namespace}/{addon.service_account})"),
-                assume_role_policy=trust_policy(args["identity"], addon.namespace,
-                                                addon.service_account),
-                tags=args.get("tags"),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
+            role = service_account_role(
+                f"{name}-{addon.name}", args["identity"], addon.role_purpose, addon.namespace,
+                addon.service_account, f"Role of {addon.name}", args.get("tags"), self)
             policy = aws.iam.RolePolicy(
                 f"{name}-{addon.name}",
                 role=role.id,

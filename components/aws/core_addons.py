@@ -12,7 +12,6 @@ Kubernetes version or pinned in config), so a preview shows what an upgrade chan
 Auto Mode runs all of them itself and gets neither component.
 """
 
-import functools
 from collections.abc import Mapping
 from typing import Any, NotRequired, TypedDict
 
@@ -21,8 +20,7 @@ import pulumi_aws as aws
 
 from components.aws.cluster import former_cluster_child
 from components.aws.iam import managed_policy_arn
-from components.aws.workload_identity import WorkloadIdentityArgs, bind, trust_policy
-from components.common import naming
+from components.aws.workload_identity import WorkloadIdentityArgs, bind, service_account_role
 from components.common.catalog import EKS_ADDONS, EksAddon
 from components.common.ordering import after
 
@@ -104,10 +102,6 @@ class CoreAddons(pulumi.ComponentResource):
         self.register_outputs({"arns": self.arns})
 
 
-def _role_prefix(addon: EksAddon, cluster_name: str) -> str:
-    return naming.iam_role_prefix(cluster_name, addon.name.removeprefix("aws-"))
-
-
 class NodeAddons(pulumi.ComponentResource):
     """The EKS add-ons that need nodes, each add-on that calls AWS with a role of its own."""
 
@@ -135,16 +129,9 @@ class NodeAddons(pulumi.ComponentResource):
               tags: Mapping[str, str]) -> pulumi.Output[str]:
         """The add-on's role: AWS's managed policy for it, bound to its service account."""
         resource = f"{name}-{addon.name}"
-        role = aws.iam.Role(
-            resource,
-            name_prefix=pulumi.Output.from_input(args["cluster_name"]).apply(
-                functools.partial(_role_prefix, addon)),
-            description=f"Role of the {addon.name} EKS add-on ({NAMESPACE}/"
-                        f"{addon.service_account})",
-            assume_role_policy=trust_policy(args["identity"], NAMESPACE, addon.service_account),
-            tags=dict(tags),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        role = service_account_role(
+            resource, args["identity"], addon.name.removeprefix("aws-"), NAMESPACE,
+            addon.service_account, f"Role of the {addon.name} EKS add-on", tags, self)
         attachment = aws.iam.RolePolicyAttachment(
             resource,
             role=role.name,

@@ -12,6 +12,7 @@ assumes, through EKS Pod Identity (the default) or IRSA.
   `<addon>_service_account_annotations`).
 """
 
+import functools
 import json
 from collections.abc import Mapping
 from typing import NotRequired, TypedDict
@@ -20,6 +21,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws.iam import document
+from components.common import naming
 from components.common.ordering import after
 
 POD_IDENTITY = "podIdentity"
@@ -85,6 +87,26 @@ def trust_policy(identity: WorkloadIdentityArgs, namespace: str,
               else [identity["oidc_provider_arn"], identity["oidc_issuer_url"]])
     return pulumi.Output.all(*inputs).apply(
         lambda values: _trust(mode, namespace, service_account, values))
+
+
+def _role_prefix(purpose: str, cluster_name: str) -> str:
+    return naming.iam_role_prefix(cluster_name, purpose)
+
+
+def service_account_role(name: str, identity: WorkloadIdentityArgs, purpose: str, namespace: str,
+                         service_account: str, description: str,
+                         tags: Mapping[str, str] | None, parent: pulumi.Resource) -> aws.iam.Role:
+    """A role named `<cluster>-<purpose>-...` that exactly `namespace/service_account` of the
+    cluster may assume; `bind` it once its policy is attached."""
+    return aws.iam.Role(
+        name,
+        name_prefix=pulumi.Output.from_input(identity["cluster_name"]).apply(
+            functools.partial(_role_prefix, purpose)),
+        description=f"{description} ({namespace}/{service_account})",
+        assume_role_policy=trust_policy(identity, namespace, service_account),
+        tags=dict(tags or {}),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
 
 
 def bind(name: str, identity: WorkloadIdentityArgs, role: aws.iam.Role, namespace: str,

@@ -29,6 +29,7 @@ from components.config.keys import (
     VPC_PREFIX_RANGE,
     VPC_RANGES,
     WORKLOAD_IDENTITIES,
+    minor,
 )
 from components.config.reader import Reader
 from components.config.settings import ClusterSettings, NetworkSettings, NodeGroupSettings, Taint
@@ -222,10 +223,6 @@ def _role_arns(reader: Reader, path: str, value: Any,
     return arns
 
 
-def _minor(version: str) -> int:
-    return int(version.split(".")[1])
-
-
 def _node_version(reader: Reader, path: str, value: Any, cluster_version: str) -> str:
     """A node group's version: the cluster's by default; held back at most the kubelet skew."""
     version = reader.typed(path, value, str, cluster_version) or cluster_version
@@ -236,7 +233,7 @@ def _node_version(reader: Reader, path: str, value: Any, cluster_version: str) -
                              f"\"{SUPPORTED_VERSIONS[-2]}\"")
         return cluster_version
     if VERSION.matches(cluster_version):
-        behind = _minor(cluster_version) - _minor(version)
+        behind = minor(cluster_version) - minor(version)
         skew = limits.KUBELET_VERSION_SKEW
         if behind < 0:
             reader.problem(path, f"{shown} is newer than cluster.version {cluster_shown}; nodes "

@@ -61,6 +61,13 @@ ROLE_ARN = Pattern(r"arn:(?P<partition>[^:]*):iam::(?P<account>[0-9]{12}):role"
 HOSTED_ZONE_ID = Pattern(rf"Z[A-Z0-9]{{1,{limits.ROUTE53_ZONE_ID.value - 1}}}")
 INSTANCE_TYPE = Pattern(r"[a-z][a-z0-9-]*\.[a-z0-9]+")
 VERSION = Pattern(r"1\.[0-9]{2}")
+
+
+def minor(version: str) -> int:
+    """The minor number of a version VERSION accepts: 34 for "1.34"."""
+    return int(version.split(".")[1])
+
+
 # An EKS add-on version as DescribeAddonVersions lists it, e.g. v1.20.1-eksbuild.3.
 ADDON_VERSION = Pattern(r"v[0-9]+\.[0-9]+\.[0-9]+-eksbuild\.[0-9]+")
 DURATION = Pattern(r"([0-9]+(\.[0-9]+)?(ms|s|m|h))+")

@@ -4,7 +4,7 @@ from collections.abc import Mapping
 
 from components.common import limits
 from components.config.errors import ConfigError
-from components.config.keys import ENGINES, NAMESPACE, NO_ENGINE
+from components.config.keys import ENGINES, NAMESPACE, NO_ENGINE, minor
 from components.config.settings import Settings
 
 
@@ -86,7 +86,7 @@ def check_upgrade(settings: Settings, live_version: str | None) -> None:
     if live_version is None or live_version == wanted:
         return
     step = limits.EKS_CONTROL_PLANE_UPGRADE
-    live_minor, wanted_minor = (int(v.split(".")[1]) for v in (live_version, wanted))
+    live_minor, wanted_minor = minor(live_version), minor(wanted)
     if wanted_minor < live_minor:
         problem = (f"{wanted!r} is older than the running {live_version!r}; EKS cannot downgrade "
                    "a control plane")

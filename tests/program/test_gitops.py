@@ -19,6 +19,7 @@ from components.gitops.bridge import ADDONS_BASEPATH, AddonBinding, ClusterMetad
 from tests.conftest import ENGINES, STACKS
 from tools.harness import ACCOUNT_ID, ROOT, Run
 from tools.render.command import cluster_version
+from tools.render.expand import object_files
 
 # The leaf walker spells paths exactly as the mock runner spells secret paths.
 from tools.render.manifests import HELM_RELEASE_TYPE, K8sObject, kubernetes_objects, leaves
@@ -261,10 +262,7 @@ def test_prod_runs_argo_cd_highly_available(run_stack):
 def _documents(under: Path) -> list[tuple[Path, dict]]:
     """Every Kubernetes document under `under`; a local chart's files are templates, not
     objects (the render expands them with a release's values)."""
-    charts = [chart.parent for chart in under.rglob("Chart.yaml")]
-    return [(file, doc) for file in sorted(under.rglob("*.yaml"))
-            if not any(file.is_relative_to(chart) for chart in charts)
-            for doc in load_documents(file)]
+    return [(file, doc) for file in object_files(under) for doc in load_documents(file)]
 
 
 def _all_bridge_keys() -> set[str]:

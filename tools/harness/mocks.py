@@ -12,6 +12,7 @@ from pulumi.runtime import rpc
 from components.common.partitions import partition_of
 from components.common.patterns import Pattern
 from components.config import project_declarations
+from components.config.keys import minor
 
 ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -145,8 +146,7 @@ class GroundworkMocks(pulumi.runtime.Mocks):
         if token == "aws:eks/getAddonVersion:getAddonVersion":
             # Deterministic per add-on and Kubernetes version, as EKS's listing is.
             addon, kubernetes = args.args["addonName"], args.args["kubernetesVersion"]
-            minor = int(kubernetes.split(".")[1])
-            version = f"v1.{minor}.{int(_hex(addon, 2), 16) % 10}-eksbuild.1"
+            version = f"v1.{minor(kubernetes)}.{int(_hex(addon, 2), 16) % 10}-eksbuild.1"
             return {"id": addon, "addonName": addon, "kubernetesVersion": kubernetes,
                     "mostRecent": bool(args.args.get("mostRecent")), "version": version}, []
         if token == "aws:index/getPartition:getPartition":

@@ -61,7 +61,7 @@ from tools.harness import PROJECT, ROOT, SECRET_PLACEHOLDER, Resource, Run
 from tools.harness.config_path import ConfigPathError, parse_key
 from tools.harness.graph import Graph
 from tools.harness.stack_config import StackFileError
-from tools.render.expand import Expansion, expand
+from tools.render.expand import Expansion, expand, object_files
 from tools.render.manifests import (
     HelmRelease,
     K8sObject,
@@ -399,10 +399,7 @@ def _gitops_problems(validator: Validator, root: Path) -> tuple[list[Problem], i
     expansion validates once rendered with a release's values."""
     problems: list[Problem] = []
     count = 0
-    tree = root / GITOPS_DIR
-    charts = [chart.parent for chart in tree.rglob("Chart.yaml")]
-    for file in sorted(p for p in tree.rglob("*") if p.suffix in (".yaml", ".yml")
-                       and not any(p.is_relative_to(chart) for chart in charts)):
+    for file in object_files(root / GITOPS_DIR):
         name = str(file.relative_to(root))
         try:
             documents = load_documents(file)

@@ -81,6 +81,14 @@ class Expansion:
                                      str(meta.get("name", "?")), path, message))
 
 
+def object_files(tree: Path) -> list[Path]:
+    """Every YAML file under `tree` that holds Kubernetes objects as written: a local chart's
+    files (a directory with Chart.yaml) are templates, expanded with a release's values."""
+    charts = [chart.parent for chart in tree.rglob("Chart.yaml")]
+    return sorted(path for path in tree.rglob("*") if path.suffix in (".yaml", ".yml")
+                  and not any(path.is_relative_to(chart) for chart in charts))
+
+
 def _documents(directory: Path, root: Path, recursive: bool = False) -> list[tuple[str, dict]]:
     """(file relative to `root`, document) for the YAML files of a directory: its own, as an
     Argo CD directory source reads it, or every one below it."""
