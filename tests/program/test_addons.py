@@ -228,6 +228,15 @@ def _flux_releases() -> list[tuple[Path, dict]]:
             for doc in yaml.safe_load_all(path.read_text()) if doc and doc["kind"] == "HelmRelease"]
 
 
+def test_a_chart_from_git_rolls_out_every_revision():
+    from_git = [(path, r) for path, r in _flux_releases()
+                if r["spec"]["chart"]["spec"]["sourceRef"]["kind"] == "GitRepository"]
+    assert from_git
+    for path, release in from_git:
+        # Its version never changes; the default ChartVersion strategy would ignore new commits.
+        assert release["spec"]["chart"]["spec"]["reconcileStrategy"] == "Revision", path
+
+
 def test_flux_add_on_installs_and_upgrades_retry_and_manage_crds():
     releases = _flux_releases()
     # Every catalog add-on's chart, and Karpenter's NodePool chart from this repository.

@@ -375,8 +375,9 @@ class FluxExpander:
 
     def local_chart(self, release: Obj, file: str) -> None:
         """A HelmRelease of a chart in this repository: its templates rendered with the release's
-        values over the chart's, as helm-controller would, and each object validated. Only field
-        references (`{{ .Values.key }}`) are expanded; anything else is a finding."""
+        values over the chart's, as helm-controller would, and each object validated. Templates
+        are evaluated as templating.GoTemplate does (field references and a few functions);
+        anything else, or text that is not YAML, is a finding."""
         chart = release["spec"]["chart"]["spec"]
         directory = self.root / chart["chart"].removeprefix("./")
         if not (directory / "Chart.yaml").is_file():
@@ -396,7 +397,13 @@ class FluxExpander:
             except TemplateError as error:
                 self.result.finding(template_file, release, "template", str(error))
                 continue
-            for doc in _load_all(text):
+            try:
+                docs = _load_all(text)
+            except yaml.YAMLError as error:
+                self.result.finding(template_file, release, "template",
+                                    f"renders to text that is not YAML: {error}")
+                continue
+            for doc in docs:
                 if isinstance(doc, dict):
                     self.result.objects.append((f"HelmRelease {release['metadata']['name']}",
                                                 doc))
