@@ -25,9 +25,9 @@ from tools.render.manifests import secret_values
 
 # What the CLI can mark secret in the `groundwork:` namespace, and which of it the program may
 # not take as a secret (its values name things Pulumi and AWS record in plain text).
-TOP_LEVEL = ("environment", "protect", "network", "cluster", "gitops", "gitCredentials",
+TOP_LEVEL = ("environment", "protect", "network", "cluster", "gitops", "fleet", "gitCredentials",
              "secretValues")
-NEVER_SECRET = frozenset({"environment", "protect", "network", "cluster", "gitops"})
+NEVER_SECRET = frozenset({"environment", "protect", "network", "cluster", "gitops", "fleet"})
 HELM_KEYS = st.sampled_from(["server", "configs", "secret", "extraArgs", "global", "a.b", "x"])
 
 
