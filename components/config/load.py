@@ -27,8 +27,8 @@ from components.common.catalog import CATALOG, COMPUTE_ADDONS
 from components.common.deep_merge import merge
 from components.common.partitions import LONGEST_PARTITION, partition_of
 from components.config import delivery, infrastructure
-from components.config.fleet import fleet as read_fleet
 from components.config.errors import ConfigError
+from components.config.fleet import fleet as read_fleet
 from components.config.keys import (
     CREDENTIALS_KEY,
     NAMESPACE,

@@ -49,6 +49,12 @@ class Cloud:
     versions: Mapping[str, str] = field(default_factory=dict)
     # The previous deployment's stack outputs, as a StackReference to this stack reads them.
     previous_outputs: Mapping[str, Any] = field(default_factory=dict)
+    # Other stacks' outputs by fully qualified name (`org/project/stack`), as a StackReference to
+    # them reads them: a fleet spoke's hub. A reference to a stack not named here fails, as the
+    # engine fails one to a stack that does not exist.
+    stacks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # The outputs those stacks export as secrets.
+    secret_outputs: frozenset[str] = frozenset({"kubeconfig"})
 
 
 @dataclass(frozen=True)
@@ -156,6 +162,17 @@ class GroundworkMocks(pulumi.runtime.Mocks):
                     "reverseDnsPrefix": ".".join(reversed(suffix.split(".")))}, []
         raise NotImplementedError(f"groundwork mocks do not answer invoke {token}")
 
+    def _stack_reference(self, stack: str) -> dict[str, Any]:
+        """What a StackReference to `stack` reads: another stack's outputs, or, for the stack
+        itself, those of its previous update."""
+        if stack in self.cloud.stacks:
+            outputs = dict(self.cloud.stacks[stack])
+            return {"outputs": outputs,
+                    "secretOutputNames": sorted(self.cloud.secret_outputs & set(outputs))}
+        if stack.rsplit("/", 1)[-1] != pulumi.get_stack():
+            raise LookupError(f"unknown stack {stack!r}")
+        return {"outputs": dict(self.cloud.previous_outputs), "secretOutputNames": []}
+
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         inputs = dict(args.inputs)
         seed = f"{args.typ}::{args.name}"
@@ -220,8 +237,7 @@ class GroundworkMocks(pulumi.runtime.Mocks):
             service = typ.split(":")[1].split("/")[0]
             state["arn"] = f"{arn_base.format(service=service)}:{resource_id}"
         elif typ == "pulumi:pulumi:StackReference":
-            # The stack reading its own outputs: those of the previous update.
-            state.update(outputs=dict(self.cloud.previous_outputs), secretOutputNames=[])
+            state.update(self._stack_reference(str(inputs.get("name", args.name))))
         elif typ.startswith("kubernetes:"):
             metadata = rpc.unwrap_rpc_secret(inputs.get("metadata")) or {}
             namespace = metadata.get("namespace") or inputs.get("namespace")
