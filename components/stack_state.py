@@ -25,12 +25,9 @@ def previous_output(name: str) -> Any:
 
 
 def stack_outputs(stack: str, names: Sequence[str]
-                  ) -> tuple[pulumi.StackReference, dict[str, Any] | None]:
+                  ) -> tuple[pulumi.StackReference, dict[str, Any]]:
     """A reference to the stack `stack` (fully qualified) and the values of its outputs `names`,
-    None for a stack that cannot be read (it does not exist, or its state is not ours to read):
-    the caller turns that into a ConfigError naming the key that names the stack."""
-    reference = pulumi.StackReference(f"{stack}")
-    try:
-        return reference, {name: _details(reference, name) for name in names}
-    except Exception:  # the engine's error names neither the key nor the remedy
-        return reference, None
+    None for those it does not export. A stack that does not exist, or whose state this identity
+    may not read, fails the read itself: the engine's error names the stack."""
+    reference = pulumi.StackReference(stack)
+    return reference, {name: _details(reference, name) for name in names}

@@ -16,7 +16,8 @@ def check_access(settings: Settings, caller_role_arn: str) -> None:
     problems = [f"{NAMESPACE}:{path}[{i}]: {arn!r} is the identity running this deployment; EKS "
                 "already grants it admin as the cluster creator; remove it"
                 for path, arns in (("cluster.adminRoleArns", settings.cluster.admin_role_arns),
-                                   ("cluster.viewerRoleArns", settings.cluster.viewer_role_arns))
+                                   ("cluster.viewerRoleArns", settings.cluster.viewer_role_arns),
+                                   ("fleet.registrars", settings.fleet.registrars))
                 for i, arn in enumerate(arns) if arn == caller_role_arn]
     if problems:
         raise ConfigError(problems)
@@ -107,20 +108,17 @@ HUB_ENGINE, HUB_ROLE = "gitopsEngine", "fleetRoleArn"
 HUB_OUTPUTS = (HUB_ENGINE, HUB_ROLE)
 
 
-def check_hub(settings: Settings, hub: Mapping[str, Any] | None, account_id: str) -> str:
-    """The engine a spoke registers with, from its hub's outputs `hub` (None: the stack could
-    not be read). The spoke runs the hub's engine or none; with Flux the hub's role reaches the
+def check_hub(settings: Settings, hub: Mapping[str, Any], account_id: str) -> str:
+    """The engine a spoke registers with, from its hub's outputs `hub` (HUB_OUTPUTS, None where
+    not exported). The spoke runs the hub's engine or none; with Flux the hub's role reaches the
     spoke as itself, which needs the spoke in the hub's account (`account_id`: the spoke's)."""
     key = f"{NAMESPACE}:fleet.hub"
     name = settings.fleet.hub
-    if hub is None:
-        raise ConfigError([f"{key}: the stack {name!r} cannot be read; deploy the hub first, and "
-                           "check its name and that this identity may read its state"])
     role, engine = hub.get(HUB_ROLE), hub.get(HUB_ENGINE)
     if not role or engine not in ENGINES:
-        raise ConfigError([f"{key}: the stack {name!r} is not a fleet hub (it exports no "
-                           f"{HUB_ROLE} and engine); set fleet.role 'hub' there and run "
-                           "`pulumi up` on it first"])
+        raise ConfigError([f"{key}: the stack {name!r} is not a fleet hub, or not deployed yet "
+                           f"(it exports no {HUB_ROLE} and engine); set fleet.role 'hub' there "
+                           "and run `pulumi up` on it first"])
     own = settings.gitops.engine
     if own not in (engine, NO_ENGINE):
         raise ConfigError([f"{NAMESPACE}:gitops.engine: {own!r} differs from the engine of the "

@@ -109,7 +109,10 @@ class GroundworkMocks(pulumi.runtime.Mocks):
                     "endpoint": f"ec2.{self.region}.amazonaws.com",
                     "description": self.region}, []
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT_ID, "id": ACCOUNT_ID, "userId": "AIDAGROUNDWORK",
+            # The caller's account, so a run can stand for a stack deployed in another account
+            # (a fleet spoke beside its hub's); resources keep ACCOUNT_ID in their ARNs.
+            account = self.caller_arn.split(":")[4]
+            return {"accountId": account, "id": account, "userId": "AIDAGROUNDWORK",
                     "arn": self.caller_arn}, []
         if token == "aws:iam/getSessionContext:getSessionContext":
             # An assumed-role session names its role; any other ARN passes through unchanged.
