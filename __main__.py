@@ -115,9 +115,8 @@ else:
     if settings.fleet.role == config.HUB:
         # Only a hub on EKS (the config requires it): its engine reaches spokes as an IAM role.
         fleet = FleetHub("fleet", stack_args.fleet_hub(settings, cluster, partition))
-        # After the engine, whose namespace the registrars' Role lives in.
-        FleetRegistrars("fleet", stack_args.fleet_registrars(settings),
-                        opts=pulumi.ResourceOptions(providers=[provider], depends_on=[gitops]))
+        FleetRegistrars("fleet", stack_args.fleet_registrars(settings, gitops.namespace),
+                        opts=pulumi.ResourceOptions(providers=[provider]))
         pulumi.export(config.HUB_ROLE, fleet.role_arn)
 
 pulumi.export("clusterName", cluster.cluster_name)

@@ -300,8 +300,8 @@ def fleet_hub(settings: Settings, cluster: EksCluster, partition: str) -> FleetH
                         registrar_group=REGISTRAR_GROUP, tags=tags(settings))
 
 
-def fleet_registrars(settings: Settings) -> FleetRegistrarsArgs:
-    return FleetRegistrarsArgs(engine=settings.gitops.engine)
+def fleet_registrars(settings: Settings, namespace: pulumi.Input[str]) -> FleetRegistrarsArgs:
+    return FleetRegistrarsArgs(engine=settings.gitops.engine, namespace=namespace)
 
 
 def spoke_access(settings: Settings, cluster: EksCluster, hub_role_arn: str, account_id: str,

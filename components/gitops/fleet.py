@@ -29,21 +29,27 @@ class FleetRegistrarsArgs(TypedDict):
 
     engine: str
     """The hub's engine, `argocd` or `flux`: which kinds a registration is made of."""
+    namespace: pulumi.Input[str]
+    """The engine's namespace, once it exists (the engine's `namespace` output)."""
 
 
 class FleetRegistrars(pulumi.ComponentResource):
-    """What registrars may do on the hub. Pass the hub's Kubernetes provider in `opts.providers`
-    and the engine in `opts.depends_on`: its namespace must exist first."""
+    """What registrars may do on the hub. Pass the hub's Kubernetes provider in
+    `opts.providers`."""
 
     def __init__(self, name: str, args: FleetRegistrarsArgs,
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__(REGISTRARS_TYPE, name, None, opts)
         engine = args["engine"]
-        role = manifests.registrar_role(engine)
+        role, binding = manifests.registrar_role(engine), manifests.registrar_binding(engine)
+        # In the namespace as the engine created it: after it, and deleted before it.
+        for manifest in (role, binding):
+            manifest["metadata"]["namespace"] = after(manifest["metadata"]["namespace"],
+                                                      args["namespace"])
         registrar = k8s.rbac.v1.Role(f"{name}-registrar", metadata=role["metadata"],
                                      rules=role["rules"],
                                      opts=pulumi.ResourceOptions(parent=self))
-        RoleBinding(f"{name}-registrar", manifests.registrar_binding(engine),
+        RoleBinding(f"{name}-registrar", binding,
                     pulumi.ResourceOptions(parent=self, depends_on=[registrar]))
         self.register_outputs({})
 

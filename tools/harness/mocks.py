@@ -190,7 +190,8 @@ class GroundworkMocks(pulumi.runtime.Mocks):
             role_name = (inputs.get("name")
                          or f"{inputs.get('namePrefix', args.name)}{_hex(seed, 26)}")
             resource_id = role_name
-            state.update(name=role_name, arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{role_name}",
+            state.update(name=role_name,
+                         arn=f"arn:aws:iam::{ACCOUNT_ID}:role{inputs.get('path', '/')}{role_name}",
                          uniqueId=f"AROA{_hex(seed, 17).upper()}")
         elif typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
             host = str(inputs.get("url", "")).removeprefix("https://")

@@ -39,6 +39,11 @@ def run(stack: str, overrides: Mapping[str, Any] | None = None,
     monitor = RecordingMonitor(program_mocks)
 
     runtime_settings.set_root_resource(None)  # type: ignore[arg-type]  # a fresh stack per run
+    # Nor RPCs and outputs left over from a run that failed in the engine (a StackReference to a
+    # stack that does not exist), which the SDK would await, and fail on, at the end of this one;
+    # as the SDK's own `mocks.test` clears them.
+    runtime_settings.SETTINGS.rpc_manager.clear()
+    runtime_settings.SETTINGS.outputs.clear()
     mocks.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=False, logger=logger,
                     monitor=monitor)
     pulumi.runtime.set_all_config(as_config_strings(values), sorted(secret_keys))
