@@ -17,12 +17,12 @@ resource).
 
 import base64
 import json
-import re
 from collections.abc import Mapping
 
 import pulumi
 
 from components.common import naming
+from components.common.patterns import Pattern
 from components.gitops import argocd_manifests, flux_manifests
 from components.gitops.bridge import ClusterMetadata
 
@@ -48,7 +48,7 @@ ENGINE_NAMESPACES: Mapping[str, str] = {"argocd": argocd_manifests.NAMESPACE,
                                         "flux": flux_manifests.NAMESPACE}
 # Flux's provider for `kubeConfig.configMapRef` on EKS.
 FLUX_PROVIDER = "aws"
-_NOT_IN_LABEL = re.compile(r"[^a-z0-9-]+")
+_NOT_IN_LABEL = Pattern(r"[^a-z0-9-]+")
 _PREFIX = "spoke-"
 
 
@@ -56,7 +56,7 @@ def registration_name(stack: str) -> str:
     """The spoke's name in its hub, from its stack's name (unique in the project, where cluster
     names and environments need not be): `spoke-<stack>` as a DNS label, for the Secret or
     ConfigMaps and for the Applications the hub's ApplicationSets name after the cluster."""
-    label = _NOT_IN_LABEL.sub("-", stack.lower()).strip("-") or "stack"
+    label = "-".join(_NOT_IN_LABEL.split(stack.lower())).strip("-") or "stack"
     return _PREFIX + naming.shortened(label, naming.DNS_LABEL_MAX - len(_PREFIX))
 
 

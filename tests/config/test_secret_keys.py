@@ -63,6 +63,8 @@ def secret_cases(draw) -> tuple[str, dict[str, Any], set[str], str]:
         overrides["cluster.context" if stack == "local" else "cluster.name"] = canary
     if "gitops" in marked:
         overrides["gitops.revision"] = canary
+    if "fleet" in marked:
+        overrides["fleet.hub"] = f"acme/groundwork/{canary}"
     return stack, overrides, marked, canary
 
 
