@@ -54,9 +54,7 @@ REGISTRATION_TYPES = ("kubernetes:core/v1:Secret", "kubernetes:core/v1:ConfigMap
 
 def _caller(stack: str) -> str:
     """The stack's deployer: in the account its `aws:allowedAccountIds` names, else the mocks'."""
-    values, _ = harness.stack_values(stack)
-    accounts = values.get("aws:allowedAccountIds") or [harness.ACCOUNT_ID]
-    return f"arn:aws:iam::{accounts[0]}:role/fleet-spoke-deployer"
+    return harness.deployer(harness.stack_values(stack)[0])
 
 
 @functools.cache
