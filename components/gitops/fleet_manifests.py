@@ -36,6 +36,8 @@ REGISTRAR_ROLE = "groundwork-fleet-registrar"
 # namespace, Argo CD's repository credentials included.
 REGISTRATION_RESOURCES: Mapping[str, tuple[str, ...]] = {"argocd": ("secrets",),
                                                           "flux": ("configmaps",)}
+# Server-side apply creates and changes with patch; Pulumi reads an object back (get) after apply,
+# on refresh and while it waits for a deletion.
 REGISTRAR_VERBS = ("create", "get", "update", "patch", "delete")
 # The service accounts of the controllers that reach spokes: Argo CD's application controller
 # (sync) and server (live state in the UI), with the argo-cd chart's names for release `argocd`;
