@@ -12,11 +12,13 @@ from components.aws import addon_policies, lookups
 from components.aws.addon_identities import AddonRoles
 from components.aws.cluster import EksCluster
 from components.aws.core_addons import CoreAddons, NodeAddons
+from components.aws.fleet import FleetHub, SpokeAccess
 from components.aws.karpenter import KarpenterInfra
 from components.aws.network import Network
 from components.aws.node_groups import NodeGroups
 from components.common.ordering import after
 from components.gitops.delivery import GitOps
+from components.gitops.fleet import FleetRegistrars, SpokeRegistration
 from components.kubernetes.existing_cluster import ExistingCluster
 from components.kubernetes.storage import DefaultStorage
 
@@ -36,6 +38,11 @@ if settings.cluster.provider == "eks":
     region = aws.get_region().region
     caller = aws.get_caller_identity()
     account_id = caller.account_id
+    if settings.fleet.role == config.SPOKE:
+        # The hub is read before anything is created: a missing hub, or one running the other
+        # engine, fails the update here.
+        hub, hub_outputs = stack_state.stack_outputs(settings.fleet.hub, config.HUB_OUTPUTS)
+        hub_engine = config.check_hub(settings, hub_outputs, account_id)
     exists = lookups.cluster_exists(settings.cluster.name)
     if not pulumi.runtime.is_dry_run():
         # Only the identity that creates the cluster gets EKS's creator entry. A preview may run
@@ -81,6 +88,13 @@ if settings.cluster.provider == "eks":
         settings, cluster.cluster_name, region=region, account_id=account_id,
         vpc_id=network.vpc_id, role_arns=addon_roles.role_arns,
         karpenter_names=(karpenter.node_role_name, karpenter.queue_name) if karpenter else None)
+    if settings.fleet.role == config.SPOKE:
+        # The hub's role gets access to this cluster, then the registration that lets the hub's
+        # engine use it is created in the hub; a destroy goes the other way round.
+        access = SpokeAccess("fleet", stack_args.spoke_access(
+            settings, cluster, hub_outputs[config.HUB_ROLE], account_id, partition))
+        SpokeRegistration("fleet", stack_args.spoke_registration(
+            settings, hub_engine, hub.get_output("kubeconfig"), bridge, cluster, access))
     # The engine waits for the nodes it runs on and the default StorageClass, which a destroy
     # then keeps until the engine has deleted its apps' volumes.
     provider = cluster.provider
@@ -98,6 +112,12 @@ else:
     gitops = GitOps("gitops", stack_args.gitops(settings, bridge, wait_for),
                     opts=pulumi.ResourceOptions(providers=[provider]))
     engine, namespace = gitops.engine, gitops.namespace
+    if settings.fleet.role == config.HUB:
+        # Only a hub on EKS (the config requires it): its engine reaches spokes as an IAM role.
+        fleet = FleetHub("fleet", stack_args.fleet_hub(settings, cluster, partition))
+        FleetRegistrars("fleet", stack_args.fleet_registrars(settings, gitops.namespace),
+                        opts=pulumi.ResourceOptions(providers=[provider]))
+        pulumi.export(config.HUB_ROLE, fleet.role_arn)
 
 pulumi.export("clusterName", cluster.cluster_name)
 pulumi.export("kubeconfig", cluster.kubeconfig)

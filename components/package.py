@@ -14,11 +14,13 @@ from pulumi.provider.experimental.component import ComponentProvider
 from components.aws.addon_identities import AddonRoles
 from components.aws.cluster import EksCluster
 from components.aws.core_addons import CoreAddons, NodeAddons
+from components.aws.fleet import FleetHub, SpokeAccess
 from components.aws.karpenter import KarpenterInfra
 from components.aws.network import Network
 from components.aws.node_groups import NodeGroups
 from components.gitops.argocd import ArgoCd
 from components.gitops.delivery import GitOps
+from components.gitops.fleet import FleetRegistrars, SpokeRegistration
 from components.gitops.flux import Flux
 from components.kubernetes.existing_cluster import ExistingCluster
 from components.kubernetes.storage import DefaultStorage
@@ -27,7 +29,8 @@ NAME = "groundwork"
 VERSION = "0.1.0"
 COMPONENTS: list[type[pulumi.ComponentResource]] = [
     Network, EksCluster, NodeGroups, CoreAddons, NodeAddons, DefaultStorage, KarpenterInfra,
-    AddonRoles, ExistingCluster, ArgoCd, Flux, GitOps,
+    AddonRoles, ExistingCluster, ArgoCd, Flux, GitOps, FleetHub, FleetRegistrars, SpokeAccess,
+    SpokeRegistration,
 ]
 
 

@@ -11,6 +11,7 @@ import pulumi
 from components.aws.addon_identities import AddonRolesArgs
 from components.aws.cluster import AUTO_MODE, EksCluster, EksClusterArgs
 from components.aws.core_addons import CoreAddonsArgs, NodeAddonsArgs
+from components.aws.fleet import FleetHubArgs, SpokeAccess, SpokeAccessArgs
 from components.aws.karpenter import KarpenterInfraArgs
 from components.aws.network import NetworkArgs
 from components.aws.node_groups import NodeGroupArgs, NodeGroupsArgs
@@ -27,6 +28,13 @@ from components.gitops.bootstrap import (
 )
 from components.gitops.bridge import ClusterBridgeArgs
 from components.gitops.delivery import GitOpsArgs
+from components.gitops.fleet import FleetRegistrarsArgs, SpokeRegistrationArgs
+from components.gitops.fleet_manifests import (
+    ENGINE_NAMESPACES,
+    ENGINE_SERVICE_ACCOUNTS,
+    REGISTRAR_GROUP,
+    registration_name,
+)
 from components.gitops.placement import PlacementArgs, TolerationArgs
 from components.kubernetes.existing_cluster import ExistingClusterArgs
 from components.kubernetes.storage import AUTO_MODE_EBS, EBS_CSI, DefaultStorageArgs
@@ -279,3 +287,43 @@ def gitops(settings: Settings, bridge_args: ClusterBridgeArgs,
               "secret_values": dict(flux.secret_values)},
         wait_for=wait_for,
     )
+
+
+def fleet_hub(settings: Settings, cluster: EksCluster, partition: str) -> FleetHubArgs:
+    """The hub's fleet role, bound to its engine's controllers, and its registrars' access."""
+    engine = settings.gitops.engine
+    return FleetHubArgs(identity=workload_identity(settings, cluster),
+                        namespace=ENGINE_NAMESPACES[engine],
+                        service_accounts=list(ENGINE_SERVICE_ACCOUNTS[engine]),
+                        partition=partition,
+                        registrar_role_arns=list(settings.fleet.registrars),
+                        registrar_group=REGISTRAR_GROUP, tags=tags(settings))
+
+
+def fleet_registrars(settings: Settings, namespace: pulumi.Input[str]) -> FleetRegistrarsArgs:
+    return FleetRegistrarsArgs(engine=settings.gitops.engine, namespace=namespace)
+
+
+def spoke_access(settings: Settings, cluster: EksCluster, hub_role_arn: str, account_id: str,
+                 partition: str) -> SpokeAccessArgs:
+    """Access for the hub's role; through a role of this account when the hub is in another."""
+    hub_account = hub_role_arn.split(":")[4]
+    return SpokeAccessArgs(cluster_name=cluster.cluster_name, hub_role_arn=hub_role_arn,
+                           assume_role=hub_account != account_id, hub_account_id=hub_account,
+                           partition=partition, tags=tags(settings))
+
+
+def spoke_registration(settings: Settings, engine: str, hub_kubeconfig: pulumi.Input[str],
+                       bridge_args: ClusterBridgeArgs, cluster: EksCluster,
+                       access: SpokeAccess) -> SpokeRegistrationArgs:
+    """The spoke's registration in its hub, whose engine is `engine`."""
+    source = settings.gitops.source
+    args = SpokeRegistrationArgs(
+        engine=engine, name=registration_name(settings.stack), hub_kubeconfig=hub_kubeconfig,
+        bridge=bridge_args, repo_url=source.repo_url, revision=source.revision,
+        cluster_arn=cluster.cluster_arn, endpoint=cluster.endpoint,
+        ca_data=cluster.certificate_authority, access=access.principal_arn,
+        assumed_role_arn=access.assumed_role_arn)
+    if (where := system_placement(settings)) is not None:
+        args["placement"] = where
+    return args

@@ -24,6 +24,7 @@ import pulumi_kubernetes as k8s
 from components.aws.iam import allow, assume_role_policy, document, managed_policy_arn
 from components.aws.kubeconfig import kubeconfig
 from components.common import naming
+from components.common.kubernetes_provider import PROVIDER_SETTINGS
 from components.common.ordering import after
 from components.common.renames import renamed_from
 
@@ -110,6 +111,8 @@ class EksCluster(pulumi.ComponentResource):
     """The security group EKS created for the control plane and the nodes."""
     endpoint: pulumi.Output[str]
     """The API server's URL."""
+    certificate_authority: pulumi.Output[str]
+    """The cluster's CA certificate, base64-encoded PEM."""
     oidc_provider_arn: pulumi.Output[str]
     """ARN of the IAM OIDC provider (IRSA)."""
     oidc_issuer_url: pulumi.Output[str]
@@ -211,6 +214,7 @@ class EksCluster(pulumi.ComponentResource):
         self.version = cluster.version
         self.cluster_security_group_id = cluster.vpc_config.cluster_security_group_id
         self.endpoint = cluster.endpoint
+        self.certificate_authority = cluster.certificate_authority.data
         self.oidc_issuer_url = cluster.identities.apply(_oidc_issuer)
 
         access = self._access(name, cluster, {"admin": args.get("admin_role_arns") or [],
@@ -229,17 +233,12 @@ class EksCluster(pulumi.ComponentResource):
 
         region = args["region"]
         self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(
-            cluster.name, cluster.endpoint, cluster.certificate_authority.data,
+            cluster.name, cluster.endpoint, self.certificate_authority,
         ).apply(lambda values: kubeconfig(values[0], values[1], values[2], region)))
         self.provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,
-            # Server-side apply lets large CRD-based objects and field managers coexist.
-            enable_server_side_apply=True,
-            # Bridge and credential changes update in place: a replaced cluster Secret would make
-            # the add-on ApplicationSets drop their Applications and uninstall the add-ons.
-            enable_config_map_mutable=True,
-            enable_secret_mutable=True,
+            **PROVIDER_SETTINGS,
             # Without its access entries the provider's identity may not be authorised yet.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster, *access]),
         )
@@ -249,6 +248,7 @@ class EksCluster(pulumi.ComponentResource):
             "version": self.version,
             "clusterSecurityGroupId": self.cluster_security_group_id,
             "endpoint": self.endpoint,
+            "certificateAuthority": self.certificate_authority,
             "oidcProviderArn": self.oidc_provider_arn,
             "oidcIssuerUrl": self.oidc_issuer_url,
             "kubeconfig": self.kubeconfig,
@@ -312,23 +312,42 @@ class EksCluster(pulumi.ComponentResource):
         listed role."""
         resources: list[pulumi.Resource] = []
         for level, role_arns in roles.items():
-            policy_arn = _ACCESS_POLICY.format(partition=partition, name=_ACCESS_LEVELS[level])
+            policy_arn = access_policy_arn(partition, _ACCESS_LEVELS[level])
             for index, role_arn in enumerate(role_arns):
-                entry = aws.eks.AccessEntry(
-                    f"{name}-{level}-{index}",
-                    cluster_name=cluster.name,
-                    principal_arn=role_arn,
-                    type="STANDARD",
-                    tags=tags,
-                    opts=pulumi.ResourceOptions(parent=self),
-                )
-                association = aws.eks.AccessPolicyAssociation(
-                    f"{name}-{level}-{index}",
-                    cluster_name=cluster.name,
-                    principal_arn=role_arn,
-                    policy_arn=policy_arn,
-                    access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]),
-                )
-                resources += [entry, association]
+                resources += grant_access(f"{name}-{level}-{index}", cluster.name, role_arn,
+                                          tags, self, policy_arn=policy_arn)
         return resources
+
+
+def access_policy_arn(partition: str, name: str) -> str:
+    """The ARN of the EKS access policy `name`, e.g. AmazonEKSClusterAdminPolicy."""
+    return _ACCESS_POLICY.format(partition=partition, name=name)
+
+
+def grant_access(name: str, cluster_name: pulumi.Input[str], principal_arn: pulumi.Input[str],
+                 tags: Mapping[str, str], parent: pulumi.Resource, *,
+                 policy_arn: str | None = None, kubernetes_groups: Sequence[str] = (),
+                 ) -> list[pulumi.Resource]:
+    """An access entry for `principal_arn` and, with `policy_arn`, that access policy
+    cluster-wide; with `kubernetes_groups` instead, the principal gets exactly what the
+    cluster's RBAC grants those groups."""
+    entry = aws.eks.AccessEntry(
+        name,
+        cluster_name=cluster_name,
+        principal_arn=principal_arn,
+        type="STANDARD",
+        kubernetes_groups=list(kubernetes_groups) or None,
+        tags=dict(tags),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    if policy_arn is None:
+        return [entry]
+    association = aws.eks.AccessPolicyAssociation(
+        name,
+        cluster_name=cluster_name,
+        principal_arn=principal_arn,
+        policy_arn=policy_arn,
+        access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[entry]),
+    )
+    return [entry, association]

@@ -29,8 +29,20 @@ IRSA = "irsa"
 POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
 
 
-def pod_identity_trust_policy(cluster_arn: str, namespace: str, service_account: str) -> dict:
-    """Trust of the EKS Auth service for one service account of one cluster."""
+# One service account, or several of one namespace that share a role (a hub engine's controllers,
+# components/aws/fleet.py). IAM reads a list of values in a condition as any one of them.
+ServiceAccounts = str | tuple[str, ...]
+
+
+def _value(service_account: ServiceAccounts, spell: str = "{}") -> str | list[str]:
+    if isinstance(service_account, str):
+        return spell.format(service_account)
+    return [spell.format(account) for account in service_account]
+
+
+def pod_identity_trust_policy(cluster_arn: str, namespace: str,
+                              service_account: ServiceAccounts) -> dict:
+    """Trust of the EKS Auth service for the service account(s) of one cluster."""
     return document({
         "Effect": "Allow",
         "Principal": {"Service": POD_IDENTITY_PRINCIPAL},
@@ -38,21 +50,21 @@ def pod_identity_trust_policy(cluster_arn: str, namespace: str, service_account:
         "Condition": {"StringEquals": {
             "aws:RequestTag/eks-cluster-arn": cluster_arn,
             "aws:RequestTag/kubernetes-namespace": namespace,
-            "aws:RequestTag/kubernetes-service-account": service_account,
+            "aws:RequestTag/kubernetes-service-account": _value(service_account),
         }},
     })
 
 
 def irsa_trust_policy(oidc_provider_arn: str, issuer_url: str, namespace: str,
-                      service_account: str) -> dict:
-    """Trust for exactly one service account, and only for tokens minted for STS."""
+                      service_account: ServiceAccounts) -> dict:
+    """Trust for exactly the service account(s), and only for tokens minted for STS."""
     issuer = issuer_url.removeprefix("https://")
     return document({
         "Effect": "Allow",
         "Principal": {"Federated": oidc_provider_arn},
         "Action": "sts:AssumeRoleWithWebIdentity",
         "Condition": {"StringEquals": {
-            f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+            f"{issuer}:sub": _value(service_account, f"system:serviceaccount:{namespace}:{{}}"),
             f"{issuer}:aud": "sts.amazonaws.com",
         }},
     })
@@ -73,14 +85,14 @@ class WorkloadIdentityArgs(TypedDict):
     """The cluster's OIDC issuer URL (IRSA)."""
 
 
-def _trust(mode: str, namespace: str, service_account: str, values: list[str]) -> str:
+def _trust(mode: str, namespace: str, service_account: ServiceAccounts, values: list[str]) -> str:
     if mode == POD_IDENTITY:
         return json.dumps(pod_identity_trust_policy(values[0], namespace, service_account))
     return json.dumps(irsa_trust_policy(values[0], values[1], namespace, service_account))
 
 
 def trust_policy(identity: WorkloadIdentityArgs, namespace: str,
-                 service_account: str) -> pulumi.Output[str]:
+                 service_account: ServiceAccounts) -> pulumi.Output[str]:
     """The role's trust document for `identity`'s mode."""
     mode = identity["mode"]
     inputs = ([identity["cluster_arn"]] if mode == POD_IDENTITY
@@ -94,15 +106,18 @@ def _role_prefix(purpose: str, cluster_name: str) -> str:
 
 
 def service_account_role(name: str, identity: WorkloadIdentityArgs, purpose: str, namespace: str,
-                         service_account: str, description: str,
+                         service_account: ServiceAccounts, description: str,
                          tags: Mapping[str, str] | None, parent: pulumi.Resource) -> aws.iam.Role:
     """A role named `<cluster>-<purpose>-...` that exactly `namespace/service_account` of the
-    cluster may assume; `bind` it once its policy is attached."""
+    cluster may assume (each of them, given several); `bind` it to each once its policy is
+    attached."""
+    accounts = _value(service_account)
+    shown = accounts if isinstance(accounts, str) else ", ".join(accounts)
     return aws.iam.Role(
         name,
         name_prefix=pulumi.Output.from_input(identity["cluster_name"]).apply(
             functools.partial(_role_prefix, purpose)),
-        description=f"{description} ({namespace}/{service_account})",
+        description=f"{description} ({namespace}/{shown})",
         assume_role_policy=trust_policy(identity, namespace, service_account),
         tags=dict(tags or {}),
         opts=pulumi.ResourceOptions(parent=parent),

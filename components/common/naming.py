@@ -66,7 +66,7 @@ def is_label_value(text: str) -> bool:
     return _LABEL_VALUE.matches(text) and len(text) <= DNS_LABEL_MAX
 
 
-def _shortened(text: str, limit: int) -> str:
+def shortened(text: str, limit: int) -> str:
     """`text` if it fits, else a truncation plus a hash of the whole, so distinct long inputs stay
     distinct after shortening."""
     if len(text) <= limit:
@@ -78,7 +78,7 @@ def _shortened(text: str, limit: int) -> str:
 def iam_role_prefix(cluster_name: str, purpose: str) -> str:
     """name_prefix of an IAM role: `<cluster>-<purpose>-`, within the 38 characters AWS allows."""
     suffix = f"-{purpose}-"
-    return _shortened(cluster_name, IAM_ROLE_PREFIX_MAX - len(suffix)) + suffix
+    return shortened(cluster_name, IAM_ROLE_PREFIX_MAX - len(suffix)) + suffix
 
 
 def node_group_prefix(group: str) -> str:

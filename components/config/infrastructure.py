@@ -124,8 +124,8 @@ def cluster(reader: Reader, value: Any, environment: str, protect: bool,
             reader.problem(f"cluster.logTypes[{i}]", f"{reader.show('cluster.logTypes', log_type)} "
                            f"is not one of {', '.join(LOG_TYPES)}")
     encryption = reader.typed("cluster.secretsEncryption", obj.get("secretsEncryption"), bool, True)
-    admins = _role_arns(reader, "cluster.adminRoleArns", obj.get("adminRoleArns"), partition)
-    viewers = _role_arns(reader, "cluster.viewerRoleArns", obj.get("viewerRoleArns"), partition)
+    admins = role_arns(reader, "cluster.adminRoleArns", obj.get("adminRoleArns"), partition)
+    viewers = role_arns(reader, "cluster.viewerRoleArns", obj.get("viewerRoleArns"), partition)
     for i, arn in enumerate(viewers):
         if arn in admins:
             # EKS allows one access entry per principal.
@@ -202,7 +202,7 @@ def _addon_versions(reader: Reader, value: Any, compute: str) -> dict[str, str]:
     return versions
 
 
-def _role_arns(reader: Reader, path: str, value: Any,
+def role_arns(reader: Reader, path: str, value: Any,
                partition: str | None) -> tuple[str, ...]:
     arns = reader.strings(path, value)
     expected = partition or "<partition>"

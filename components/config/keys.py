@@ -100,6 +100,13 @@ SSH_CREDENTIAL_KEYS = ("sshPrivateKey", "knownHosts")
 # Helm values merged over gitops.argocd.values and gitops.flux.values, each one a secret.
 SECRET_VALUES_KEY = "secretValues"
 SECRET_VALUES_KEYS = ENGINES
+# Fleets: a hub's engine delivers to spokes; a spoke names its hub's stack and registers in it.
+FLEET_KEYS = ("role", "hub", "registrars")
+STANDALONE, HUB, SPOKE = "standalone", "hub", "spoke"
+FLEET_ROLES = (STANDALONE, HUB, SPOKE)
+# A fully qualified stack name as a StackReference takes it: `<organization>/<project>/<stack>`
+# (the CLI's names: organization and project of [A-Za-z0-9_.-], stacks of [A-Za-z0-9_.-]).
+STACK_NAME = Pattern(r"[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 
 # The top-level keys. The CLI marks a whole top-level key secret when any value under it was set
 # with --secret, so whether a value may be secret is decided per top-level key.
@@ -114,5 +121,6 @@ PLAIN_KEYS: Mapping[str, str] = {
     "cluster": "it names the EKS cluster, its node groups, IAM roles and tags",
     "gitops": "it names Pulumi resources and Kubernetes objects (engine, apps, namespaces, "
               "add-ons)",
+    "fleet": "it names the hub's stack and the IAM roles granted access to the hub",
 }
 TOP_LEVEL_KEYS = (*PLAIN_KEYS, *SECRET_KEYS)

@@ -28,6 +28,7 @@ from components.common.deep_merge import merge
 from components.common.partitions import LONGEST_PARTITION, partition_of
 from components.config import delivery, infrastructure
 from components.config.errors import ConfigError
+from components.config.fleet import fleet as read_fleet
 from components.config.keys import (
     CREDENTIALS_KEY,
     NAMESPACE,
@@ -147,7 +148,9 @@ def load(stack: str | None = None, config: pulumi.Config | None = None, *,
     git_credentials = raw(CREDENTIALS_KEY)
     _check_secrecy(reader, CREDENTIALS_KEY, git_credentials, secret)
     credentials = delivery.credentials(reader, git_credentials, gitops.source.repo_url)
-    settings = Settings(stack, environment, protect, network, cluster, gitops, credentials)
+    fleet = read_fleet(reader, raw("fleet"), cluster, gitops.engine,
+                       partition_of(region) if region else None)
+    settings = Settings(stack, environment, protect, network, cluster, gitops, credentials, fleet)
     if policy_sizes is not None and cluster.provider == "eks":
         _check_policy_sizes(reader, policy_sizes, settings, region)
     if reader.problems:

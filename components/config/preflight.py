@@ -1,6 +1,7 @@
 """Checks of the settings against facts only AWS knows, asked before anything is created."""
 
 from collections.abc import Mapping
+from typing import Any
 
 from components.common import limits
 from components.config.errors import ConfigError
@@ -15,7 +16,8 @@ def check_access(settings: Settings, caller_role_arn: str) -> None:
     problems = [f"{NAMESPACE}:{path}[{i}]: {arn!r} is the identity running this deployment; EKS "
                 "already grants it admin as the cluster creator; remove it"
                 for path, arns in (("cluster.adminRoleArns", settings.cluster.admin_role_arns),
-                                   ("cluster.viewerRoleArns", settings.cluster.viewer_role_arns))
+                                   ("cluster.viewerRoleArns", settings.cluster.viewer_role_arns),
+                                   ("fleet.registrars", settings.fleet.registrars))
                 for i, arn in enumerate(arns) if arn == caller_role_arn]
     if problems:
         raise ConfigError(problems)
@@ -98,3 +100,35 @@ def check_upgrade(settings: Settings, live_version: str | None) -> None:
     else:
         return
     raise ConfigError([f"{NAMESPACE}:cluster.version: {problem}"])
+
+
+# What a spoke reads of its hub's stack outputs: the hub's engine and the role it reaches spokes
+# as, and the kubeconfig of the hub's cluster, which the registration is created through.
+HUB_ENGINE, HUB_ROLE = "gitopsEngine", "fleetRoleArn"
+HUB_OUTPUTS = (HUB_ENGINE, HUB_ROLE)
+
+
+def check_hub(settings: Settings, hub: Mapping[str, Any], account_id: str) -> str:
+    """The engine a spoke registers with, from its hub's outputs `hub` (HUB_OUTPUTS, None where
+    not exported). The spoke runs the hub's engine or none; with Flux the hub's role reaches the
+    spoke as itself, which needs the spoke in the hub's account (`account_id`: the spoke's)."""
+    key = f"{NAMESPACE}:fleet.hub"
+    name = settings.fleet.hub
+    role, engine = hub.get(HUB_ROLE), hub.get(HUB_ENGINE)
+    if not role or engine not in ENGINES:
+        raise ConfigError([f"{key}: the stack {name!r} is not a fleet hub, or not deployed yet "
+                           f"(it exports no {HUB_ROLE} and engine); set fleet.role 'hub' there "
+                           "and run `pulumi up` on it first"])
+    own = settings.gitops.engine
+    if own not in (engine, NO_ENGINE):
+        raise ConfigError([f"{NAMESPACE}:gitops.engine: {own!r} differs from the engine of the "
+                           f"hub {name!r}, {engine!r}; a spoke runs its hub's engine or "
+                           f"{NO_ENGINE!r} (the hub's engine then delivers to it alone)"])
+    if engine == "flux" and role.split(":")[4] != account_id:
+        raise ConfigError([f"{key}: the hub {name!r} runs Flux in account "
+                           f"{role.split(':')[4]} and this spoke is in {account_id}: Flux's aws "
+                           "provider reaches a spoke as the hub's own role, looking the cluster "
+                           "up with eks:DescribeCluster, which EKS answers in the cluster's "
+                           "account only; put the spoke in the hub's account, or use Argo CD, "
+                           "whose hub assumes a role of the spoke's account"])
+    return str(engine)

@@ -120,6 +120,18 @@ class GitopsSettings:
 
 
 @dataclass(frozen=True)
+class FleetSettings:
+    """`groundwork:fleet`: the stack's place in a hub-and-spoke fleet."""
+
+    # standalone, hub or spoke (keys.FLEET_ROLES).
+    role: str
+    # A spoke's hub: the fully qualified name of the hub's stack; empty otherwise.
+    hub: str
+    # A hub's registrars: IAM roles that may register spokes in it (the spokes' deployers).
+    registrars: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Settings:
     """The whole validated stack configuration."""
 
@@ -130,3 +142,4 @@ class Settings:
     cluster: ClusterSettings
     gitops: GitopsSettings
     git_credentials: GitCredentials | None
+    fleet: FleetSettings

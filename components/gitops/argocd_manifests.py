@@ -142,19 +142,24 @@ def repository_secret(repo_url: str, credentials: GitCredentials) -> dict:
 
 
 def cluster_secret(metadata: ClusterMetadata,
-                   engine: Mapping[str, pulumi.Input[str]] | None = None) -> dict:
-    """The cluster Argo CD runs in, labelled and annotated with the bridge keys. It holds no
-    credential: Argo CD reaches its own cluster through its service account. With `engine`
-    (self-management, see `self_managed`) it also says how Argo CD itself was installed."""
+                   engine: Mapping[str, pulumi.Input[str]] | None = None, *,
+                   name: str = IN_CLUSTER_NAME, server: pulumi.Input[str] = IN_CLUSTER,
+                   config: pulumi.Input[str] | None = None) -> dict:
+    """A cluster Argo CD delivers to, labelled and annotated with its bridge keys: by default the
+    one Argo CD runs in, which holds no credential (Argo CD reaches it through its service
+    account); a fleet's spoke (fleet_manifests.py) names its own `server` and `config`. With
+    `engine` (self-management, see `self_managed`) it also says how Argo CD itself was
+    installed."""
     labels = dict(metadata.labels())
     annotations = dict(metadata.annotations())
     if engine is not None:
         labels[SELF_MANAGED_LABEL] = "true"
         annotations.update(engine)
     return _secret(
-        IN_CLUSTER_NAME, "cluster",
-        {"name": IN_CLUSTER_NAME, "server": IN_CLUSTER,
-         "config": json.dumps({"tlsClientConfig": {"insecure": False}})},
+        name, "cluster",
+        {"name": name, "server": server,
+         "config": config if config is not None
+         else json.dumps({"tlsClientConfig": {"insecure": False}})},
         labels=labels,
         annotations=annotations,
     )

@@ -40,6 +40,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import pulumi
+
 from components.common import naming
 from components.common.deep_merge import merge
 from components.common.gitops_model import GitCredentials, GitSource, SeedApp, SyncPolicy
@@ -183,16 +185,19 @@ def credentials_secret(credentials: GitCredentials) -> dict:
         credentials, {"identity": "ssh_private_key", "known_hosts": "known_hosts"}))
 
 
-def cluster_vars(metadata: ClusterMetadata, self_managed: bool = False) -> dict:
+def cluster_vars(metadata: ClusterMetadata, self_managed: bool = False,
+                 name: str = CLUSTER_VARS) -> dict:
+    """The bridge as the ConfigMap Kustomizations substitute from: this cluster's
+    `cluster-vars`, or under another `name` a fleet spoke's, in its hub (fleet_manifests.py)."""
     data = dict(metadata.variables())
     if self_managed:
         data.update(instance_variables())
-    return {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {"name": CLUSTER_VARS, "namespace": NAMESPACE},
-        "data": data,
-    }
+    return config_map(name, data)
+
+
+def config_map(name: str, data: Mapping[str, pulumi.Input[str]]) -> dict:
+    return {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": NAMESPACE}, "data": dict(data)}
 
 
 def git_repository(name: str, repo_url: str, revision: str, interval: str,

@@ -9,6 +9,7 @@ from typing import TypedDict
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.common.kubernetes_provider import PROVIDER_SETTINGS
 from components.common.renames import renamed_from
 
 TYPE = "groundwork:index:ExistingCluster"
@@ -39,11 +40,7 @@ class ExistingCluster(pulumi.ComponentResource):
         self.provider = k8s.Provider(
             f"{name}-k8s",
             context=args["context"],
-            enable_server_side_apply=True,
-            # Bridge and credential changes update in place: a replaced cluster Secret would make
-            # the add-on ApplicationSets drop their Applications and uninstall the add-ons.
-            enable_config_map_mutable=True,
-            enable_secret_mutable=True,
+            **PROVIDER_SETTINGS,
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.cluster_name = pulumi.Output.from_input(args["cluster_name"])

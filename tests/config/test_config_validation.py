@@ -393,6 +393,7 @@ OBJECT_FIELDS = {
                ("argocd", config.ARGOCD_KEYS), ("flux", config.FLUX_KEYS)],
     "gitCredentials": [("", config.HTTPS_CREDENTIAL_KEYS + config.SSH_CREDENTIAL_KEYS)],
     "secretValues": [("", config.SECRET_VALUES_KEYS)],
+    "fleet": [("", config.FLEET_KEYS)],
 }
 # Lists of objects: their items have no project-level default, only described keys.
 LIST_ITEMS = {"nodeGroups", "nodeGroups.taints", "apps"}

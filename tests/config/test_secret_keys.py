@@ -25,9 +25,9 @@ from tools.render.manifests import secret_values
 
 # What the CLI can mark secret in the `groundwork:` namespace, and which of it the program may
 # not take as a secret (its values name things Pulumi and AWS record in plain text).
-TOP_LEVEL = ("environment", "protect", "network", "cluster", "gitops", "gitCredentials",
+TOP_LEVEL = ("environment", "protect", "network", "cluster", "gitops", "fleet", "gitCredentials",
              "secretValues")
-NEVER_SECRET = frozenset({"environment", "protect", "network", "cluster", "gitops"})
+NEVER_SECRET = frozenset({"environment", "protect", "network", "cluster", "gitops", "fleet"})
 HELM_KEYS = st.sampled_from(["server", "configs", "secret", "extraArgs", "global", "a.b", "x"])
 
 
@@ -63,6 +63,8 @@ def secret_cases(draw) -> tuple[str, dict[str, Any], set[str], str]:
         overrides["cluster.context" if stack == "local" else "cluster.name"] = canary
     if "gitops" in marked:
         overrides["gitops.revision"] = canary
+    if "fleet" in marked:
+        overrides["fleet.hub"] = f"acme/groundwork/{canary}"
     return stack, overrides, marked, canary
 
 

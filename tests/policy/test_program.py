@@ -25,6 +25,8 @@ from pulumi_policy import (
 from pulumi_policy.policy import _NotApplicableError
 from pulumi_policy.proxy import unknown_checking_proxy
 
+from tests.program.test_fleet import HUB, hub, spoke
+
 import rules
 
 POLICY_DIR = Path(rules.__file__).parent
@@ -88,3 +90,14 @@ def test_pack_catches_what_the_program_must_not_do(run_stack, resolve_config):
     names = {policy for policy, level, _, _ in findings(run, resolve_config(config))
              if level == "mandatory"}
     assert "eks-endpoint-not-public" in names
+
+
+@pytest.mark.parametrize("stack,engine", [("fleet-hub", "argocd"), ("fleet-hub", "flux"),
+                                          ("fleet-spoke-a", "argocd"), ("fleet-spoke-b", "argocd"),
+                                          ("fleet-spoke-a", "flux")])
+def test_fleet_stacks_deploy_under_the_dev_policy_config(resolve_config, stack, engine):
+    """The fleet's roles (the hub's, a spoke's for the hub) pass the IAM rules."""
+    config = json.loads((POLICY_DIR / "config.dev.json").read_text())
+    run = hub(engine) if stack == HUB else spoke(stack, engine)
+    assert {(policy, name) for policy, level, name, _ in findings(run, resolve_config(config))
+            if level == "mandatory"} == set()

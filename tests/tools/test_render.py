@@ -295,3 +295,26 @@ def test_a_patch_is_no_object_of_its_own(run_stack):
     for patch in patches:
         meta = patch.inputs["metadata"]
         assert ("Kustomization", meta["namespace"], meta["name"]) in targets
+
+
+@pytest.mark.parametrize("stack", ["fleet-hub", "fleet-spoke-a", "fleet-spoke-b"])
+def test_the_fleet_example_renders_each_spoke_against_its_hub(rendered, stack):
+    """A spoke reads its hub's outputs: rendered offline, the hub in this project stands in for
+    the deployed one, so the spoke's registration in the hub is rendered and validated too."""
+    code, out, stdout, stderr = rendered(stack)
+    assert code == render.EXIT_VALID, stdout + stderr
+    documents = [yaml.safe_load(p.read_text()) for p in sorted((out / render.MANIFESTS).glob(
+        "*.yaml"))]
+    clusters = [d for d in documents if d["kind"] == "Secret"
+                and d["metadata"]["labels"].get("argocd.argoproj.io/secret-type") == "cluster"]
+    # The hub has its own cluster Secret; a spoke (no engine of its own) only its registration.
+    expected = "in-cluster" if stack == "fleet-hub" else f"spoke-{stack}"
+    assert [d["metadata"]["name"] for d in clusters] == [expected]
+
+
+def test_a_spoke_whose_hub_is_not_in_the_project_is_a_config_error(rendered):
+    """Without a stack file for the hub, the StackReference reads a stack that does not exist,
+    as `pulumi up` would before the hub's first deployment."""
+    code, out, _, stderr = rendered("fleet-spoke-a", "--set", "fleet.hub=acme/groundwork/other")
+    assert code == render.EXIT_CONFIG and not out.exists()
+    assert "acme/groundwork/other" in stderr and "Traceback" not in stderr

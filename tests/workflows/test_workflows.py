@@ -9,6 +9,7 @@ github-action.json).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -269,6 +270,32 @@ def test_deploy_goes_to_dev_then_to_approved_prod_one_at_a_time():
         assert job["concurrency"] == {"group": f"stack-{stack}", "cancel-in-progress": False}
 
 
+def test_deploy_runs_the_fleet_hub_then_every_spoke_stack_in_parallel(tmp_path):
+    jobs = load("deploy.yml")["jobs"]
+    found, hub, spokes = jobs["fleet-spokes-found"], jobs["fleet-hub"], jobs["fleet-spokes"]
+    assert found["needs"] == hub["needs"] == "test"
+    assert set(spokes["needs"]) == {"fleet-hub", "fleet-spokes-found"}
+    assert spokes["strategy"] == {"fail-fast": False, "matrix": {
+        "stack": "${{ fromJSON(needs.fleet-spokes-found.outputs.stacks) }}"}}
+    assert spokes["environment"] == "${{ matrix.stack }}"
+    for job, stack in ((hub, "fleet-hub"), (spokes, "${{ matrix.stack }}")):
+        pulumi = uses(job, "pulumi/actions")[0]["with"]
+        assert (pulumi["command"], pulumi["stack-name"]) == ("up", stack)
+        assert job["concurrency"] == {"group": f"stack-{stack}", "cancel-in-progress": False}
+        assert setup_inputs(job)["policy-pack"] is True
+    # The find step, run on this checkout, lists exactly the stacks whose fleet role is spoke.
+    output = tmp_path / "output"
+    script = next(step["run"] for step in steps(found) if step.get("id") == "find")
+    subprocess.run(["bash", "-e", "-c", script], cwd=ROOT, check=True,
+                   env={**os.environ, "GITHUB_OUTPUT": str(output)})
+    listed = json.loads(output.read_text().removeprefix("stacks="))
+    spoke_files = [path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+                   for path in sorted(ROOT.glob("Pulumi.*.yaml"))
+                   if (yaml.safe_load(path.read_text())["config"].get("groundwork:fleet") or {})
+                   .get("role") == "spoke"]
+    assert listed == spoke_files == ["fleet-spoke-a", "fleet-spoke-b"]
+
+
 def _matrix_stacks(job) -> list[str]:
     return [entry["stack"] for entry in job["strategy"]["matrix"]["include"]]
 
@@ -297,7 +324,8 @@ def test_no_scheduled_job_can_cancel_a_deploy():
     """GitHub cancels the pending job of a concurrency group when another one queues, whatever
     cancel-in-progress says; a nightly job in a deploy's group could cancel a prod deploy
     waiting for approval."""
-    assert set(_concurrency_groups("deploy.yml").values()) == {"stack-dev", "stack-prod"}
+    assert set(_concurrency_groups("deploy.yml").values()) == {
+        "stack-dev", "stack-prod", "stack-fleet-hub", "stack-${{ matrix.stack }}"}
     for name in ("drift.yml", "preview.yml"):
         for group in _concurrency_groups(name).values():
             assert not group.startswith("stack-"), (name, group)

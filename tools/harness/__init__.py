@@ -17,7 +17,7 @@ from tools.harness.mocks import (
     Invoke,
 )
 from tools.harness.recording import Output, Resource, Run
-from tools.harness.runner import run
+from tools.harness.runner import deployer, hub_cloud, run
 from tools.harness.stack_config import PROJECT, ROOT, SECRET_PLACEHOLDER, stack_values
 
 __all__ = [
@@ -33,6 +33,8 @@ __all__ = [
     "Output",
     "Resource",
     "Run",
+    "deployer",
+    "hub_cloud",
     "run",
     "stack_values",
 ]

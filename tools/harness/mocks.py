@@ -49,6 +49,12 @@ class Cloud:
     versions: Mapping[str, str] = field(default_factory=dict)
     # The previous deployment's stack outputs, as a StackReference to this stack reads them.
     previous_outputs: Mapping[str, Any] = field(default_factory=dict)
+    # Other stacks' outputs by fully qualified name (`org/project/stack`), as a StackReference to
+    # them reads them: a fleet spoke's hub. A reference to a stack not named here fails, as the
+    # engine fails one to a stack that does not exist.
+    stacks: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # The outputs those stacks export as secrets.
+    secret_outputs: frozenset[str] = frozenset({"kubeconfig"})
 
 
 @dataclass(frozen=True)
@@ -103,7 +109,10 @@ class GroundworkMocks(pulumi.runtime.Mocks):
                     "endpoint": f"ec2.{self.region}.amazonaws.com",
                     "description": self.region}, []
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT_ID, "id": ACCOUNT_ID, "userId": "AIDAGROUNDWORK",
+            # The caller's account, so a run can stand for a stack deployed in another account
+            # (a fleet spoke beside its hub's); resources keep ACCOUNT_ID in their ARNs.
+            account = self.caller_arn.split(":")[4]
+            return {"accountId": account, "id": account, "userId": "AIDAGROUNDWORK",
                     "arn": self.caller_arn}, []
         if token == "aws:iam/getSessionContext:getSessionContext":
             # An assumed-role session names its role; any other ARN passes through unchanged.
@@ -156,6 +165,17 @@ class GroundworkMocks(pulumi.runtime.Mocks):
                     "reverseDnsPrefix": ".".join(reversed(suffix.split(".")))}, []
         raise NotImplementedError(f"groundwork mocks do not answer invoke {token}")
 
+    def _stack_reference(self, stack: str) -> dict[str, Any]:
+        """What a StackReference to `stack` reads: another stack's outputs, or, for the stack
+        itself, those of its previous update."""
+        if stack in self.cloud.stacks:
+            outputs = dict(self.cloud.stacks[stack])
+            return {"outputs": outputs,
+                    "secretOutputNames": sorted(self.cloud.secret_outputs & set(outputs))}
+        if stack.rsplit("/", 1)[-1] != pulumi.get_stack():
+            raise LookupError(f"unknown stack {stack!r}")
+        return {"outputs": dict(self.cloud.previous_outputs), "secretOutputNames": []}
+
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         inputs = dict(args.inputs)
         seed = f"{args.typ}::{args.name}"
@@ -170,7 +190,8 @@ class GroundworkMocks(pulumi.runtime.Mocks):
             role_name = (inputs.get("name")
                          or f"{inputs.get('namePrefix', args.name)}{_hex(seed, 26)}")
             resource_id = role_name
-            state.update(name=role_name, arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{role_name}",
+            state.update(name=role_name,
+                         arn=f"arn:aws:iam::{ACCOUNT_ID}:role{inputs.get('path', '/')}{role_name}",
                          uniqueId=f"AROA{_hex(seed, 17).upper()}")
         elif typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
             host = str(inputs.get("url", "")).removeprefix("https://")
@@ -220,8 +241,7 @@ class GroundworkMocks(pulumi.runtime.Mocks):
             service = typ.split(":")[1].split("/")[0]
             state["arn"] = f"{arn_base.format(service=service)}:{resource_id}"
         elif typ == "pulumi:pulumi:StackReference":
-            # The stack reading its own outputs: those of the previous update.
-            state.update(outputs=dict(self.cloud.previous_outputs), secretOutputNames=[])
+            state.update(self._stack_reference(str(inputs.get("name", args.name))))
         elif typ.startswith("kubernetes:"):
             metadata = rpc.unwrap_rpc_secret(inputs.get("metadata")) or {}
             namespace = metadata.get("namespace") or inputs.get("namespace")

@@ -12,17 +12,34 @@ from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.stack import Stack, run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from tools.harness.mocks import DEFAULT_CALLER_ARN, DEFAULT_REGION, Cloud, GroundworkMocks
+from tools.harness.mocks import (
+    ACCOUNT_ID,
+    DEFAULT_CALLER_ARN,
+    DEFAULT_REGION,
+    Cloud,
+    GroundworkMocks,
+)
 from tools.harness.recording import LogCollector, Output, RecordingMonitor, Run
 from tools.harness.stack_config import PROJECT, ROOT, as_config_strings, stack_values
 
 
+def deployer(values: Mapping[str, Any]) -> str:
+    """Who deploys a stack with config `values`: an identity of the account its
+    `aws:allowedAccountIds` names first (the provider refuses any other), else the mocks'
+    default caller."""
+    accounts = values.get("aws:allowedAccountIds")
+    if isinstance(accounts, list) and accounts and isinstance(accounts[0], str):
+        return DEFAULT_CALLER_ARN.replace(ACCOUNT_ID, accounts[0])
+    return DEFAULT_CALLER_ARN
+
+
 def run(stack: str, overrides: Mapping[str, Any] | None = None,
-        project_dir: Path = ROOT, caller_arn: str = DEFAULT_CALLER_ARN,
+        project_dir: Path = ROOT, caller_arn: str | None = None,
         cloud: Cloud | None = None, secret: Iterable[str] = (),
         program: Callable[[], object] | None = None) -> Run:
-    """Run the program for `stack` under mocks, as `caller_arn`, in an account that already holds
-    `cloud`, with the keys `secret` names marked secret (see `stack_values`). `program`, when
+    """Run the program for `stack` under mocks, as `caller_arn` (by default `deployer`), in an
+    account that already holds `cloud`, with the keys `secret` names marked secret (see
+    `stack_values`). `program`, when
     given, runs instead of the project's __main__.py with the same config and mocks (the bench's
     SDK floor, tests of one registration). Raises what the program raises (ConfigError)."""
     values, secret_keys = stack_values(stack, project_dir, overrides, secret)
@@ -30,6 +47,7 @@ def run(stack: str, overrides: Mapping[str, Any] | None = None,
     # program's to refuse, not a reason for the mocks to fail.
     region = values.get("aws:region")
     region = region if isinstance(region, str) and region else DEFAULT_REGION
+    caller_arn = caller_arn or deployer(values)
     collector = LogCollector()
     logger = logging.getLogger(f"groundwork.mocks.{stack}")
     logger.propagate = False
@@ -39,6 +57,11 @@ def run(stack: str, overrides: Mapping[str, Any] | None = None,
     monitor = RecordingMonitor(program_mocks)
 
     runtime_settings.set_root_resource(None)  # type: ignore[arg-type]  # a fresh stack per run
+    # Nor RPCs and outputs left over from a run that failed in the engine (a StackReference to a
+    # stack that does not exist), which the SDK would await, and fail on, at the end of this one;
+    # as the SDK's own `mocks.test` clears them.
+    runtime_settings.SETTINGS.rpc_manager.clear()
+    runtime_settings.SETTINGS.outputs.clear()
     mocks.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=False, logger=logger,
                     monitor=monitor)
     pulumi.runtime.set_all_config(as_config_strings(values), sorted(secret_keys))
@@ -67,3 +90,18 @@ def run(stack: str, overrides: Mapping[str, Any] | None = None,
         result.logs = collector.lines
         result.invokes = program_mocks.invokes
     return result
+
+
+def hub_cloud(stack: str, overrides: Mapping[str, Any] | None = None,
+              project_dir: Path = ROOT) -> Cloud | None:
+    """For a fleet spoke whose hub is a stack of this project (`fleet.hub` ends in the name of a
+    stack file here): an account holding the hub's outputs, from a run of the hub, so the spoke
+    runs offline as it would after the hub's `pulumi up`. None for any other stack."""
+    values, _ = stack_values(stack, project_dir, overrides)
+    fleet = values.get(f"{PROJECT}:fleet")
+    hub = fleet.get("hub") if isinstance(fleet, dict) and fleet.get("role") == "spoke" else None
+    if not isinstance(hub, str) or not (project_dir / f"Pulumi.{hub.rsplit('/', 1)[-1]}.yaml"
+                                        ).is_file():
+        return None
+    outputs = run(hub.rsplit("/", 1)[-1], project_dir=project_dir).outputs
+    return Cloud(stacks={hub: {name: output.value for name, output in outputs.items()}})

@@ -489,12 +489,19 @@ def main(argv: Sequence[str] | None = None, root: Path = ROOT) -> int:
         print("warning: no --schemas and GROUNDWORK_SCHEMAS is unset; custom resources are not "
               "checked against their CRDs", file=sys.stderr)
     try:
-        run = harness.run(args.stack, dict(args.overrides), project_dir=root)
+        # A spoke renders against its hub's outputs when the hub is a stack of this project.
+        run = harness.run(args.stack, dict(args.overrides), project_dir=root,
+                          cloud=harness.hub_cloud(args.stack, dict(args.overrides), root))
         validator = Validator(schemas, cluster_version(run))
     except ConfigPathError as error:
         return config_error(f"--set {error} (`pulumi config set --path` refuses it too)")
     except StackFileError as error:
         return config_error(str(error))
+    except LookupError as error:
+        # The mocks' answer to a StackReference to a stack they do not know: a fleet hub that is
+        # no stack of this project.
+        return config_error(f"{error}: a spoke renders against its hub only when the hub is a "
+                            "stack of this project (groundwork:fleet.hub ending in its name)")
     except (ConfigError, SchemaError) as error:
         print(error, file=sys.stderr)
         return EXIT_CONFIG

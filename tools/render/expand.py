@@ -456,15 +456,21 @@ def _trusted(run: Run) -> dict[str, str]:
         document = json.loads(role.inputs.get("assumeRolePolicy") or "{}")
         for statement in document.get("Statement", []):
             equals = (statement.get("Condition") or {}).get("StringEquals", {})
+            # A role several service accounts share (a fleet hub's) lists them.
             for key, value in equals.items():
                 if key.endswith(":sub"):
-                    _, _, namespace, account = value.split(":")
-                    trusted[account] = f"{namespace}:{account}"
-            account = equals.get("aws:RequestTag/kubernetes-service-account")
-            if account is not None:
-                namespace = equals.get("aws:RequestTag/kubernetes-namespace")
+                    for subject in _listed(value):
+                        _, _, namespace, account = subject.split(":")
+                        trusted[account] = f"{namespace}:{account}"
+            namespace = equals.get("aws:RequestTag/kubernetes-namespace")
+            for account in _listed(equals.get("aws:RequestTag/kubernetes-service-account")):
                 trusted[account] = f"{namespace}:{account}"
     return trusted
+
+
+def _listed(value: str | list[str] | None) -> list[str]:
+    """A condition's values: IAM takes one or a list."""
+    return [] if value is None else [value] if isinstance(value, str) else list(value)
 
 
 def helm_findings(file: str, obj: Obj, chart: str, version: str,

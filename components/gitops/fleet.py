@@ -1,0 +1,129 @@
+"""Fleet objects in a hub's cluster (pure builders in fleet_manifests.py):
+
+- `FleetRegistrars`, on the hub: the Role and RoleBinding that let registrars (the hub's access
+  entries in REGISTRAR_GROUP, components/aws/fleet.py) manage registrations and nothing else.
+- `SpokeRegistration`, on a spoke: the spoke's registration in its hub, through a Kubernetes
+  provider for the hub built from the hub's kubeconfig, so registering a spoke is the spoke's
+  `pulumi up` and unregistering it is the first step of the spoke's destroy.
+"""
+
+from typing import Any, NotRequired, TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.common.gitops_model import GitSource
+from components.common.kubernetes_provider import PROVIDER_SETTINGS
+from components.common.ordering import after
+from components.gitops import fleet_manifests as manifests
+from components.gitops.bridge import ClusterBridgeArgs, cluster_metadata
+from components.gitops.flux import RoleBinding
+from components.gitops.placement import PlacementArgs
+
+REGISTRARS_TYPE = "groundwork:index:FleetRegistrars"
+REGISTRATION_TYPE = "groundwork:index:SpokeRegistration"
+
+
+class FleetRegistrarsArgs(TypedDict):
+    """Inputs of FleetRegistrars."""
+
+    engine: str
+    """The hub's engine, `argocd` or `flux`: which kinds a registration is made of."""
+    namespace: pulumi.Input[str]
+    """The engine's namespace, once it exists (the engine's `namespace` output)."""
+
+
+class FleetRegistrars(pulumi.ComponentResource):
+    """What registrars may do on the hub. Pass the hub's Kubernetes provider in
+    `opts.providers`."""
+
+    def __init__(self, name: str, args: FleetRegistrarsArgs,
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__(REGISTRARS_TYPE, name, None, opts)
+        engine = args["engine"]
+        role, binding = manifests.registrar_role(engine), manifests.registrar_binding(engine)
+        # In the namespace as the engine created it: after it, and deleted before it.
+        for manifest in (role, binding):
+            manifest["metadata"]["namespace"] = after(manifest["metadata"]["namespace"],
+                                                      args["namespace"])
+        registrar = k8s.rbac.v1.Role(f"{name}-registrar", metadata=role["metadata"],
+                                     rules=role["rules"],
+                                     opts=pulumi.ResourceOptions(parent=self))
+        RoleBinding(f"{name}-registrar", binding,
+                    pulumi.ResourceOptions(parent=self, depends_on=[registrar]))
+        self.register_outputs({})
+
+
+class SpokeRegistrationArgs(TypedDict):
+    """Inputs of SpokeRegistration."""
+
+    engine: str
+    """The hub's engine, `argocd` or `flux`."""
+    name: str
+    """The spoke's name in the hub (fleet_manifests.registration_name): a DNS label."""
+    hub_kubeconfig: pulumi.Input[str]
+    """A kubeconfig of the hub's cluster (its `kubeconfig` output), used as the deploying
+    identity, which must be one of the hub's registrars."""
+    bridge: ClusterBridgeArgs
+    """The spoke's bridge, which the hub's templates read for it."""
+    repo_url: str
+    """The spoke's GitOps repository, whose add-ons tree its bridge names."""
+    revision: str
+    """Branch, tag or commit of that repository."""
+    placement: NotRequired[PlacementArgs]
+    """Where the spoke runs its platform (its system node group), carried by the bridge."""
+    cluster_arn: pulumi.Input[str]
+    """The spoke cluster's ARN (Flux looks it up)."""
+    endpoint: pulumi.Input[str]
+    """The spoke's API server URL."""
+    ca_data: pulumi.Input[str]
+    """The spoke's cluster CA, base64 PEM as EKS reports it."""
+    access: pulumi.Input[str]
+    """What the registration waits for: the spoke's grant of access to the hub (SpokeAccess's
+    principal ARN). The hub's engine must reach the spoke as long as it is registered, so a
+    destroy deletes the registration, and the engine what it deployed there, first."""
+    assumed_role_arn: NotRequired[pulumi.Input[str]]
+    """The spoke's role the hub's engine assumes (across accounts, Argo CD); empty: none."""
+
+
+class SpokeRegistration(pulumi.ComponentResource):
+    """The spoke's registration objects in its hub, after the spoke's access for the hub."""
+
+    def __init__(self, name: str, args: SpokeRegistrationArgs,
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__(REGISTRATION_TYPE, name, None, opts)
+        hub = k8s.Provider(f"{name}-hub", kubeconfig=args["hub_kubeconfig"], **PROVIDER_SETTINGS,
+                           opts=pulumi.ResourceOptions(parent=self))
+        metadata = cluster_metadata(args["bridge"], GitSource(args["repo_url"], args["revision"],
+                                                              ""), args.get("placement"))
+        registration = args["name"]
+        objects: dict[str, dict]
+        if args["engine"] == "argocd":
+            objects = {"cluster": manifests.argocd_registration(
+                metadata, registration, args["endpoint"], args["ca_data"],
+                args.get("assumed_role_arn", ""))}
+        else:
+            kubeconfig, variables = manifests.flux_registration(
+                metadata, registration, args["cluster_arn"], args["endpoint"], args["ca_data"])
+            objects = {"kubeconfig": kubeconfig, "cluster-vars": variables}
+        child = pulumi.ResourceOptions(parent=self, provider=hub)
+        for suffix, manifest in objects.items():
+            self._create(f"{name}-{suffix}", manifest, _waiting(manifest, args["access"]), child)
+        self.register_outputs({})
+
+    @staticmethod
+    def _create(name: str, manifest: dict, metadata: Any,
+                opts: pulumi.ResourceOptions) -> None:
+        if manifest["kind"] == "Secret":
+            k8s.core.v1.Secret(name, metadata=metadata, type=manifest["type"],
+                               string_data=manifest["stringData"], opts=opts)
+        else:
+            k8s.core.v1.ConfigMap(name, metadata=metadata, data=manifest["data"], opts=opts)
+
+
+def _waiting(manifest: dict, access: pulumi.Input[str]) -> dict[str, Any]:
+    """The object's metadata with a name that resolves only after `access`: every object of the
+    registration is created after the spoke's access and deleted before it."""
+    metadata = dict(manifest["metadata"])
+    metadata["name"] = after(metadata["name"], access)
+    return metadata

@@ -1,0 +1,345 @@
+"""Fleets (hub and spoke), run from the example stacks: the hub `fleet-hub`, `fleet-spoke-a` in the
+hub's account and `fleet-spoke-b` in another (its `aws:allowedAccountIds`). Each spoke reads the
+hub's outputs through a StackReference, which the mocks answer with those of the hub's run.
+
+What must hold: the hub's engine reaches spokes as one exported role bound to its controllers; a
+registrar may manage registration objects in the engine's namespace and nothing else; a spoke's
+registration carries its bridge, validates against the upstream schemas, and is created after
+the spoke's access for the hub (deleted before it); across accounts the hub reaches the spoke
+through a role of the spoke's account that trusts only the hub's role; nothing on the hub grows
+with the spokes; a spoke of a hub that is not one, or runs the other engine, is a config error.
+"""
+
+from __future__ import annotations
+
+import base64
+import fnmatch
+import functools
+import json
+
+import pytest
+import yaml
+
+from components.aws.fleet import SPOKE_ACCESS_POLICY, SPOKE_ROLE_PATH
+from components.config import ConfigError
+from components.gitops import flux_manifests
+from components.gitops.fleet_manifests import (
+    ENGINE_NAMESPACES,
+    ENGINE_SERVICE_ACCOUNTS,
+    REGISTRAR_GROUP,
+    REGISTRATION_RESOURCES,
+    kubeconfig_name,
+    registration_name,
+)
+from tests.conftest import ENGINES
+from tools import harness
+from tools.harness.graph import Graph
+from tools.render.command import cluster_version
+from tools.render.manifests import kubernetes_objects
+from tools.render.validate import Validator
+
+HUB = "fleet-hub"
+HUB_REFERENCE = "acme/groundwork/fleet-hub"
+SPOKES = ("fleet-spoke-a", "fleet-spoke-b")
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+ACCESS_ENTRY = "aws:eks/accessEntry:AccessEntry"
+ASSOCIATION = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
+POD_IDENTITY = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
+CLUSTER = "aws:eks/cluster:Cluster"
+K8S_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role"
+K8S_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"
+REGISTRATION_TYPES = ("kubernetes:core/v1:Secret", "kubernetes:core/v1:ConfigMap")
+
+
+def _caller(stack: str) -> str:
+    """The stack's deployer: in the account its `aws:allowedAccountIds` names, else the mocks'."""
+    return harness.deployer(harness.stack_values(stack)[0])
+
+
+@functools.cache
+def hub(engine: str) -> harness.Run:
+    return harness.run(HUB, {"gitops.engine": engine})
+
+
+def hub_cloud(engine: str) -> harness.Cloud:
+    return harness.Cloud(stacks={HUB_REFERENCE: {name: output.value for name, output
+                                                 in hub(engine).outputs.items()}})
+
+
+@functools.cache
+def spoke(stack: str, engine: str) -> harness.Run:
+    return harness.run(stack, caller_arn=_caller(stack), cloud=hub_cloud(engine))
+
+
+def _fleet(run: harness.Run) -> list[harness.Resource]:
+    """The resources of the run's fleet components and their children."""
+    components = {r.urn for r in run.resources if r.type.startswith("groundwork:index:Fleet")
+                  or r.type.startswith("groundwork:index:Spoke")}
+    return [r for r in run.resources if r.urn in components or r.parent in components]
+
+
+def _one(resources: list[harness.Resource], typ: str) -> harness.Resource:
+    [found] = [r for r in resources if r.type == typ]
+    return found
+
+
+def _endpoint(run: harness.Run) -> tuple[str, str]:
+    """The spoke cluster's API server and CA, as its kubeconfig output names them."""
+    [cluster] = yaml.safe_load(run.outputs["kubeconfig"].value)["clusters"]
+    return cluster["cluster"]["server"], cluster["cluster"]["certificate-authority-data"]
+
+
+def _arn(role: harness.Resource) -> str:
+    """A role's ARN as IAM makes it (the mocks' account): its path, then its name."""
+    return f"arn:aws:iam::{harness.ACCOUNT_ID}:role{role.inputs.get('path', '/')}{role.id}"
+
+
+def _registrations(run: harness.Run) -> list[harness.Resource]:
+    return [r for r in _fleet(run) if r.type in REGISTRATION_TYPES]
+
+
+# --- the hub --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_hub_exports_one_role_its_engine_controllers_assume(engine):
+    run = hub(engine)
+    fleet = _fleet(run)
+    role = next(r for r in fleet if r.type == ROLE)
+    assert run.outputs["fleetRoleArn"].value == _arn(role)
+    trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
+    conditions = trust["Condition"]["StringEquals"]
+    namespace, accounts = ENGINE_NAMESPACES[engine], list(ENGINE_SERVICE_ACCOUNTS[engine])
+    assert conditions["aws:RequestTag/kubernetes-namespace"] == namespace
+    assert conditions["aws:RequestTag/kubernetes-service-account"] == accounts
+    associations = [r for r in fleet if r.type == POD_IDENTITY]
+    assert sorted(a.inputs["serviceAccount"] for a in associations) == sorted(accounts)
+    assert {a.inputs["namespace"] for a in associations} == {namespace}
+    assert {a.inputs["roleArn"] for a in associations} == {run.outputs["fleetRoleArn"].value}
+
+
+def test_hub_role_uses_irsa_when_the_cluster_does():
+    run = harness.run(HUB, {"cluster.workloadIdentity": "irsa"})
+    role = next(r for r in _fleet(run) if r.type == ROLE)
+    conditions = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Condition"]
+    [subjects] = [v for k, v in conditions["StringEquals"].items() if k.endswith(":sub")]
+    assert subjects == [f"system:serviceaccount:argocd:{account}"
+                        for account in ENGINE_SERVICE_ACCOUNTS["argocd"]]
+    assert not [r for r in _fleet(run) if r.type == POD_IDENTITY]
+
+
+def test_standalone_stacks_have_no_fleet():
+    run = harness.run("dev")
+    assert _fleet(run) == [] and "fleetRoleArn" not in run.outputs
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_registrar_rbac_allows_only_the_registration_kinds_in_the_engine_namespace(engine):
+    run = hub(engine)
+    fleet = _fleet(run)
+    namespace = ENGINE_NAMESPACES[engine]
+    role, binding = _one(fleet, K8S_ROLE), _one(fleet, K8S_BINDING)
+    assert role.inputs["metadata"]["namespace"] == binding.inputs["metadata"]["namespace"] \
+        == namespace
+    [rule] = role.inputs["rules"]
+    # Exactly the kinds a spoke's registration creates, in the core group, no reading of others.
+    registrations = _registrations(spoke(SPOKES[0], engine))
+    registered = {r.inputs["kind"].lower() + "s" for r in registrations}
+    assert rule["apiGroups"] == [""] and set(rule["resources"]) == registered
+    assert set(rule["resources"]) == set(REGISTRATION_RESOURCES[engine])
+    assert not {"list", "watch", "*", "escalate", "bind", "impersonate"} & set(rule["verbs"])
+    assert binding.inputs["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
+                                         "name": role.inputs["metadata"]["name"]}
+    assert binding.inputs["subjects"] == [{"apiGroup": "rbac.authorization.k8s.io",
+                                           "kind": "Group", "name": REGISTRAR_GROUP}]
+    # Each registrar is an access entry in that group only: no access policy beside it.
+    registrars = run.settings.fleet.registrars
+    entries = [r for r in fleet if r.type == ACCESS_ENTRY]
+    assert sorted(e.inputs["principalArn"] for e in entries) == sorted(registrars)
+    assert all(e.inputs["kubernetesGroups"] == [REGISTRAR_GROUP] for e in entries)
+    assert [r for r in fleet if r.type == ASSOCIATION] == []
+    # After the engine's namespace, which a destroy deletes after them.
+    graph = Graph(run)
+    [home] = [r for r in run.by_type("kubernetes:core/v1:Namespace")
+              if r.inputs["metadata"]["name"] == namespace]
+    assert graph.waits_for(role, home) and graph.waits_for(binding, home)
+
+
+# --- a spoke's registration -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("stack,engine", [(s, "argocd") for s in SPOKES]
+                         + [(SPOKES[0], "flux")])
+def test_registration_objects_validate_strictly(schemas_dir, stack, engine):
+    run = spoke(stack, engine)
+    validator = Validator(schemas_dir, cluster_version(run))
+    objects = [o for o in kubernetes_objects(run)
+               if o.resource in _registrations(run)]
+    assert len(objects) == {"argocd": 1, "flux": 2}[engine]
+    assert [str(p) for o in objects for p in validator.validate(o.body)] == []
+    assert {o.body["metadata"]["namespace"] for o in objects} == {ENGINE_NAMESPACES[engine]}
+    # Through the hub's provider only, never the spoke's own.
+    [provider] = [r for r in _fleet(run) if r.type == "pulumi:providers:kubernetes"]
+    assert all(o.resource.provider.startswith(provider.urn) for o in objects)
+    assert provider.secret_paths == ["kubeconfig"]
+
+
+@pytest.mark.parametrize("stack", SPOKES)
+def test_argocd_registration_carries_the_bridge_and_aws_auth(stack):
+    run = spoke(stack, "argocd")
+    secret = _one(_registrations(run), "kubernetes:core/v1:Secret")
+    data, metadata = secret.inputs["stringData"], secret.inputs["metadata"]
+    cluster = _one(run.resources, CLUSTER)
+    name = registration_name(stack)
+    assert metadata["name"] == data["name"] == name
+    assert metadata["labels"]["argocd.argoproj.io/secret-type"] == "cluster"
+    assert metadata["labels"]["environment"] == run.settings.environment
+    assert {f"enable_{a.replace('-', '_')}" for a in run.settings.gitops.addons} <= set(
+        metadata["labels"])
+    assert metadata["annotations"]["aws_cluster_name"] == cluster.inputs["name"]
+    assert metadata["annotations"]["aws_account_id"] == _caller(stack).split(":")[4]
+    server, ca_data = _endpoint(run)
+    assert data["server"] == server
+    config = json.loads(data["config"])
+    assert config["tlsClientConfig"] == {"caData": ca_data}
+    assert config["awsAuthConfig"]["clusterName"] == cluster.inputs["name"]
+    # Same account: the hub's role signs as itself; across accounts it assumes the spoke's role.
+    roles = [r for r in _fleet(run) if r.type == ROLE]
+    assert config["awsAuthConfig"].get("roleARN") == (_arn(roles[0]) if roles else None)
+    assert bool(roles) == (stack == "fleet-spoke-b")
+
+
+def test_flux_registration_is_what_a_remote_kustomization_reads(schemas_dir):
+    run = spoke(SPOKES[0], "flux")
+    maps = {r.inputs["metadata"]["name"]: r.inputs["data"] for r in _registrations(run)}
+    name = registration_name(SPOKES[0])
+    kubeconfig = maps[kubeconfig_name(name)]
+    cluster = _one(run.resources, CLUSTER)
+    server, ca_data = _endpoint(run)
+    assert kubeconfig["provider"] == "aws"
+    assert kubeconfig["cluster"].endswith(f":cluster/{cluster.inputs['name']}")
+    assert kubeconfig["address"] == server
+    assert kubeconfig["ca.crt"] == base64.b64decode(ca_data).decode()
+    assert kubeconfig["ca.crt"].startswith("-----BEGIN CERTIFICATE-----")
+    variables = maps[f"{name}-cluster-vars"]
+    assert variables["aws_cluster_name"] == cluster.inputs["name"]
+    # A Kustomization of the hub for the spoke, as the hub's tree would write it, is valid with
+    # exactly these names: kubeConfig.configMapRef (provider aws) and the spoke's variables.
+    remote = flux_manifests.kustomization(
+        "metrics-server-spoke", "gitops/addons/flux/metrics-server", flux_manifests.ROOT,
+        run.settings.gitops.sync, "5m", flux_manifests.budgets.APP,
+        kubeConfig={"configMapRef": {"name": kubeconfig_name(name)}},
+        postBuild={"substituteFrom": [{"kind": "ConfigMap", "name": f"{name}-cluster-vars"}]})
+    validator = Validator(schemas_dir, cluster_version(run))
+    assert [str(p) for p in validator.validate(remote)] == []
+    remote["spec"]["kubeConfig"]["configMapRef"]["provider"] = "aws"
+    assert validator.validate(remote), "the CRD takes the provider from the ConfigMap only"
+
+
+@pytest.mark.parametrize("stack,engine", [(s, "argocd") for s in SPOKES]
+                         + [(SPOKES[0], "flux")])
+def test_destroy_removes_the_registration_then_the_access_then_the_cluster(stack, engine):
+    run = spoke(stack, engine)
+    graph, fleet = Graph(run), _fleet(run)
+    cluster = _one(run.resources, CLUSTER)
+    access = [r for r in fleet if r.type in (ACCESS_ENTRY, ASSOCIATION)]
+    assert len(access) == 2
+    for entry in access:
+        assert graph.waits_for(entry, cluster)
+    registrations = _registrations(run)
+    assert registrations
+    for registration in registrations:
+        assert all(graph.waits_for(registration, entry) for entry in access)
+    # The association grants cluster-admin to the role the registration names.
+    association = _one(fleet, ASSOCIATION)
+    assert association.inputs["policyArn"].endswith(f"/{SPOKE_ACCESS_POLICY}")
+
+
+# --- across accounts ------------------------------------------------------------------------------
+
+def test_cross_account_spoke_role_trusts_only_the_hub_role_and_the_hub_may_assume_it():
+    run, hub_run = spoke("fleet-spoke-b", "argocd"), hub("argocd")
+    fleet = _fleet(run)
+    role = _one(fleet, ROLE)
+    hub_role = hub_run.outputs["fleetRoleArn"].value
+    assert role.inputs["path"] == SPOKE_ROLE_PATH
+    [statement] = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert statement["Principal"] == {"AWS": f"arn:aws:iam::{hub_role.split(':')[4]}:root"}
+    assert statement["Action"] == "sts:AssumeRole"
+    assert statement["Condition"] == {"ArnEquals": {"aws:PrincipalArn": hub_role}}
+    # The spoke's role, not the hub's, holds the access entry.
+    assert _one(fleet, ACCESS_ENTRY).inputs["principalArn"] == _arn(role)
+    # The hub's role may assume it: its policy's resource pattern matches the role's ARN.
+    policy = json.loads(_one(_fleet(hub_run), ROLE_POLICY).inputs["policy"])
+    [assume] = [s for s in policy["Statement"] if s["Action"] == ["sts:AssumeRole"]]
+    assert fnmatch.fnmatchcase(_arn(role), assume["Resource"])
+    assert not fnmatch.fnmatchcase(hub_role, assume["Resource"])
+
+
+def test_same_account_spoke_grants_the_hub_role_itself():
+    run = spoke("fleet-spoke-a", "argocd")
+    assert [r for r in _fleet(run) if r.type == ROLE] == []
+    assert _one(_fleet(run), ACCESS_ENTRY).inputs["principalArn"] == \
+        hub("argocd").outputs["fleetRoleArn"].value
+
+
+# --- what a spoke costs ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("stack,engine,count", [
+    ("fleet-spoke-a", "argocd", 6), ("fleet-spoke-b", "argocd", 7), ("fleet-spoke-a", "flux", 7)])
+def test_a_spoke_adds_a_few_resources_to_its_own_stack_and_none_to_the_hub(stack, engine, count):
+    """SpokeAccess (entry, association; the spoke's role across accounts) and SpokeRegistration
+    (the hub's provider, one Secret or two ConfigMaps), components included."""
+    run = spoke(stack, engine)
+    assert len(_fleet(run)) == count
+    # Without the fleet the same stack registers exactly the rest.
+    standalone = harness.run(stack, {"fleet.role": "standalone", "fleet.hub": ""},
+                             caller_arn=_caller(stack))
+    assert len(run.resources) - len(standalone.resources) == count
+    # The hub's run takes no input from any spoke: its resources are its own config's.
+    assert [r for r in hub(engine).resources if "spoke" in r.name] == []
+
+
+# --- a spoke's hub --------------------------------------------------------------------------------
+
+def _rejected(stack: str, cloud: harness.Cloud, **overrides) -> ConfigError:
+    """`overrides` as key paths with `__` for dots."""
+    paths = {key.replace("__", "."): value for key, value in overrides.items()}
+    with pytest.raises(ConfigError) as caught:
+        harness.run(stack, paths, caller_arn=_caller(stack), cloud=cloud)
+    assert caught.value.partial_run.resources == []
+    return caught.value
+
+
+def test_a_spoke_of_a_stack_that_is_no_hub_is_a_config_error():
+    error = _rejected(SPOKES[0], harness.Cloud(stacks={HUB_REFERENCE: {"clusterName": "x"}}))
+    assert [p.split(":")[1] for p in error.problems] == ["fleet.hub"]
+    assert HUB_REFERENCE in str(error)
+
+
+def test_a_spoke_of_a_hub_never_deployed_is_a_config_error():
+    error = _rejected(SPOKES[0], harness.Cloud(stacks={HUB_REFERENCE: {}}))
+    assert "groundwork:fleet.hub" in str(error)
+
+
+def test_a_spoke_of_a_stack_that_does_not_exist_fails_naming_it():
+    with pytest.raises(LookupError, match=HUB_REFERENCE):
+        harness.run(SPOKES[0], caller_arn=_caller(SPOKES[0]))
+
+
+@pytest.mark.parametrize("own,hub_engine", [("flux", "argocd"), ("argocd", "flux")])
+def test_a_spoke_running_another_engine_than_its_hub_is_a_config_error(own, hub_engine):
+    error = _rejected(SPOKES[0], hub_cloud(hub_engine), gitops__engine=own)
+    assert [p.split(": ")[0] for p in error.problems] == ["groundwork:gitops.engine"]
+    assert hub_engine in str(error)
+
+
+def test_a_spoke_may_run_its_hubs_engine_too():
+    run = harness.run(SPOKES[0], {"gitops.engine": "argocd"}, caller_arn=_caller(SPOKES[0]),
+                      cloud=hub_cloud("argocd"))
+    assert run.outputs["gitopsEngine"].value == "argocd" and _registrations(run)
+
+
+def test_a_flux_spoke_in_another_account_is_a_config_error():
+    error = _rejected("fleet-spoke-b", hub_cloud("flux"))
+    assert [p.split(": ")[0] for p in error.problems] == ["groundwork:fleet.hub"]
+    assert "Argo CD" in str(error)
