@@ -12,6 +12,7 @@ from tools import harness
 from tools.bench import command as bench
 from tools.bench import floor
 from tools.harness import Resource
+from tools.render import command as render
 
 CLUSTER, NODE_GROUP, RELEASE = bench.CLUSTER, bench.NODE_GROUP, bench.RELEASE
 K8S_PROVIDER = "pulumi:providers:kubernetes"
@@ -244,6 +245,11 @@ def test_seed_apps_are_unique_and_spread_over_waves():
     apps = bench.seed_apps(10, 4)
     assert len({a["name"] for a in apps}) == 10
     assert {a["wave"] for a in apps} == {0, 1, 2, 3}
+
+
+def test_the_render_the_bench_times_is_valid(schemas_dir, tmp_path, capsys):
+    # The render probe fails on an invalid render, such as an app whose path is not in the tree.
+    assert render.main([*bench.render_args(3), "--out", str(tmp_path)]) == 0, capsys.readouterr()
 
 
 def test_targets_compare_rounded_values_with_their_limits():

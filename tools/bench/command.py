@@ -425,9 +425,14 @@ FLOOR = "SDK floor"
 RENDER = "render"
 
 
+# What every generated app deploys: the tree's sample app. The render expands each app's path
+# from the repository and finds an app whose path does not exist there invalid.
+SEED_APP_PATH = "gitops/apps/podinfo"
+
+
 def seed_apps(count: int, waves: int) -> list[dict[str, Any]]:
-    return [{"name": f"app-{i:04d}", "path": f"gitops/apps/app-{i:04d}",
-             "namespace": f"app-{i:04d}", "wave": i % waves} for i in range(count)]
+    return [{"name": f"app-{i:04d}", "path": SEED_APP_PATH, "namespace": f"app-{i:04d}",
+             "wave": i % waves} for i in range(count)]
 
 
 def slope(low: tuple[int, float], high: tuple[int, float]) -> float:
@@ -517,16 +522,18 @@ def scaling_plan(scratch: Path, quick: bool) -> dict[str, tuple[Mapping[str, Any
             plan[f"{name} {count}"] = ({"stack": SCALING_STACK, "overrides": overrides,
                                         "dump_floor": spec}, samples)
             plan[f"{name} {count} {FLOOR}"] = ({"stack": SCALING_STACK, "floor": spec}, samples)
-    render = MODES[RENDER_MODE]
-    schemas = render_schemas()
     for count, repeats in RENDER_REPEATS.items():
-        apps = seed_apps(count, render.waves)
-        plan[f"{RENDER} {count}"] = ({"render": [
-            "--stack", SCALING_STACK, *(["--schemas", str(schemas)] if schemas else []),
-            *(f"--set={key}={json.dumps(value)}"
-              for key, value in {**render.overrides, "gitops.apps": apps}.items())]},
-            1 if quick else repeats)
+        plan[f"{RENDER} {count}"] = ({"render": render_args(count)}, 1 if quick else repeats)
     return plan
+
+
+def render_args(count: int) -> list[str]:
+    """`python -m tools.render` arguments for `count` seed apps in RENDER_MODE."""
+    render, schemas = MODES[RENDER_MODE], render_schemas()
+    apps = seed_apps(count, render.waves)
+    return ["--stack", SCALING_STACK, *(["--schemas", str(schemas)] if schemas else []),
+            *(f"--set={key}={json.dumps(value)}"
+              for key, value in {**render.overrides, "gitops.apps": apps}.items())]
 
 
 def render_schemas() -> Path | None:
