@@ -695,6 +695,11 @@ def report(results: Mapping[str, Any]) -> str:
                           f"{m['ratio_to_node_groups']:.2f}", _minutes(m["floor"]), _path(m))
                          for stack, modes in results["critical_path_by_compute"].items()
                          for compute, m in modes.items()))]
+    by_compute = [f"- {stack} {compute}: {f}"
+                  for stack, modes in results["critical_path_by_compute"].items()
+                  for compute, m in modes.items() for f in m["findings"]]
+    sections.append("Findings per compute mode:\n"
+                    + ("\n".join(by_compute) if by_compute else "- none"))
     sections += ["### Evaluation under mocks (fresh process, median)", _table(
         ("run", "wall time", "CPU time", "peak RSS", "resources", "time / import floor",
          "CPU / import floor", "RSS / import floor", "samples"),
