@@ -41,6 +41,16 @@ def set_or_computed(mapping: Any, key: str) -> bool:
         return True
 
 
+def known(mapping: Any, key: str) -> Any:
+    """The value at `key`, or None when it is absent or only known after the update."""
+    if not isinstance(mapping, Mapping):
+        return None
+    try:
+        return mapping.get(key)
+    except UnknownValueError:
+        return None
+
+
 def json_object(value: Any) -> Any:
     """Provider inputs of object type may arrive JSON-encoded."""
     return json.loads(value) if isinstance(value, str) else value

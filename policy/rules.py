@@ -26,10 +26,11 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.proxy import UnknownValueError
 
 import documents
 import taggable
-from props import as_list, get, json_object, set_or_computed
+from props import as_list, get, json_object, known, set_or_computed
 
 VPC = "aws:ec2/vpc:Vpc"
 SUBNET = "aws:ec2/subnet:Subnet"
@@ -37,6 +38,7 @@ EKS_CLUSTER = "aws:eks/cluster:Cluster"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 KMS_KEY = "aws:kms/key:Key"
 IAM_ROLE = "aws:iam/role:Role"
+POD_IDENTITY_ASSOCIATION = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 ARGO_APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
 ARGO_APPLICATION_SET = "kubernetes:argoproj.io/v1alpha1:ApplicationSet"
@@ -66,6 +68,10 @@ TAGGABLE_TYPES = taggable.load()
 REQUIRED_TAGS = {"environment": None, "managed-by": "groundwork"}
 WORLD_CIDRS = ("0.0.0.0/0", "::/0")
 ADMIN_MANAGED_POLICY = ":policy/AdministratorAccess"
+# The EKS Auth service, which a role trusts to be assumed through Pod Identity associations.
+POD_IDENTITY_SERVICE = "pods.eks.amazonaws.com"
+# What identifies the service account an association binds; EKS takes one association for each.
+SERVICE_ACCOUNT_KEYS = ("clusterName", "namespace", "serviceAccount")
 
 PROTECTED_DEFAULT = True
 PROTECTED_SCHEMA = PolicyConfigSchema(properties={
@@ -303,6 +309,81 @@ def iam_no_public_trust(args: ResourceValidationArgs, report_violation: ReportVi
                              "account could assume this role.")
 
 
+def _trusts_pod_identity(role: PolicyResource) -> bool:
+    """Raises UnknownValueError while the trust document is unknown (it names the cluster)."""
+    try:
+        found = documents.statements(role.props.get("assumeRolePolicy"))
+    except documents.DocumentError:
+        return False  # iam-no-public-trust reports a trust document that cannot be read
+    return any(documents.allows(statement)
+               and POD_IDENTITY_SERVICE in documents.principals(statement, "Service")
+               for statement in found)
+
+
+def _bound_role(association: PolicyResource,
+                roles_by_arn: Mapping[str, PolicyResource]) -> PolicyResource | None:
+    """The stack's role an association binds: the one whose ARN its roleArn is. In a preview a
+    role created in the same update has no ARN yet and neither has the roleArn taken from it, so
+    then it is the role the engine says roleArn came from."""
+    arn = known(association.props, "roleArn")
+    if isinstance(arn, str) and arn in roles_by_arn:
+        return roles_by_arn[arn]
+    return next((dependency for dependency in association.property_dependencies.get("roleArn", [])
+                 if dependency.resource_type == IAM_ROLE), None)
+
+
+def iam_pod_identity_bound_once(args: StackValidationArgs,
+                                report_violation: ReportViolation) -> None:
+    # A Pod Identity role no association binds gives no pod its permissions, and one bound twice
+    # serves two service accounts. Values unknown in a preview (a trust naming a new cluster)
+    # leave their part undecided: everything else is reported first, then the first unknown goes
+    # to the SDK, which notes that the policy could not fully run during preview.
+    undecided: list[UnknownValueError] = []
+    associations = [r for r in args.resources if r.resource_type == POD_IDENTITY_ASSOCIATION]
+    by_service_account: dict[tuple[Any, ...], list[PolicyResource]] = {}
+    for association in associations:
+        try:
+            target = tuple(association.props.get(key) for key in SERVICE_ACCOUNT_KEYS)
+        except UnknownValueError as error:
+            undecided.append(error)
+            continue
+        by_service_account.setdefault(target, []).append(association)
+    for (cluster, namespace, account), found in by_service_account.items():
+        for association in found[1:]:
+            report_violation(f"Pod Identity association {association.name} binds service account "
+                             f"{namespace}/{account} of cluster {cluster}, which {found[0].name} "
+                             "already binds; EKS takes one association per service account.",
+                             association.urn)
+
+    roles = [r for r in args.resources if r.resource_type == IAM_ROLE]
+    roles_by_arn = {arn: role for role in roles
+                    if isinstance(arn := known(role.props, "arn"), str)}
+    bound_by: dict[str, list[str]] = {role.urn: [] for role in roles}
+    for association in associations:
+        role = _bound_role(association, roles_by_arn)
+        if role is not None:
+            bound_by[role.urn].append(association.name)
+    for role in roles:
+        try:
+            if not _trusts_pod_identity(role):
+                continue
+        except UnknownValueError as error:
+            undecided.append(error)
+            continue
+        names = bound_by[role.urn]
+        if not names:
+            report_violation(f"IAM role {role.name} trusts {POD_IDENTITY_SERVICE} but no Pod "
+                             "Identity association binds it, so no pod gets its permissions; bind "
+                             "it to one service account or remove it.", role.urn)
+        elif len(names) > 1:
+            listed = ", ".join(sorted(names))
+            report_violation(f"IAM role {role.name} trusts {POD_IDENTITY_SERVICE} and is bound by "
+                             f"{len(names)} Pod Identity associations ({listed}); bind it to "
+                             "exactly one service account.", role.urn)
+    if undecided:
+        raise undecided[0]
+
+
 # --- Delivery (Helm, Argo CD, Flux) ------------------------------------------------------------
 
 def helm_release_version_pinned(args: ResourceValidationArgs,
@@ -510,6 +591,14 @@ POLICIES = [
         description="An IRSA role trusts exactly one Kubernetes service account, for audience "
                     "sts.amazonaws.com.",
         validate=iam_irsa_trust_scoped,
+        severity=Severity.HIGH,
+    ),
+    StackValidationPolicy(
+        name="iam-pod-identity-bound-once",
+        description="An IAM role that trusts EKS Pod Identity is bound by exactly one "
+                    "PodIdentityAssociation, and no two associations bind the same service "
+                    "account.",
+        validate=iam_pod_identity_bound_once,
         severity=Severity.HIGH,
     ),
     ResourceValidationPolicy(

@@ -18,7 +18,8 @@ PROTECTED = {policy.name for policy in rules.POLICIES
 # Real exposures even in dev: an IAM hole in the dev account is a hole, and an unpinned chart makes
 # dev differ from what prod will get.
 MANDATORY_IN_DEV = {"iam-no-wildcard-admin", "iam-no-admin-managed-policy", "iam-no-public-trust",
-                    "iam-irsa-trust-scoped", "helm-release-version-pinned"}
+                    "iam-irsa-trust-scoped", "iam-pod-identity-bound-once",
+                    "helm-release-version-pinned"}
 
 
 def load(stack):

@@ -4,12 +4,14 @@ The program runs under the shared mock runner (tests/conftest.py), which records
 inputs, options and dependencies as the engine would receive them; each resource then goes
 through every policy. Inputs are the ones the program registers, before the provider's Check
 fills in defaults, which is what the policies are written against anyway (they apply AWS
-defaults themselves). The runner does not record per-property dependencies, so
-eks-node-groups-multi-az sees no subnets here; its own tests cover it.
+defaults themselves). Stack policies see those inputs too, where the engine gives them outputs:
+a role has no `arn` here, so an association finds its role through the resource its `roleArn`
+came from, as during a preview of a new role.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -39,9 +41,8 @@ def _options(resource):
                                  resource.parent or None)
 
 
-def findings(run, resolved):
-    """(policy, enforcement level, resource name, message) for every violation in the run."""
-    found = []
+def policy_resources(run):
+    """The run's custom resources as policies see them, by URN, linked by dependencies."""
     custom = [resource for resource in run.resources if resource.custom]
     by_urn = {resource.urn: PolicyResource(resource.type, unknown_checking_proxy(resource.inputs),
                                            resource.urn, resource.name, _options(resource), None,
@@ -50,7 +51,17 @@ def findings(run, resolved):
     for resource in custom:
         by_urn[resource.urn].dependencies = [by_urn[urn] for urn in resource.dependencies
                                              if urn in by_urn]
+        by_urn[resource.urn].property_dependencies = {
+            key: [by_urn[urn] for urn in urns if urn in by_urn]
+            for key, urns in resource.property_dependencies.items()}
+    return by_urn
 
+
+def findings(run, resolved):
+    """(policy, enforcement level, resource name, message) for every violation in the run."""
+    found = []
+    custom = [resource for resource in run.resources if resource.custom]
+    by_urn = policy_resources(run)
     for policy in rules.POLICIES:
         level, properties = resolved[policy.name]
 
@@ -101,3 +112,56 @@ def test_fleet_stacks_deploy_under_the_dev_policy_config(resolve_config, stack, 
     run = hub(engine) if stack == HUB else spoke(stack, engine)
     assert {(policy, name) for policy, level, name, _ in findings(run, resolve_config(config))
             if level == "mandatory"} == set()
+
+
+POD_IDENTITY_RULE = next(policy for policy in rules.POLICIES
+                         if policy.name == "iam-pod-identity-bound-once")
+
+
+def pod_identity_violations(run):
+    """(resource name, message) for each violation of iam-pod-identity-bound-once in the run."""
+    by_urn = policy_resources(run)
+    found = []
+    POD_IDENTITY_RULE.validate(StackValidationArgs(list(by_urn.values())),
+                               lambda message, urn=None: found.append((by_urn[urn].name, message)))
+    return found
+
+
+def pod_identity_roles(run):
+    return [role.name for role in run.by_type(rules.IAM_ROLE)
+            if rules.POD_IDENTITY_SERVICE in role.inputs["assumeRolePolicy"]]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_each_pod_identity_role_of_the_program_is_bound_once(run_stack, stack):
+    run = run_stack(stack)
+    assert run.settings.cluster.workload_identity == "podIdentity"
+    # Not vacuous: the add-on roles and the EBS CSI driver's trust Pod Identity.
+    assert len(pod_identity_roles(run)) == len(run.by_type(rules.POD_IDENTITY_ASSOCIATION)) >= 3
+    assert pod_identity_violations(run) == []
+
+
+def test_a_pod_identity_role_of_the_program_without_its_association_fails(run_stack):
+    run = run_stack("dev")
+    [dropped] = [r for r in run.by_type(rules.POD_IDENTITY_ASSOCIATION)
+                 if r.inputs["serviceAccount"] == "external-dns"]
+    [role] = dropped.property_dependencies["roleArn"]
+    name = run.by_urn()[role].name
+    unbound = dataclasses.replace(run, resources=[r for r in run.resources if r is not dropped])
+    assert pod_identity_violations(unbound) == [(name, (
+        f"IAM role {name} trusts pods.eks.amazonaws.com but no Pod Identity association binds "
+        "it, so no pod gets its permissions; bind it to one service account or remove it."))]
+
+
+def test_a_pod_identity_role_of_the_program_bound_twice_fails(run_stack):
+    run = run_stack("dev")
+    [first] = [r for r in run.by_type(rules.POD_IDENTITY_ASSOCIATION)
+               if r.inputs["serviceAccount"] == "external-dns"]
+    second = dataclasses.replace(first, urn=f"{first.urn}-again", name="external-dns-again",
+                                 inputs={**first.inputs, "serviceAccount": "other"})
+    name = run.by_urn()[first.property_dependencies["roleArn"][0]].name
+    twice = dataclasses.replace(run, resources=[*run.resources, second])
+    assert pod_identity_violations(twice) == [(name, (
+        f"IAM role {name} trusts pods.eks.amazonaws.com and is bound by 2 Pod Identity "
+        f"associations ({first.name}, external-dns-again); bind it to exactly one service "
+        "account."))]

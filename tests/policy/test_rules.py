@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from pulumi_policy import StackValidationArgs
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 import rules
@@ -409,6 +410,95 @@ def test_irsa_trust_is_read_during_update_not_guessed_during_preview(violations)
     with pytest.raises(UnknownValueError):
         violations("iam-irsa-trust-scoped", rules.IAM_ROLE,
                    {"assumeRolePolicy": UNKNOWN_STRING_VALUE})
+
+
+# --- iam-pod-identity-bound-once ---------------------------------------------------------------
+
+POD_IDENTITY_TRUST = document({
+    "Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"},
+    "Action": ["sts:AssumeRole", "sts:TagSession"],
+    "Condition": {"StringEquals": {"aws:RequestTag/kubernetes-namespace": "kube-system"}}})
+
+
+def pod_identity_role(stack, name, *, arn=None, trust=POD_IDENTITY_TRUST):
+    """A role as a stack policy sees it: its outputs, the ARN unknown in a preview."""
+    return stack.add(rules.IAM_ROLE, name, {
+        "assumeRolePolicy": trust,
+        "arn": arn or f"arn:aws:iam::111122223333:role/{name}"})
+
+
+def association(stack, name, role, *, account=None, role_arn=None):
+    """An association of `role` with kube-system/`account` (default: `name`), its roleArn taken
+    from the role."""
+    return stack.add(rules.POD_IDENTITY_ASSOCIATION, name, {
+        "clusterName": "groundwork-prod", "namespace": "kube-system",
+        "serviceAccount": account or name, "roleArn": role_arn or role.props["arn"]},
+        property_dependencies={"roleArn": [role]})
+
+
+def test_pod_identity_role_bound_once_passes(stack):
+    role = pod_identity_role(stack, "external-dns")
+    association(stack, "external-dns", role)
+    assert stack.violations("iam-pod-identity-bound-once") == []
+
+
+def test_pod_identity_role_created_in_a_preview_is_matched_by_where_its_arn_comes_from(stack):
+    role = pod_identity_role(stack, "external-dns", arn=UNKNOWN_STRING_VALUE)
+    association(stack, "external-dns", role, role_arn=UNKNOWN_STRING_VALUE)
+    assert stack.violations("iam-pod-identity-bound-once") == []
+
+
+def test_pod_identity_role_without_an_association_fails(stack):
+    role = pod_identity_role(stack, "external-dns")
+    # Roles that trust other services need none.
+    stack.add(rules.IAM_ROLE, "node", {"assumeRolePolicy": document({
+        "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+        "Action": "sts:AssumeRole"})})
+    assert stack.violations("iam-pod-identity-bound-once") == [(
+        "IAM role external-dns trusts pods.eks.amazonaws.com but no Pod Identity association "
+        "binds it, so no pod gets its permissions; bind it to one service account or remove it.",
+        role.urn)]
+
+
+def test_pod_identity_role_bound_twice_fails(stack):
+    role = pod_identity_role(stack, "external-dns")
+    association(stack, "external-dns", role)
+    association(stack, "cert-manager", role)
+    assert stack.violations("iam-pod-identity-bound-once") == [(
+        "IAM role external-dns trusts pods.eks.amazonaws.com and is bound by 2 Pod Identity "
+        "associations (cert-manager, external-dns); bind it to exactly one service account.",
+        role.urn)]
+
+
+def test_two_associations_for_one_service_account_fail(stack):
+    dns = pod_identity_role(stack, "external-dns")
+    other = pod_identity_role(stack, "other")
+    association(stack, "external-dns", dns)
+    second = association(stack, "other", other, account="external-dns")
+    assert stack.violations("iam-pod-identity-bound-once") == [(
+        "Pod Identity association other binds service account kube-system/external-dns of "
+        "cluster groundwork-prod, which external-dns already binds; EKS takes one association "
+        "per service account.", second.urn)]
+
+
+def test_association_of_a_role_outside_the_stack_is_not_judged(stack):
+    stack.add(rules.POD_IDENTITY_ASSOCIATION, "existing", {
+        "clusterName": "groundwork-prod", "namespace": "team", "serviceAccount": "app",
+        "roleArn": "arn:aws:iam::111122223333:role/existing"})
+    assert stack.violations("iam-pod-identity-bound-once") == []
+
+
+def test_pod_identity_reports_what_it_can_before_a_trust_unknown_in_preview(stack):
+    # A Pod Identity trust names the cluster's ARN, unknown while the cluster is new; the SDK
+    # turns the error into a "can't run during preview" note, after the violations found.
+    pod_identity_role(stack, "pending", trust=UNKNOWN_STRING_VALUE)
+    unbound = pod_identity_role(stack, "external-dns")
+    reported = []
+    policy = next(p for p in rules.POLICIES if p.name == "iam-pod-identity-bound-once")
+    with pytest.raises(UnknownValueError):
+        policy.validate(StackValidationArgs(stack.resources),
+                        lambda message, urn=None: reported.append(urn))
+    assert reported == [unbound.urn]
 
 
 # --- iam-no-public-trust -----------------------------------------------------------------------

@@ -12,6 +12,7 @@ from tools import harness
 from tools.bench import command as bench
 from tools.bench import floor
 from tools.harness import Resource
+from tools.render import command as render
 
 CLUSTER, NODE_GROUP, RELEASE = bench.CLUSTER, bench.NODE_GROUP, bench.RELEASE
 K8S_PROVIDER = "pulumi:providers:kubernetes"
@@ -246,13 +247,21 @@ def test_seed_apps_are_unique_and_spread_over_waves():
     assert {a["wave"] for a in apps} == {0, 1, 2, 3}
 
 
+def test_the_render_the_bench_times_is_valid(schemas_dir, tmp_path, capsys):
+    # The render probe fails on an invalid render, such as an app whose path is not in the tree.
+    assert render.main([*bench.render_args(3), "--out", str(tmp_path)]) == 0, capsys.readouterr()
+
+
 def test_targets_compare_rounded_values_with_their_limits():
     on_floor = _eks().model()
     detour = _eks(release_after=("general", "coredns")).model()
     summary = bench.Summary(1.0, 0.2, 1.0, 100.0, 60, 5, ())
     evaluation = {bench.IMPORT_FLOOR: bench.Summary(0.25, 0.25, 0.25, 50.0, 0, 5, ()),
                   "prod": summary}
-    found = {t["target"]: t for t in bench.targets({"a": on_floor, "b": detour}, evaluation, {})}
+    by_compute = {"a": {"nodeGroups": on_floor, "autoMode": on_floor},
+                  "b": {"nodeGroups": detour, "autoMode": on_floor}}
+    found = {t["target"]: t for t in bench.targets({"a": on_floor, "b": detour}, by_compute,
+                                                   evaluation, {})}
     assert found["a: critical path / floor"]["met"] is False
     assert found["a: critical path / (prerequisites + floor + follow-ups)"]["met"] is True
     assert found["b: critical path / (prerequisites + floor + follow-ups)"]["met"] is False
@@ -260,6 +269,22 @@ def test_targets_compare_rounded_values_with_their_limits():
     assert found["prod evaluation time / import floor"]["met"] is True
     assert found["prod evaluation peak RSS"]["met"] is True
     assert math.isclose(found["prod evaluation memory / import floor"]["value"], 2.0)
+    # Auto Mode must be strictly shorter: a tie means it took nothing off the path.
+    assert found["a: autoMode critical path / nodeGroups critical path"]["met"] is False
+    assert found["b: autoMode critical path / nodeGroups critical path"] == {
+        "target": "b: autoMode critical path / nodeGroups critical path",
+        "value": round(823 / 848, 4), "limit": 1.0, "unit": "", "strict": True, "met": True}
+
+
+@pytest.mark.parametrize("stack", bench.COMPUTE_STACKS)
+def test_each_compute_mode_is_reported_and_auto_mode_is_the_shortest(stack):
+    found = bench.compute_json(bench.compute_models(stack))
+    assert list(found) == ["nodeGroups", "autoMode", "karpenter"]
+    assert {m["engine"] for m in found.values()} == {"flux"}
+    assert found["nodeGroups"]["ratio_to_node_groups"] == 1
+    assert min(found, key=lambda compute: found[compute]["seconds"]) == "autoMode"
+    assert found["autoMode"]["ratio_to_node_groups"] < 1
+    assert NODE_GROUP not in {step["type"] for step in found["autoMode"]["path"]}
 
 
 @pytest.mark.parametrize("engine", ["argocd", "flux"])

@@ -31,6 +31,9 @@ class Resource:
     secret_paths: list[str]
     # Pulumi's create/update/delete timeouts where set, e.g. {"delete": "20m"}.
     custom_timeouts: dict[str, str] = field(default_factory=dict)
+    # Input name -> the resources its value came from, as stack policies see them
+    # (`property_dependencies`): which role an association's `roleArn` is the ARN of.
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _split_secrets(value: Any) -> tuple[Any, list[str]]:
@@ -76,6 +79,8 @@ class RecordingMonitor(mocks.MockMonitor):
                                  if (value := getattr(request.customTimeouts, op))},
                 inputs=inputs,
                 secret_paths=secret_paths,
+                property_dependencies={key: sorted(set(value.urns)) for key, value
+                                       in request.propertyDependencies.items() if value.urns},
             ))
         return response
 
