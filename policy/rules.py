@@ -69,6 +69,7 @@ REQUIRED_TAGS = {"environment": None, "managed-by": "groundwork"}
 WORLD_CIDRS = ("0.0.0.0/0", "::/0")
 ADMIN_MANAGED_POLICY = ":policy/AdministratorAccess"
 # The EKS Auth service, which a role trusts to be assumed through Pod Identity associations.
+POD_IDENTITY_ACCOUNT_TAG = "aws:RequestTag/kubernetes-service-account"
 POD_IDENTITY_SERVICE = "pods.eks.amazonaws.com"
 # What identifies the service account an association binds; EKS takes one association for each.
 SERVICE_ACCOUNT_KEYS = ("clusterName", "namespace", "serviceAccount")
@@ -309,15 +310,25 @@ def iam_no_public_trust(args: ResourceValidationArgs, report_violation: ReportVi
                              "account could assume this role.")
 
 
-def _trusts_pod_identity(role: PolicyResource) -> bool:
-    """Raises UnknownValueError while the trust document is unknown (it names the cluster)."""
+def _pod_identity_accounts(role: PolicyResource) -> int:
+    """How many service accounts the role's Pod Identity trust admits: the values of its
+    `aws:RequestTag/kubernetes-service-account` conditions, 1 where the trust names none (any
+    one service account), 0 where it does not trust Pod Identity. Raises UnknownValueError while
+    the trust document is unknown (it names the cluster)."""
     try:
         found = documents.statements(role.props.get("assumeRolePolicy"))
     except documents.DocumentError:
-        return False  # iam-no-public-trust reports a trust document that cannot be read
-    return any(documents.allows(statement)
-               and POD_IDENTITY_SERVICE in documents.principals(statement, "Service")
-               for statement in found)
+        return 0  # iam-no-public-trust reports a trust document that cannot be read
+    accounts: set[str] = set()
+    trusted = False
+    for statement in found:
+        if documents.allows(statement) and POD_IDENTITY_SERVICE in documents.principals(
+                statement, "Service"):
+            trusted = True
+            named = ((statement.get("Condition") or {}).get("StringEquals") or {}).get(
+                POD_IDENTITY_ACCOUNT_TAG, [])
+            accounts.update([named] if isinstance(named, str) else named)
+    return max(len(accounts), 1) if trusted else 0
 
 
 def _bound_role(association: PolicyResource,
@@ -365,21 +376,26 @@ def iam_pod_identity_bound_once(args: StackValidationArgs,
             bound_by[role.urn].append(association.name)
     for role in roles:
         try:
-            if not _trusts_pod_identity(role):
-                continue
+            expected = _pod_identity_accounts(role)
         except UnknownValueError as error:
             undecided.append(error)
+            continue
+        if not expected:
             continue
         names = bound_by[role.urn]
         if not names:
             report_violation(f"IAM role {role.name} trusts {POD_IDENTITY_SERVICE} but no Pod "
                              "Identity association binds it, so no pod gets its permissions; bind "
                              "it to one service account or remove it.", role.urn)
-        elif len(names) > 1:
+        elif len(names) != expected:
+            # A role several controllers share (a fleet hub's) names each service account in its
+            # trust and is bound once per account; any other count binds one too many or too few.
             listed = ", ".join(sorted(names))
+            want = ("exactly one service account" if expected == 1 else
+                    f"exactly the {expected} service accounts its trust names, once each")
             report_violation(f"IAM role {role.name} trusts {POD_IDENTITY_SERVICE} and is bound by "
                              f"{len(names)} Pod Identity associations ({listed}); bind it to "
-                             "exactly one service account.", role.urn)
+                             f"{want}.", role.urn)
     if undecided:
         raise undecided[0]
 
@@ -596,8 +612,8 @@ POLICIES = [
     StackValidationPolicy(
         name="iam-pod-identity-bound-once",
         description="An IAM role that trusts EKS Pod Identity is bound by exactly one "
-                    "PodIdentityAssociation, and no two associations bind the same service "
-                    "account.",
+                    "PodIdentityAssociation per service account its trust names (one, for "
+                    "an add-on's role), and no two associations bind the same service account.",
         validate=iam_pod_identity_bound_once,
         severity=Severity.HIGH,
     ),

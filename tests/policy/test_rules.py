@@ -470,6 +470,31 @@ def test_pod_identity_role_bound_twice_fails(stack):
         role.urn)]
 
 
+SHARED_TRUST = document({
+    "Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"},
+    "Action": ["sts:AssumeRole", "sts:TagSession"],
+    "Condition": {"StringEquals": {
+        "aws:RequestTag/kubernetes-namespace": "argocd",
+        "aws:RequestTag/kubernetes-service-account": ["argocd-application-controller",
+                                                      "argocd-server"]}}})
+
+
+def test_a_role_shared_by_the_accounts_its_trust_names_is_bound_once_per_account(stack):
+    role = pod_identity_role(stack, "fleet", trust=SHARED_TRUST)
+    association(stack, "argocd-application-controller", role)
+    association(stack, "argocd-server", role)
+    assert stack.violations("iam-pod-identity-bound-once") == []
+
+
+def test_a_shared_role_bound_for_fewer_accounts_than_its_trust_names_fails(stack):
+    role = pod_identity_role(stack, "fleet", trust=SHARED_TRUST)
+    association(stack, "argocd-server", role)
+    assert stack.violations("iam-pod-identity-bound-once") == [(
+        "IAM role fleet trusts pods.eks.amazonaws.com and is bound by 1 Pod Identity "
+        "associations (argocd-server); bind it to exactly the 2 service accounts its trust "
+        "names, once each.", role.urn)]
+
+
 def test_two_associations_for_one_service_account_fail(stack):
     dns = pod_identity_role(stack, "external-dns")
     other = pod_identity_role(stack, "other")
