@@ -132,10 +132,6 @@ def gitops(reader: Reader, value: Any, cluster: ClusterSettings,
     reader.unique("gitops.addons", enabled)
     if cluster.provider == "eks" and (implied := COMPUTE_ADDONS.get(cluster.compute)):
         enabled = (*enabled, implied)
-        if engine == "argocd":
-            # The tree installs Karpenter with Flux only so far (gitops/addons/flux/karpenter).
-            reader.problem("cluster.compute", "'karpenter' is delivered by the Flux tree only; "
-                           "use gitops.engine 'flux', or compute 'nodeGroups' or 'autoMode'")
     zone_ids = reader.strings("gitops.dnsZoneIds", obj.get("dnsZoneIds"))
     for i, zone_id in enumerate(zone_ids):
         path = f"gitops.dnsZoneIds[{i}]"

@@ -96,6 +96,13 @@ class ArgoCd(EngineComponent):
             engine_wait=budgets.ROOT,
             gate=health.ARGOCD_APPLICATION if model.sync.automated else (),
             health=model.health_timeout)
+        # After the root, so a destroy removes Karpenter's NodePool and EC2NodeClass (and, through
+        # their finalizers, its nodes) while the tree's Karpenter still runs.
+        if (nodes := manifests.karpenter_nodes_application(model)) is not None:
+            project = self._custom(f"{name}-karpenter-project",
+                                   manifests.karpenter_nodes_project(model))
+            self._finalized(f"{name}-{manifests.KARPENTER_APP}", nodes, project, root,
+                            engine_wait=budgets.ADDON)
         seeds = manifests.seed_manifests(model, options.get("application_set", False))
         if seeds:
             seed_apps = self._custom(f"{name}-seed-project", manifests.seed_project(model))

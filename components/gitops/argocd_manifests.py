@@ -30,7 +30,7 @@ from components.common.deep_merge import merge
 from components.common.gitops_model import GitCredentials, GitSource, SeedApp, SyncPolicy
 from components.gitops import concurrency, placement, secrets
 from components.gitops.bootstrap import Bootstrap
-from components.gitops.bridge import ClusterMetadata
+from components.gitops.bridge import KARPENTER_NAMESPACE, KARPENTER_NODES_CHART, ClusterMetadata
 from components.gitops.placement import PlacementArgs
 
 NAMESPACE = "argocd"
@@ -261,6 +261,38 @@ def application(name: str, project: str, source: GitSource, namespace: str, sync
             "syncPolicy": sync_policy(sync, create_namespace=create_namespace),
         },
     }
+
+
+KARPENTER_PROJECT = KARPENTER_APP = "karpenter-nodes"
+
+
+def karpenter_nodes_project(bootstrap: Bootstrap) -> dict:
+    """The project of Karpenter's default NodePool and EC2NodeClass: this repository, the two
+    cluster-scoped kinds and no namespaced one (an empty whitelist allows none)."""
+    return _project(
+        KARPENTER_PROJECT, "Karpenter's default NodePool and EC2NodeClass",
+        [bootstrap.source.repo_url], [KARPENTER_NAMESPACE],
+        clusterResourceWhitelist=[{"group": "karpenter.sh", "kind": "NodePool"},
+                                  {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass"}],
+        namespaceResourceWhitelist=[])
+
+
+def karpenter_nodes_application(bootstrap: Bootstrap) -> dict | None:
+    """The chart of Karpenter's defaults with this cluster's values, or None without Karpenter.
+    Its sync is retried until Karpenter's CRDs exist (the add-on installs them); deleting it
+    deletes the NodePool and EC2NodeClass, whose finalizers wait for Karpenter to terminate its
+    nodes."""
+    values = bootstrap.metadata.karpenter_nodes_values()
+    if values is None:
+        return None
+    source = GitSource(bootstrap.source.repo_url, bootstrap.source.revision,
+                       KARPENTER_NODES_CHART)
+    app = application(KARPENTER_APP, KARPENTER_PROJECT, source, KARPENTER_NAMESPACE,
+                      SyncPolicy(automated=True, prune=True, self_heal=True),
+                      create_namespace=False)
+    app["spec"]["source"]["helm"] = {"releaseName": KARPENTER_APP, "valuesObject": values}
+    app["spec"]["syncPolicy"]["retry"] = {"limit": -1, "backoff": dict(_RETRY["backoff"])}
+    return app
 
 
 def root_application(bootstrap: Bootstrap) -> dict:

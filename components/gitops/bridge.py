@@ -23,6 +23,11 @@ from components.gitops.placement import PlacementArgs
 from components.gitops.placement import bridge_keys as placement_keys
 
 ADDONS_BASEPATH = "gitops/addons/"
+# Karpenter's default NodePool and EC2NodeClass: a chart of the add-ons tree that the program
+# itself has the engine install (argocd.py, flux.py) after the root, so a destroy removes them,
+# and Karpenter terminates its nodes, while Karpenter still runs.
+KARPENTER_NODES_CHART = ADDONS_BASEPATH + "karpenter-nodes"
+KARPENTER_NAMESPACE = "kube-system"
 
 
 class ClusterBridgeArgs(TypedDict):
@@ -139,6 +144,13 @@ class ClusterMetadata:
         labels = {"environment": self.environment}
         labels.update({f"enable_{addon.name.replace('-', '_')}": "true" for addon in self.addons})
         return labels
+
+    def karpenter_nodes_values(self) -> dict[str, pulumi.Input[str]] | None:
+        """The values of KARPENTER_NODES_CHART for this cluster; None without Karpenter."""
+        if not self.karpenter:
+            return None
+        return {"clusterName": self.cluster_name,
+                "nodeRole": self.karpenter["karpenter_node_role"]}
 
     def variables(self) -> Mapping[str, pulumi.Input[str]]:
         """Labels and annotations as one flat map: what Flux substitutes as `${key}`."""

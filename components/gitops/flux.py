@@ -124,6 +124,11 @@ class Flux(EngineComponent):
             self._finalized(f"{name}-wave-{wave}",
                             manifests.wave_gate(wave, apps, model, interval), root,
                             sources[manifests.ROOT], engine_wait=budgets.APP)
+        # After the root, so a destroy removes Karpenter's NodePool and EC2NodeClass (and, through
+        # their finalizers, its nodes) while the tree's Karpenter still runs.
+        if (nodes := manifests.karpenter_nodes_release(model, interval)) is not None:
+            self._finalized(f"{name}-{manifests.KARPENTER_NODES}", nodes, root,
+                            sources[manifests.ROOT], engine_wait=budgets.ADDON)
         if not resource_set:
             self._apps(name, model, interval, root, sources)
         elif model.apps:  # without inputs the operator would render the template once, on none

@@ -48,7 +48,7 @@ from components.common.gitops_model import GitCredentials, GitSource, SeedApp, S
 from components.common.patterns import Pattern
 from components.gitops import budgets, concurrency, placement, secrets
 from components.gitops.bootstrap import Bootstrap
-from components.gitops.bridge import ClusterMetadata
+from components.gitops.bridge import KARPENTER_NAMESPACE, KARPENTER_NODES_CHART, ClusterMetadata
 from components.gitops.placement import PlacementArgs
 from components.gitops.resourceset_template import When, field, template
 
@@ -230,6 +230,45 @@ def kustomization(name: str, path: str, source: str, sync: SyncPolicy, interval:
                             "sourceRef": {"kind": "GitRepository", "name": source}}
     return {"apiVersion": KUSTOMIZE_API, "kind": "Kustomization",
             "metadata": {"name": name, "namespace": NAMESPACE}, "spec": {**base, **spec}}
+
+
+HELM_API = "helm.toolkit.fluxcd.io/v2"
+KARPENTER_NODES = "karpenter-nodes"
+# The tree's Karpenter release (gitops/addons/flux/karpenter), which brings the CRDs.
+KARPENTER_RELEASE = "karpenter"
+
+
+def karpenter_nodes_release(bootstrap: Bootstrap, interval: str) -> dict | None:
+    """The chart of Karpenter's defaults from the root repository with this cluster's values, or
+    None without Karpenter. It waits for the tree's Karpenter release (its CRDs); deleting it
+    uninstalls the chart and waits (helm-controller's uninstall wait, within `timeout`) until the
+    NodePool and EC2NodeClass are gone, which their finalizers hold until Karpenter has
+    terminated its nodes."""
+    values = bootstrap.metadata.karpenter_nodes_values()
+    if values is None:
+        return None
+    remediation = {"retries": -1}
+    return {
+        "apiVersion": HELM_API, "kind": "HelmRelease",
+        "metadata": {"name": KARPENTER_NODES, "namespace": NAMESPACE},
+        "spec": {
+            "interval": interval,
+            "releaseName": KARPENTER_NODES,
+            "targetNamespace": KARPENTER_NAMESPACE,
+            "timeout": budgets.duration(budgets.ADDON),
+            "dependsOn": [{"name": KARPENTER_RELEASE}],
+            "install": {"remediation": remediation},
+            "upgrade": {"remediation": {**remediation, "remediateLastFailure": True}},
+            "chart": {"spec": {
+                "chart": f"./{KARPENTER_NODES_CHART}",
+                # The chart's version stays while its templates change: a new artifact per
+                # Git revision, or edits to the NodePool would never roll out.
+                "reconcileStrategy": "Revision",
+                "sourceRef": {"kind": "GitRepository", "name": ROOT},
+            }},
+            "values": values,
+        },
+    }
 
 
 def suspension(manifest: Mapping[str, Any]) -> dict:

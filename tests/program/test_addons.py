@@ -14,10 +14,12 @@ import yaml
 from components.common.catalog import CATALOG
 from components.common.deep_merge import merge
 from components.config import ConfigError
+from components.gitops import argocd_manifests, flux_manifests
 from tests.conftest import ENGINES
 from tools import harness
 from tools.harness import ROOT
 from tools.render import chart_values
+from tools.render.expand import argo_chart
 from tools.render.manifests import helm_releases
 
 SYSTEM_SELECTOR = {"groundwork.dev/pool": "system"}
@@ -100,7 +102,7 @@ def tree_values() -> list[tuple[str, str, str, dict]]:
                 patched = patch.get("spec", {}).get("source", {}).get("helm", {})
                 values = merge(source["helm"].get("valuesObject", {}),
                                patched.get("valuesObject", {}))
-                found.append((str(path.relative_to(ROOT)), source["chart"],
+                found.append((str(path.relative_to(ROOT)), argo_chart(source),
                               source["targetRevision"], values))
             elif (doc and doc.get("kind") == "HelmRelease"
                   and doc["spec"]["chart"]["spec"]["sourceRef"]["kind"] == "HelmRepository"):
@@ -228,19 +230,53 @@ def _flux_releases() -> list[tuple[Path, dict]]:
             for doc in yaml.safe_load_all(path.read_text()) if doc and doc["kind"] == "HelmRelease"]
 
 
-def test_a_chart_from_git_rolls_out_every_revision():
-    from_git = [(path, r) for path, r in _flux_releases()
-                if r["spec"]["chart"]["spec"]["sourceRef"]["kind"] == "GitRepository"]
-    assert from_git
-    for path, release in from_git:
+@pytest.mark.parametrize("engine", ENGINES)
+def test_karpenter_nodes_go_before_karpenter_and_follow_every_revision(run_stack, graph_of,
+                                                                        engine):
+    """The program has the engine install Karpenter's NodePool and EC2NodeClass after the root,
+    so a destroy deletes them (their finalizers wait for Karpenter to terminate its nodes) while
+    the root's Karpenter still runs."""
+    run = run_stack("prod", gitops__engine=engine, cluster__compute="karpenter",
+                    gitops__addons=["metrics-server"])
+    graph = graph_of(run)
+    kind, root_kind, root_name = {
+        "argocd": ("Application", "Application", argocd_manifests.ROOT_APP),
+        "flux": ("HelmRelease", "Kustomization", flux_manifests.ROOT)}[engine]
+    [nodes] = [r for r in run.resources if r.type.endswith(f":{kind}")
+               and r.inputs["metadata"]["name"] == "karpenter-nodes"]
+    [root] = [r for r in run.resources if r.type.endswith(f":{root_kind}")
+              and r.inputs["metadata"]["name"] == root_name]
+    assert graph.waits_for(nodes, root)
+    spec = nodes.inputs["spec"]
+    if engine == "flux":
+        chart = spec["chart"]["spec"]
         # Its version never changes; the default ChartVersion strategy would ignore new commits.
-        assert release["spec"]["chart"]["spec"]["reconcileStrategy"] == "Revision", path
+        assert chart["reconcileStrategy"] == "Revision"
+        assert chart["sourceRef"] == {"kind": "GitRepository", "name": "flux-system"}
+        assert spec["dependsOn"] == [{"name": "karpenter"}]
+        values = spec["values"]
+    else:
+        assert spec["syncPolicy"]["retry"]["limit"] == -1  # until Karpenter's CRDs exist
+        [project] = [r for r in run.resources if r.type.endswith(":AppProject")
+                     and r.inputs["metadata"]["name"] == spec["project"]]
+        assert project.inputs["spec"]["clusterResourceWhitelist"] == [
+            {"group": "karpenter.sh", "kind": "NodePool"},
+            {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass"}]
+        assert project.inputs["spec"]["namespaceResourceWhitelist"] == []
+        values = spec["source"]["helm"]["valuesObject"]
+    assert values["clusterName"] == run.outputs["clusterName"].value
+    assert values["nodeRole"].startswith("groundwork-prod-karpenter-node-")
+
+
+def test_no_karpenter_nodes_without_karpenter(run_stack):
+    names = {r.inputs.get("metadata", {}).get("name") for r in run_stack("prod").resources
+             if r.type.startswith("kubernetes:")}
+    assert "karpenter-nodes" not in names
 
 
 def test_flux_add_on_installs_and_upgrades_retry_and_manage_crds():
     releases = _flux_releases()
-    # Every catalog add-on's chart, and Karpenter's NodePool chart from this repository.
-    assert len(releases) == len(CATALOG) + 1
+    assert len(releases) == len(CATALOG)
     for path, release in releases:
         spec = release["spec"]
         assert spec["install"]["remediation"]["retries"] > 0, path

@@ -16,6 +16,7 @@ from components.gitops import argocd_manifests, flux_manifests
 from tests.conftest import ENGINES, STACKS
 from tools.harness import ROOT
 from tools.render import chart_values
+from tools.render.expand import argo_chart
 from tools.render.manifests import helm_releases
 
 # The tree's own templating, replaced by a plain value before its values are read as YAML.
@@ -38,7 +39,7 @@ def tree_releases() -> list[tuple[str, str, str, dict]]:
                     patched = yaml.safe_load(_PLACEHOLDER.sub("null", patch))
                     values = merge(
                         values, patched["spec"]["source"]["helm"].get("valuesObject", {}))
-                found.append((str(path.relative_to(ROOT)), source["chart"],
+                found.append((str(path.relative_to(ROOT)), argo_chart(source),
                               source["targetRevision"], values))
             elif (doc.get("kind") == "HelmRelease"
                   and doc["spec"]["chart"]["spec"]["sourceRef"]["kind"] == "HelmRepository"):

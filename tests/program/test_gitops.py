@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from components.common.catalog import CATALOG, COMPUTE_ADDONS
+from components.common.catalog import CATALOG
 from components.common.gitops_model import GitSource
 from components.gitops import argocd_manifests as argocd
 from components.gitops import flux_manifests
@@ -305,11 +305,6 @@ def test_every_catalog_add_on_has_both_engines_switched_by_its_label():
                       if doc["apiVersion"].startswith("kustomize.toolkit.fluxcd.io/")}
     for addon in CATALOG.values():
         key = _key(addon.name)
-        if addon.name in COMPUTE_ADDONS.values():
-            # Karpenter comes with cluster.compute karpenter, from the Flux tree only so far.
-            assert f"addon-{addon.name}" not in appsets
-            assert f"addon-{addon.name}" in kustomizations
-            continue
         appset = appsets[f"addon-{addon.name}"]["spec"]
         (generator,) = appset["generators"]
         assert generator["clusters"]["selector"]["matchLabels"] == {f"enable_{key}": "true"}

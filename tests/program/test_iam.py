@@ -34,10 +34,8 @@ def enabled(compute: str) -> set[str]:
 
 
 def run_mode(run_stack, compute: str, identity: str, **overrides):
-    # The tree delivers Karpenter with Flux.
-    engine = {"gitops__engine": "flux"} if compute == "karpenter" else {}
     return run_stack("prod", gitops__addons=listable(compute), cluster__compute=compute,
-                     cluster__workloadIdentity=identity, **{**engine, **overrides})
+                     cluster__workloadIdentity=identity, **overrides)
 
 
 @pytest.fixture(params=MODES, ids=["-".join(mode) for mode in MODES])
@@ -202,7 +200,7 @@ def test_pod_identity_roles_trust_this_cluster_and_service_account_through_one_a
 @pytest.mark.parametrize("engine", ["argocd", "flux"])
 @pytest.mark.parametrize("identity", ["podIdentity", "irsa"])
 def test_bridge_names_the_service_account_the_role_trusts(run_stack, engine, identity):
-    compute = "karpenter" if engine == "flux" else "nodeGroups"
+    compute = "karpenter"
     run = run_mode(run_stack, compute, identity, gitops__engine=engine)
     bridge = {}
     for resource in (run.by_type("kubernetes:core/v1:Secret")

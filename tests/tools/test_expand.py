@@ -84,12 +84,13 @@ CASES = {
 }
 
 
+@pytest.mark.parametrize("engine", ["argocd", "flux"])
 def test_a_local_chart_renders_its_templates_with_the_release_values(project, schemas_dir,
-                                                                      capsys):
+                                                                      capsys, engine):
     """Karpenter's NodePool and EC2NodeClass come from the repository's chart with the bridge's
     values, validated against the Karpenter CRDs. (`helm template` of the same chart with the
     same values gives the same two objects: checked with helm v4.1.4 by hand, not in CI.)"""
-    code, out = _render(project, schemas_dir, capsys, "prod", "flux", *KARPENTER)
+    code, out = _render(project, schemas_dir, capsys, "prod", engine, *KARPENTER)
     assert code == render.EXIT_VALID, out
     found = {}
     for file in (project / "out" / render.CLUSTER).glob("*.yaml"):
@@ -103,7 +104,7 @@ def test_a_local_chart_renders_its_templates_with_the_release_values(project, sc
 
 
 @pytest.mark.parametrize("old,new,message", [
-    ("    nodeRole:", "    nodeRoel:", "spec.values.nodeRoel: the chart "),
+    ('nodeRole: ""', 'nodeRoleName: ""', "values.nodeRole: the chart "),
     ("{{ .Values.nodeRole }}", "{{ .Values.nodeRole | lower }}", "is not expanded"),
     ("{{ .Values.nodeRole }}", "{{ .Values.nodeRole | quote }}", "renders to text that is not "
                                                                  "YAML"),
@@ -111,7 +112,7 @@ def test_a_local_chart_renders_its_templates_with_the_release_values(project, sc
 def test_a_local_chart_the_render_cannot_trust_is_a_finding(project, schemas_dir, capsys, old,
                                                             new, message):
     file = ("gitops/addons/karpenter-nodes/templates/nodes.yaml" if "{{" in old
-            else "gitops/addons/flux/karpenter/true/release.yaml")
+            else "gitops/addons/karpenter-nodes/values.yaml")
     _edit(project / file, old, new)
     code, out = _render(project, schemas_dir, capsys, "prod", "flux", *KARPENTER)
     assert code == render.EXIT_INVALID

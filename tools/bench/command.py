@@ -303,8 +303,8 @@ def _findings(graph: Graph, path: Sequence[str], seconds: Mapping[str, float]) -
 
 COMPUTE_STACKS = ("dev", "prod")
 NODE_GROUPS, AUTO_MODE, KARPENTER = COMPUTE_MODES
-# The engine every mode runs with: the tree delivers Karpenter with Flux only, and an engine of
-# their own would make the modes' paths differ by more than the compute mode.
+# The engine every mode runs with: one engine for all, so the modes' paths differ by nothing but
+# the compute mode.
 COMPUTE_ENGINE = "flux"
 
 

@@ -50,6 +50,7 @@ from tools.render.templating import (
 from tools.render.validate import Problem, Validator
 
 SECRET_TYPE = "argocd.argoproj.io/secret-type"
+OCI = "oci://"
 # A Kubernetes object as read from YAML.
 Obj = Mapping[str, Any]
 # libyaml's parser and emitter where PyYAML has them: the expansion reads and substitutes every
@@ -81,6 +82,38 @@ class Expansion:
                                      str(meta.get("name", "?")), path, message))
 
 
+def render_local_chart(root: Path, validator: Validator, result: Expansion, path: str,
+                       values: Obj, owner: Obj, file: str, source: str) -> None:
+    """The chart at `path` of this repository, rendered as the engine's Helm would: its
+    templates with `values` over the chart's own, each object validated and recorded under
+    `source`. Templates are evaluated as templating.GoTemplate does (field references and a few
+    functions); anything else, a value the chart does not read, or text that is not YAML, is a
+    finding against `owner`."""
+    directory = root / path
+    if not (directory / "Chart.yaml").is_file():
+        result.finding(file, owner, "chart", f"{path!r} is no chart in the repository")
+        return
+    defaults = yaml.load((directory / "values.yaml").read_text(), Loader=_LOADER) or {}
+    for key in sorted(set(values) - set(defaults)):
+        result.finding(file, owner, f"values.{key}", f"the chart {path!r} reads no such value")
+    params = {"Values": merge(defaults, values)}
+    for template in sorted((directory / "templates").glob("*.yaml")):
+        template_file = str(template.relative_to(root))
+        try:
+            docs = _load_all(go_string(template.read_text(), params))
+        except TemplateError as error:
+            result.finding(template_file, owner, "template", str(error))
+            continue
+        except yaml.YAMLError as error:
+            result.finding(template_file, owner, "template",
+                           f"renders to text that is not YAML: {error}")
+            continue
+        for doc in docs:
+            if isinstance(doc, dict):
+                result.objects.append((source, doc))
+                result.findings += validator.validate(doc, template_file)
+
+
 def object_files(tree: Path) -> list[Path]:
     """Every YAML file under `tree` that holds Kubernetes objects as written: a local chart's
     files (a directory with Chart.yaml) are templates, expanded with a release's values."""
@@ -103,6 +136,16 @@ def _documents(directory: Path, root: Path, recursive: bool = False) -> list[tup
 def _normalized(name: str) -> str:
     """Argo CD's nameNormalized: lowercase, characters a DNS name cannot hold become '-'."""
     return re.sub(r"[^a-z0-9.-]", "-", name.lower())
+
+
+def argo_chart(source: Obj) -> str | None:
+    """The chart an Argo CD source installs: `chart` of a Helm repository, or the artifact of
+    Argo CD's native OCI source (its name, last in the URL); None for a directory."""
+    if source.get("chart"):
+        return str(source["chart"])
+    if str(source.get("repoURL", "")).startswith(OCI):
+        return str(source["repoURL"]).rsplit("/", 1)[-1]
+    return None
 
 
 def helm_values(source: Obj) -> dict:
@@ -205,10 +248,16 @@ class ArgoCdExpander:
             return
         source = app["spec"].get("source") or {}
         self.check_project(app, project, source, file)
-        if source.get("chart"):
+        chart = argo_chart(source)
+        if chart:
             self.result.findings += helm_findings(
-                file, app, source["chart"], source["targetRevision"], helm_values(source),
+                file, app, chart, source["targetRevision"], helm_values(source),
                 app["spec"]["destination"].get("namespace", ""), self.run)
+        elif (source.get("path") is not None and name not in self.seen
+              and (self.root / source["path"] / "Chart.yaml").is_file()):
+            self.seen.add(name)
+            for doc_file, doc in self.local_chart(app, source, project, file):
+                self.check_kind(app, project, doc, doc_file)
         elif source.get("path") is not None and name not in self.seen:
             self.seen.add(name)
             directory = self.root / source["path"]
@@ -220,6 +269,17 @@ class ArgoCdExpander:
                 self.result.objects.append((f"Application {name}", doc))
                 self.check_kind(app, project, doc, doc_file)
                 self.object(doc, doc_file)
+
+    def local_chart(self, app: Obj, source: Obj, project: Obj,
+                    file: str) -> list[tuple[str, Obj]]:
+        """An Application of a chart in this repository, as the repo server renders it; what it
+        made, with the file each object came from."""
+        before = len(self.result.objects)
+        render_local_chart(self.root, self.validator, self.result, source["path"],
+                           helm_values(source), app, file,
+                           f"Application {app['metadata']['name']}")
+        made = [doc for _, doc in self.result.objects[before:]]
+        return [(f"{source['path']}/templates", doc) for doc in made]
 
     def check_project(self, app: Obj, project: Obj, source: Obj, file: str) -> None:
         spec = project["spec"]
@@ -303,6 +363,7 @@ class FluxExpander:
         self.variables: dict[str, str] = dict(cluster_vars.get("data") or {})
         self.kustomizations = [o for o in objects if o["kind"] == "Kustomization"]
         self.resource_sets = [o for o in objects if o["kind"] == "ResourceSet"]
+        self.releases = [o for o in objects if o["kind"] == "HelmRelease"]
         self.names = {o["metadata"]["name"] for o in self.kustomizations}
 
     def expand(self) -> None:
@@ -310,6 +371,8 @@ class FluxExpander:
         made = [k for rset in self.resource_sets for k in self.resource_set(rset, "the program")]
         for kustomization in [*self.kustomizations, *made]:
             self.kustomization(kustomization, "the program", self.variables)
+        for release in self.releases:
+            self.local_chart(release, "the program")
 
     def resource_set(self, obj: Obj, file: str) -> list[dict]:
         """What the ResourceSet `obj` makes, recorded and validated; its Kustomizations, to be
@@ -374,40 +437,11 @@ class FluxExpander:
                         built["spec"].get("targetNamespace", ""), self.run)
 
     def local_chart(self, release: Obj, file: str) -> None:
-        """A HelmRelease of a chart in this repository: its templates rendered with the release's
-        values over the chart's, as helm-controller would, and each object validated. Templates
-        are evaluated as templating.GoTemplate does (field references and a few functions);
-        anything else, or text that is not YAML, is a finding."""
-        chart = release["spec"]["chart"]["spec"]
-        directory = self.root / chart["chart"].removeprefix("./")
-        if not (directory / "Chart.yaml").is_file():
-            self.result.finding(file, release, "spec.chart.spec.chart",
-                                f"{chart['chart']!r} is no chart in the repository")
-            return
-        defaults = yaml.load((directory / "values.yaml").read_text(), Loader=_LOADER) or {}
-        values = release["spec"].get("values") or {}
-        for key in sorted(set(values) - set(defaults)):
-            self.result.finding(file, release, f"spec.values.{key}",
-                                f"the chart {chart['chart']!r} reads no such value")
-        params = {"Values": merge(defaults, values)}
-        for template in sorted((directory / "templates").glob("*.yaml")):
-            template_file = str(template.relative_to(self.root))
-            try:
-                text = go_string(template.read_text(), params)
-            except TemplateError as error:
-                self.result.finding(template_file, release, "template", str(error))
-                continue
-            try:
-                docs = _load_all(text)
-            except yaml.YAMLError as error:
-                self.result.finding(template_file, release, "template",
-                                    f"renders to text that is not YAML: {error}")
-                continue
-            for doc in docs:
-                if isinstance(doc, dict):
-                    self.result.objects.append((f"HelmRelease {release['metadata']['name']}",
-                                                doc))
-                    self.result.findings += self.validator.validate(doc, template_file)
+        """A HelmRelease of a chart in this repository, as helm-controller renders it."""
+        chart = release["spec"]["chart"]["spec"]["chart"]
+        render_local_chart(self.root, self.validator, self.result, chart.removeprefix("./"),
+                           release["spec"].get("values") or {}, release, file,
+                           f"HelmRelease {release['metadata']['name']}")
 
     def _switches(self, path: str, variables: Mapping[str, str]) -> list[Mapping[str, str]]:
         """The stack's variables, then each other value of the `enable_<addon>` switches the
