@@ -170,6 +170,35 @@ def test_a_bad_health_timeout_is_a_config_error():
         "groundwork:gitops.healthTimeout: 'soon' is not a duration such as 1m or 10m30s",)
 
 
+# --- Kubernetes upgrades on a live stack ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("live,wanted,expected", [
+    ("1.33", "1.35", "groundwork:cluster.version: '1.35' skips minor versions from the running "
+                     "'1.33'; EKS upgrades 1 minor version at a time"),
+    ("1.35", "1.34", "groundwork:cluster.version: '1.34' is older than the running '1.35'; EKS "
+                     "cannot downgrade a control plane"),
+])
+def test_a_jump_or_a_downgrade_of_the_live_cluster_is_refused_before_anything_changes(
+        live, wanted, expected):
+    name = "groundwork-dev"
+    cloud = harness.Cloud(clusters={name: {"general": 2}}, versions={name: live})
+    with pytest.raises(ConfigError) as caught:
+        harness.run("dev", {"cluster.version": wanted}, cloud=cloud)
+    [problem] = caught.value.problems
+    assert problem.startswith(expected), problem
+    assert caught.value.partial_run.resources == []
+
+
+@pytest.mark.parametrize("live", ["1.34", "1.33"])
+def test_one_minor_at_a_time_passes(live):
+    name = "groundwork-dev"
+    cloud = harness.Cloud(clusters={name: {"general": 2}}, versions={name: live})
+    run = harness.run("dev", {"cluster.version": "1.34"}, cloud=cloud)
+    [cluster] = run.by_type("aws:eks/cluster:Cluster")
+    assert cluster.inputs["version"] == "1.34"
+
+
 # --- switching engines on a live stack (defect 4) ------------------------------------------------
 
 
