@@ -38,6 +38,36 @@ def rendered(tmp_path, capsys, schemas_dir):
     return run
 
 
+# What each compute mode needs of a stack beside cluster.compute: Auto Mode runs no node group and
+# no add-on it does itself; Karpenter runs on a system node group (dev's only one) and not beside
+# cluster-autoscaler.
+COMPUTE_SETS = {
+    ("dev", "autoMode"): ["cluster.nodeGroups=[]",
+                          'gitops.addons=["metrics-server","external-dns"]'],
+    ("prod", "autoMode"): ["cluster.nodeGroups=[]", "cluster.systemNodeGroup=",
+                           'gitops.addons=["metrics-server","external-dns"]'],
+    ("dev", "karpenter"): ["cluster.systemNodeGroup=general"],
+    ("prod", "karpenter"): ['gitops.addons=["metrics-server","aws-load-balancer-controller",'
+                            '"external-dns","cert-manager","external-secrets"]'],
+}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("identity", ["podIdentity", "irsa"])
+@pytest.mark.parametrize("compute", ["nodeGroups", "autoMode", "karpenter"])
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_compute_mode_and_identity_renders_valid(rendered, stack, compute, identity,
+                                                       engine):
+    sets = [f"gitops.engine={engine}", f"cluster.compute={compute}",
+            f"cluster.workloadIdentity={identity}", *COMPUTE_SETS.get((stack, compute), [])]
+    code, out, stdout, stderr = rendered(stack, *[a for s in sets for a in ("--set", s)])
+    assert code == render.EXIT_VALID, stdout + stderr
+    kinds = {yaml.safe_load(p.read_text())["kind"]
+             for p in (out / render.CLUSTER).glob("*.yaml")}
+    # Karpenter's NodePool and EC2NodeClass exist, expanded and validated, with Karpenter only.
+    assert ({"NodePool", "EC2NodeClass"} <= kinds) == (compute == "karpenter")
+
+
 def _files(directory: Path) -> dict[str, str]:
     return {str(p.relative_to(directory)): p.read_text()
             for p in sorted(directory.rglob("*")) if p.is_file()}
