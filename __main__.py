@@ -42,7 +42,7 @@ if settings.cluster.provider == "eks":
         # The hub is read before anything is created: a missing hub, or one running the other
         # engine, fails the update here.
         hub, hub_outputs = stack_state.stack_outputs(settings.fleet.hub, config.HUB_OUTPUTS)
-        hub_engine = config.check_hub(settings, hub_outputs, account_id)
+        hub_engine = config.check_hub(settings, hub_outputs)
     exists = lookups.cluster_exists(settings.cluster.name)
     if not pulumi.runtime.is_dry_run():
         # Only the identity that creates the cluster gets EKS's creator entry. A preview may run
@@ -92,7 +92,7 @@ if settings.cluster.provider == "eks":
         # The hub's role gets access to this cluster, then the registration that lets the hub's
         # engine use it is created in the hub; a destroy goes the other way round.
         access = SpokeAccess("fleet", stack_args.spoke_access(
-            settings, cluster, hub_outputs[config.HUB_ROLE], account_id, partition))
+            settings, cluster, hub_outputs[config.HUB_ROLE], hub_engine, account_id, partition))
         SpokeRegistration("fleet", stack_args.spoke_registration(
             settings, hub_engine, hub.get_output("kubeconfig"), bridge, cluster, access))
     # The engine waits for the nodes it runs on and the default StorageClass, which a destroy

@@ -17,6 +17,7 @@ from components.aws.network import NetworkArgs
 from components.aws.node_groups import NodeGroupArgs, NodeGroupsArgs
 from components.aws.workload_identity import WorkloadIdentityArgs
 from components.common.catalog import EKS_ADDONS
+from components.common.fleet_roles import SPOKE
 from components.common.gitops_model import GitCredentials
 from components.config import Settings
 from components.config.settings import NodeGroupSettings
@@ -201,7 +202,8 @@ def bridge(settings: Settings, cluster_name: pulumi.Input[str], *, region: str =
                              addons=list(settings.gitops.addons),
                              dns_zone_ids=list(settings.gitops.dns_zone_ids),
                              self_signed_kubelet_certs=settings.cluster.self_signed_kubelet_certs,
-                             kubernetes_version=settings.cluster.version)
+                             kubernetes_version=settings.cluster.version,
+                             fleet_role=settings.fleet.role)
     if region:
         args["aws_region"] = region
         args["aws_account_id"] = account_id
@@ -259,6 +261,9 @@ def gitops(settings: Settings, bridge_args: ClusterBridgeArgs,
            wait_for: pulumi.Input[list[pulumi.Input[str]]]) -> GitOpsArgs:
     delivery = settings.gitops
     sync = delivery.sync
+    if settings.fleet.role == SPOKE:
+        # The hub delivers a spoke's add-ons; an engine of the spoke's own installs none.
+        bridge_args = ClusterBridgeArgs(**{**bridge_args, "addons": []})
     bootstrap = BootstrapArgs(
         repo_url=delivery.source.repo_url,
         revision=delivery.source.revision,
@@ -304,13 +309,15 @@ def fleet_registrars(settings: Settings, namespace: pulumi.Input[str]) -> FleetR
     return FleetRegistrarsArgs(engine=settings.gitops.engine, namespace=namespace)
 
 
-def spoke_access(settings: Settings, cluster: EksCluster, hub_role_arn: str, account_id: str,
-                 partition: str) -> SpokeAccessArgs:
-    """Access for the hub's role; through a role of this account when the hub is in another."""
+def spoke_access(settings: Settings, cluster: EksCluster, hub_role_arn: str, hub_engine: str,
+                 account_id: str, partition: str) -> SpokeAccessArgs:
+    """Access for the hub's role; through a role of this account when the hub is in another and
+    its engine can assume one (Argo CD's awsAuthConfig.roleARN; Flux has no such setting)."""
     hub_account = hub_role_arn.split(":")[4]
     return SpokeAccessArgs(cluster_name=cluster.cluster_name, hub_role_arn=hub_role_arn,
-                           assume_role=hub_account != account_id, hub_account_id=hub_account,
-                           partition=partition, tags=tags(settings))
+                           assume_role=hub_account != account_id and hub_engine == "argocd",
+                           hub_account_id=hub_account, partition=partition,
+                           tags=tags(settings))
 
 
 def spoke_registration(settings: Settings, engine: str, hub_kubeconfig: pulumi.Input[str],
@@ -318,9 +325,11 @@ def spoke_registration(settings: Settings, engine: str, hub_kubeconfig: pulumi.I
                        access: SpokeAccess) -> SpokeRegistrationArgs:
     """The spoke's registration in its hub, whose engine is `engine`."""
     source = settings.gitops.source
+    name = registration_name(settings.stack)
     args = SpokeRegistrationArgs(
-        engine=engine, name=registration_name(settings.stack), hub_kubeconfig=hub_kubeconfig,
-        bridge=bridge_args, repo_url=source.repo_url, revision=source.revision,
+        engine=engine, name=name, hub_kubeconfig=hub_kubeconfig,
+        bridge=ClusterBridgeArgs(**{**bridge_args, "fleet_name": name}),
+        repo_url=source.repo_url, revision=source.revision,
         cluster_arn=cluster.cluster_arn, endpoint=cluster.endpoint,
         ca_data=cluster.certificate_authority, access=access.principal_arn,
         assumed_role_arn=access.assumed_role_arn)

@@ -5,7 +5,12 @@
   access entry whose only rights are those the hub's RBAC gives its Kubernetes group
   (components/gitops/fleet.py: the registration objects in the engine's namespace).
 - `SpokeAccess`, on a spoke: an access entry on the spoke's cluster for the hub's role or, across
-  accounts, for a role of the spoke's account that the hub's role assumes (`spoke_trust_policy`).
+  accounts under Argo CD, for a role of the spoke's account that the hub's role assumes
+  (`spoke_trust_policy`). Flux cannot assume a role from a registration (its kubeConfig
+  ConfigMap has no role key), so across accounts the spoke grants the hub's role itself a
+  STANDARD access entry, which EKS allows for a principal of another account (EKS user guide,
+  grant-k8s-access: "If the type is STANDARD, the ARN can be in the same, or different, AWS
+  account").
 
 Nothing on the hub grows with the spokes: a spoke's access lives in the spoke's stack.
 """
@@ -35,13 +40,12 @@ SPOKE_ACCESS_POLICY = "AmazonEKSClusterAdminPolicy"
 
 def fleet_role_policy(partition: str) -> dict:
     """What the hub's role needs beside its access entries: assume the per-spoke roles (their
-    trust decides which spoke lets it in), and read a spoke cluster's endpoint, which Flux's aws
-    provider looks up."""
+    trust decides which spoke lets it in). No eks:DescribeCluster: every registration carries the
+    spoke's endpoint and CA, so neither engine looks the cluster up (Flux's aws provider calls it
+    only when `address` or `ca.crt` is missing: fluxcd/pkg auth/aws/provider.go NewRESTConfig)."""
     return document(
         allow("AssumeSpokeRoles", ["sts:AssumeRole"],
               f"arn:{partition}:iam::*:role{SPOKE_ROLE_PATH}*"),
-        allow("DescribeSpokeClusters", ["eks:DescribeCluster"],
-              f"arn:{partition}:eks:*:*:cluster/*"),
     )
 
 
@@ -122,8 +126,8 @@ class SpokeAccessArgs(TypedDict):
     """The role the hub's engine runs as (the hub's `fleetRoleArn` output)."""
     assume_role: bool
     """Grant access to a role of the spoke's account that the hub's role assumes, instead of to
-    the hub's role itself: for a spoke in another account than the hub, which then decides alone
-    whether the hub may reach it."""
+    the hub's role itself: for a spoke in another account than the hub whose engine can assume
+    roles (Argo CD), so that account owns the role the hub comes in as."""
     hub_account_id: str
     """The hub's AWS account id."""
     partition: str

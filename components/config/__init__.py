@@ -6,6 +6,7 @@ imports no component: components take their own args, and components/stack_args.
 to them.
 """
 
+from components.common.fleet_roles import HUB, SPOKE
 from components.config.errors import ConfigError
 from components.config.keys import (
     APP_KEYS,
@@ -17,7 +18,6 @@ from components.config.keys import (
     FLUX_KEYS,
     GITOPS_KEYS,
     HTTPS_CREDENTIAL_KEYS,
-    HUB,
     NAMESPACE,
     NETWORK_KEYS,
     NO_ENGINE,
@@ -26,7 +26,6 @@ from components.config.keys import (
     SECRET_KEYS,
     SECRET_VALUES_KEY,
     SECRET_VALUES_KEYS,
-    SPOKE,
     SSH_CREDENTIAL_KEYS,
     SYNC_KEYS,
     TAINT_KEYS,

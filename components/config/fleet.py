@@ -3,8 +3,9 @@ also delivers to spokes, or a spoke that registers in its hub."""
 
 from typing import Any
 
+from components.common.fleet_roles import FLEET_ROLES, HUB, SPOKE
 from components.config.infrastructure import role_arns
-from components.config.keys import FLEET_KEYS, FLEET_ROLES, HUB, NO_ENGINE, SPOKE, STACK_NAME
+from components.config.keys import FLEET_KEYS, NO_ENGINE, STACK_NAME
 from components.config.reader import Reader
 from components.config.settings import ClusterSettings, FleetSettings
 

@@ -102,8 +102,6 @@ SECRET_VALUES_KEY = "secretValues"
 SECRET_VALUES_KEYS = ENGINES
 # Fleets: a hub's engine delivers to spokes; a spoke names its hub's stack and registers in it.
 FLEET_KEYS = ("role", "hub", "registrars")
-STANDALONE, HUB, SPOKE = "standalone", "hub", "spoke"
-FLEET_ROLES = (STANDALONE, HUB, SPOKE)
 # A fully qualified stack name as a StackReference takes it: `<organization>/<project>/<stack>`
 # (the CLI's names: organization and project of [A-Za-z0-9_.-], stacks of [A-Za-z0-9_.-]).
 STACK_NAME = Pattern(r"[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")

@@ -108,10 +108,9 @@ HUB_ENGINE, HUB_ROLE = "gitopsEngine", "fleetRoleArn"
 HUB_OUTPUTS = (HUB_ENGINE, HUB_ROLE)
 
 
-def check_hub(settings: Settings, hub: Mapping[str, Any], account_id: str) -> str:
+def check_hub(settings: Settings, hub: Mapping[str, Any]) -> str:
     """The engine a spoke registers with, from its hub's outputs `hub` (HUB_OUTPUTS, None where
-    not exported). The spoke runs the hub's engine or none; with Flux the hub's role reaches the
-    spoke as itself, which needs the spoke in the hub's account (`account_id`: the spoke's)."""
+    not exported). The spoke runs the hub's engine or none."""
     key = f"{NAMESPACE}:fleet.hub"
     name = settings.fleet.hub
     role, engine = hub.get(HUB_ROLE), hub.get(HUB_ENGINE)
@@ -124,11 +123,4 @@ def check_hub(settings: Settings, hub: Mapping[str, Any], account_id: str) -> st
         raise ConfigError([f"{NAMESPACE}:gitops.engine: {own!r} differs from the engine of the "
                            f"hub {name!r}, {engine!r}; a spoke runs its hub's engine or "
                            f"{NO_ENGINE!r} (the hub's engine then delivers to it alone)"])
-    if engine == "flux" and role.split(":")[4] != account_id:
-        raise ConfigError([f"{key}: the hub {name!r} runs Flux in account "
-                           f"{role.split(':')[4]} and this spoke is in {account_id}: Flux's aws "
-                           "provider reaches a spoke as the hub's own role, looking the cluster "
-                           "up with eks:DescribeCluster, which EKS answers in the cluster's "
-                           "account only; put the spoke in the hub's account, or use Argo CD, "
-                           "whose hub assumes a role of the spoke's account"])
     return str(engine)

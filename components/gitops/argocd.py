@@ -77,22 +77,26 @@ class ArgoCd(EngineComponent):
         ), args.get("wait_for") or [])
         engine = (manifests.self_managed(options["chart_version"], values)
                   if model.owned_by_git else None)
-        secrets: list[pulumi.Resource] = [
+        before_root: list[pulumi.Resource] = [
             self._secret(f"{name}-cluster", manifests.cluster_secret(model.metadata, engine))]
         if model.owned_by_git:
             # Before the root, which creates the Application that names it; after it on destroy.
-            secrets.append(self._custom(f"{name}-engine-project", manifests.engine_project()))
+            before_root.append(self._custom(f"{name}-engine-project", manifests.engine_project()))
         if credentials is not None:
-            secrets.append(self._secret(f"{name}-repository", manifests.repository_secret(
+            before_root.append(self._secret(f"{name}-repository", manifests.repository_secret(
                 model.source.repo_url, credentials)))
         platform = self._custom(f"{name}-project", manifests.root_project(model))
+        # What the root's add-on ApplicationSets make for this cluster names it: before the root,
+        # and after it on destroy (Argo CD cannot finish deleting an Application whose project is
+        # gone: controller/appcontroller.go finalizeApplicationDeletion).
+        before_root.append(self._custom(f"{name}-addons-project", manifests.addons_project()))
         # The root app waits for its project and Secrets, and the seed apps for the root, so a
         # destroy deletes the seed apps (and their load balancers) while the add-ons the root app
         # installed, such as the load balancer controller, still run.
         # The root's cascade holds the add-ons; Argo CD puts no bound on it, so Pulumi's does
         # (budgets.py). Gated on Synced and Healthy unless sync is manual.
         root = self._finalized(
-            f"{name}-root", manifests.root_application(model), platform, *secrets,
+            f"{name}-root", manifests.root_application(model), platform, *before_root,
             engine_wait=budgets.ROOT,
             gate=health.ARGOCD_APPLICATION if model.sync.automated else (),
             health=model.health_timeout)

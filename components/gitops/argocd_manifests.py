@@ -1,7 +1,7 @@
 """Argo CD manifests: pure builders of what the ArgoCd component creates (leaves may be
 `pulumi.Input`s; nothing here registers a resource). What they make:
 
-- two AppProjects, so that no repository gets more than its own part needs:
+- AppProjects, so that no repository gets more than its own part needs:
   - `platform`, the root app's: the root repository only, the `argocd` namespace only, and there
     only Applications, ApplicationSets and AppProjects (what the root tree holds), no
     cluster-scoped kind. The root tree's own Applications use it too (gitops/argocd/).
@@ -10,6 +10,9 @@
     cluster-admin), and as the only cluster-scoped objects the Namespaces of those namespaces,
     which CreateNamespace=true creates. Within its namespaces a seed app may create anything;
     nothing there reaches beyond them.
+  - `addons`, the add-on Applications' on this cluster (`addons_project`): only the add-on chart
+    repositories, only the catalog's namespaces and the cluster-scoped kinds the charts install.
+    A fleet hub's spokes each get one of their own (fleet_manifests.py), limited to the spoke.
 - the in-cluster cluster Secret, which carries the cluster bridge as labels and annotations for
   the add-ons ApplicationSets in Git to select on and read;
 - a repository Secret when the repository is private;
@@ -26,11 +29,17 @@ from typing import Any
 import pulumi
 
 from components.common import naming
+from components.common.catalog import CATALOG
 from components.common.deep_merge import merge
 from components.common.gitops_model import GitCredentials, GitSource, SeedApp, SyncPolicy
 from components.gitops import concurrency, placement, secrets
 from components.gitops.bootstrap import Bootstrap
-from components.gitops.bridge import KARPENTER_NAMESPACE, KARPENTER_NODES_CHART, ClusterMetadata
+from components.gitops.bridge import (
+    ADDONS_PROJECT,
+    KARPENTER_NAMESPACE,
+    KARPENTER_NODES_CHART,
+    ClusterMetadata,
+)
 from components.gitops.placement import PlacementArgs
 
 NAMESPACE = "argocd"
@@ -218,6 +227,48 @@ def root_project(bootstrap: Bootstrap) -> dict:
         [bootstrap.source.repo_url], [NAMESPACE],
         namespaceResourceWhitelist=[{"group": "argoproj.io", "kind": kind}
                                     for kind in ("AppProject", "ApplicationSet", "Application")])
+
+
+# The `repoURL` of each add-on ApplicationSet in gitops/addons/argocd/ (a test holds them equal).
+ADDON_REPOSITORIES = (
+    "https://aws.github.io/eks-charts",
+    "https://charts.external-secrets.io",
+    "https://charts.jetstack.io",
+    "https://kubernetes-sigs.github.io/external-dns/",
+    "https://kubernetes-sigs.github.io/metrics-server/",
+    "https://kubernetes.github.io/autoscaler",
+    "oci://public.ecr.aws/karpenter/karpenter",
+)
+# The cluster-scoped kinds the add-on charts install, and what cert-manager's and
+# external-secrets' add-ons create for the cluster to use (a ClusterIssuer, a ClusterSecretStore).
+ADDON_CLUSTER_KINDS = (
+    ("", "Namespace"),
+    ("apiextensions.k8s.io", "CustomResourceDefinition"),
+    ("rbac.authorization.k8s.io", "ClusterRole"),
+    ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+    ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
+    ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
+    ("apiregistration.k8s.io", "APIService"),
+    ("networking.k8s.io", "IngressClass"),
+    ("elbv2.k8s.aws", "IngressClassParams"),
+    ("cert-manager.io", "ClusterIssuer"),
+    ("external-secrets.io", "ClusterSecretStore"),
+)
+
+
+def addons_project(name: str = ADDONS_PROJECT, server: pulumi.Input[str] = IN_CLUSTER) -> dict:
+    """The project of a cluster's add-on Applications (the add-on ApplicationSets name the one
+    their cluster's `addons_project` annotation says): the add-on charts, the catalog's namespaces
+    on that one cluster, and the cluster-scoped kinds the charts install. The hub's own is
+    `addons` on the cluster Argo CD runs in; a spoke's is named after it and reaches only it."""
+    project = _project(
+        name, "Cluster add-ons enabled through the groundwork cluster bridge",
+        ADDON_REPOSITORIES, sorted({addon.namespace for addon in CATALOG.values()}),
+        clusterResourceWhitelist=[{"group": group, "kind": kind}
+                                  for group, kind in ADDON_CLUSTER_KINDS])
+    for destination in project["spec"]["destinations"]:
+        destination["server"] = server
+    return project
 
 
 def seed_project(bootstrap: Bootstrap) -> dict:

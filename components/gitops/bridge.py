@@ -18,6 +18,7 @@ from typing import NotRequired, TypedDict
 import pulumi
 
 from components.common.catalog import CATALOG
+from components.common.fleet_roles import STANDALONE
 from components.common.gitops_model import GitSource
 from components.gitops.placement import PlacementArgs
 from components.gitops.placement import bridge_keys as placement_keys
@@ -28,6 +29,12 @@ ADDONS_BASEPATH = "gitops/addons/"
 # and Karpenter terminates its nodes, while Karpenter still runs.
 KARPENTER_NODES_CHART = ADDONS_BASEPATH + "karpenter-nodes"
 KARPENTER_NAMESPACE = "kube-system"
+# The Argo CD project of a cluster's add-ons (`addons_project`): the hub's own, or each spoke's,
+# which its registration creates so a spoke's destroy can wait for its add-ons to be gone.
+ADDONS_PROJECT = "addons"
+# The ConfigMap a cluster's Flux variables are substituted from (`cluster_vars`): the cluster's
+# own, or in a hub one per spoke (fleet_manifests.cluster_vars_name).
+CLUSTER_VARS = "cluster-vars"
 
 
 class ClusterBridgeArgs(TypedDict):
@@ -67,6 +74,12 @@ class ClusterBridgeArgs(TypedDict):
     """The role of Karpenter's nodes (`karpenter_node_role`), for the default EC2NodeClass."""
     karpenter_interruption_queue: NotRequired[pulumi.Input[str]]
     """Karpenter's interruption queue (`karpenter_interruption_queue`)."""
+    fleet_role: NotRequired[str]
+    """The cluster's place in a fleet (`fleet_role` label): standalone (the default), hub, or
+    spoke, whose add-ons its hub delivers."""
+    fleet_name: NotRequired[str]
+    """A spoke's name in its hub (fleet_manifests.registration_name), which names the objects
+    the hub keeps for it; empty for the hub's own cluster."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +114,8 @@ class ClusterMetadata:
     karpenter: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     # `system_node_selector` and `system_tolerations` (placement.bridge_keys).
     placement: Mapping[str, str] = field(default_factory=lambda: placement_keys(None))
+    fleet_role: str = STANDALONE
+    fleet_name: str = ""
 
     def annotations(self) -> Mapping[str, pulumi.Input[str]]:
         """The bridge keys of DESIGN.md, in a stable order. AWS keys are left out on clusters that
@@ -136,12 +151,23 @@ class ClusterMetadata:
             addons_repo_revision=self.addons_source.revision,
             addons_repo_basepath=self.addons_source.path,
         )
+        keys.update(self.fleet_keys())
         return keys
+
+    def fleet_keys(self) -> Mapping[str, str]:
+        """What tells the hub's objects for a spoke apart from its own: Argo CD's project of the
+        cluster's add-ons, and for Flux a suffix for the names of the hub's objects for the
+        cluster and the ConfigMap of its variables."""
+        if not self.fleet_name:
+            return {"addons_project": ADDONS_PROJECT, "fleet_suffix": "",
+                    "cluster_vars": CLUSTER_VARS}
+        return {"addons_project": self.fleet_name, "fleet_suffix": f"-{self.fleet_name}",
+                "cluster_vars": f"{self.fleet_name}-{CLUSTER_VARS}"}
 
     def labels(self) -> Mapping[str, str]:
         """`environment` plus `enable_<addon>: "true"` for each enabled add-on, which the add-ons
         ApplicationSet selects on."""
-        labels = {"environment": self.environment}
+        labels = {"environment": self.environment, "fleet_role": self.fleet_role}
         labels.update({f"enable_{addon.name.replace('-', '_')}": "true" for addon in self.addons})
         return labels
 
@@ -201,4 +227,6 @@ def cluster_metadata(bridge: ClusterBridgeArgs, root: GitSource,
         compute=bridge.get("compute", ""),
         karpenter={key: bridge[key] for key in ("karpenter_node_role",
                                                 "karpenter_interruption_queue") if key in bridge},
+        fleet_role=bridge.get("fleet_role", STANDALONE),
+        fleet_name=bridge.get("fleet_name", ""),
     )

@@ -4,7 +4,9 @@ slowest cascade, so the engine's own waits and Pulumi's stay consistent.
 The slowest thing an engine deletes is an add-on with cloud resources behind it: helm-controller
 uninstalls the release, and the load balancer controller deletes the AWS load balancers of the
 Services it owned. ADDON is that budget; the sample tree's add-on Kustomizations carry it as
-`spec.timeout` (gitops/flux/addons.yaml, tested equal).
+`spec.timeout` (gitops/addons/flux/addons.yaml, tested equal), and ADDONS, a little more, the
+Kustomization of a cluster's whole add-on list that holds them (gitops/flux/addons.yaml, or a
+fleet spoke's in its hub).
 
 - A Flux Kustomization with `deletionPolicy: WaitForTermination` waits for what it applied for at
   most its `spec.timeout` (kustomize-controller v1.8.3, `finalize`: WaitForSetTermination with
@@ -24,9 +26,11 @@ import pulumi
 ADDON = timedelta(minutes=10)
 # A seed app: its workloads and their load balancers, the same kind of cascade as an add-on.
 APP = ADDON
-# The root: every add-on at once (Kustomizations delete their inventory in parallel), plus the
-# controller's requeue and garbage collection around them.
-ROOT = ADDON + timedelta(minutes=5)
+# A cluster's add-on list: every add-on at once (Kustomizations delete their inventory in
+# parallel), plus the controller's requeue around them.
+ADDONS = ADDON + timedelta(minutes=2)
+# The root: the add-on list, plus the controller's requeue and garbage collection around it.
+ROOT = ADDONS + timedelta(minutes=3)
 # The Flux Operator deleting a ResourceSet (gitops.flux.resourceSet): it deletes the Flux objects
 # it made, the seed apps' Kustomizations, waits for them at most a minute, then deletes the rest,
 # the apps' identities and namespaces among them, without waiting (flux-operator v0.49.0,

@@ -15,6 +15,7 @@ import pulumi_kubernetes as k8s
 from components.common.gitops_model import GitSource
 from components.common.kubernetes_provider import PROVIDER_SETTINGS
 from components.common.ordering import after
+from components.gitops import budgets
 from components.gitops import fleet_manifests as manifests
 from components.gitops.bridge import ClusterBridgeArgs, cluster_metadata
 from components.gitops.flux import RoleBinding
@@ -87,7 +88,8 @@ class SpokeRegistrationArgs(TypedDict):
 
 
 class SpokeRegistration(pulumi.ComponentResource):
-    """The spoke's registration objects in its hub, after the spoke's access for the hub."""
+    """The spoke's registration objects in its hub, after the spoke's access for the hub, each
+    after the one before it (fleet_manifests.py says why that order)."""
 
     def __init__(self, name: str, args: SpokeRegistrationArgs,
                  opts: pulumi.ResourceOptions | None = None):
@@ -99,26 +101,41 @@ class SpokeRegistration(pulumi.ComponentResource):
         registration = args["name"]
         objects: dict[str, dict]
         if args["engine"] == "argocd":
-            objects = {"cluster": manifests.argocd_registration(
+            cluster, project, bridge = manifests.argocd_registration(
                 metadata, registration, args["endpoint"], args["ca_data"],
-                args.get("assumed_role_arn", ""))}
+                args.get("assumed_role_arn", ""))
+            objects = {"cluster": cluster, "project": project, "bridge": bridge}
         else:
-            kubeconfig, variables = manifests.flux_registration(
+            kubeconfig, variables, addons = manifests.flux_registration(
                 metadata, registration, args["cluster_arn"], args["endpoint"], args["ca_data"])
-            objects = {"kubeconfig": kubeconfig, "cluster-vars": variables}
-        child = pulumi.ResourceOptions(parent=self, provider=hub)
+            objects = {"kubeconfig": kubeconfig, "cluster-vars": variables, "addons": addons}
+        before: list[pulumi.Resource] = []
         for suffix, manifest in objects.items():
-            self._create(f"{name}-{suffix}", manifest, _waiting(manifest, args["access"]), child)
+            made = self._create(f"{name}-{suffix}", manifest, _waiting(manifest, args["access"]),
+                                pulumi.ResourceOptions(parent=self, provider=hub,
+                                                       depends_on=list(before)))
+            before.append(made)
         self.register_outputs({})
 
     @staticmethod
     def _create(name: str, manifest: dict, metadata: Any,
-                opts: pulumi.ResourceOptions) -> None:
-        if manifest["kind"] == "Secret":
-            k8s.core.v1.Secret(name, metadata=metadata, type=manifest["type"],
-                               string_data=manifest["stringData"], opts=opts)
-        else:
-            k8s.core.v1.ConfigMap(name, metadata=metadata, data=manifest["data"], opts=opts)
+                opts: pulumi.ResourceOptions) -> pulumi.Resource:
+        kind = manifest["kind"]
+        if kind == "Secret" and "stringData" not in manifest:
+            return k8s.core.v1.SecretPatch(name, metadata=metadata, opts=opts)
+        if kind == "Secret":
+            return k8s.core.v1.Secret(name, metadata=metadata, type=manifest["type"],
+                                      string_data=manifest["stringData"], opts=opts)
+        if kind == "ConfigMap":
+            return k8s.core.v1.ConfigMap(name, metadata=metadata, data=manifest["data"],
+                                         opts=opts)
+        # The engine's finalizer holds an AppProject or a Kustomization until what it stands for
+        # is gone from the spoke; Pulumi waits that long, and a little more.
+        return k8s.apiextensions.CustomResource(
+            name, api_version=manifest["apiVersion"], kind=kind, metadata=metadata,
+            spec=manifest["spec"],
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
+                custom_timeouts=budgets.pulumi_timeouts(budgets.ADDONS))))
 
 
 def _waiting(manifest: dict, access: pulumi.Input[str]) -> dict[str, Any]:

@@ -2,15 +2,29 @@
 the identities that register spokes (leaves may be `pulumi.Input`s; nothing here registers a
 resource).
 
-- Argo CD: the spoke is a cluster Secret in `argocd`, the same builder as the hub's own
-  (argocd_manifests.cluster_secret), carrying the spoke's bridge as labels and annotations, so
-  the add-on ApplicationSets that select clusters by label deliver to it. Its `config` has no
-  credential: Argo CD's controllers sign EKS tokens as the hub's fleet role (`awsAuthConfig`),
-  assuming the spoke's own role first when the spoke names one (`roleARN`, across accounts).
-- Flux: a ConfigMap for `spec.kubeConfig.configMapRef` of the hub's Kustomizations and
-  HelmReleases for the spoke (`provider: aws`: kustomize-controller and helm-controller reach it
-  as the fleet role through workload identity, no static token), and the spoke's `cluster-vars`
-  under its own name, for `postBuild.substituteFrom`.
+A registration is what the hub's engine needs to deliver the spoke's add-ons, in an order whose
+reverse lets the engine remove them again before the spoke's access goes (fleet.py creates each
+after the one before it):
+
+- Argo CD: (1) the spoke's cluster Secret in `argocd`, the same builder as the hub's own
+  (argocd_manifests.cluster_secret) but with no bridge yet; its `config` has no credential:
+  Argo CD's controllers sign EKS tokens as the hub's fleet role (`awsAuthConfig`), assuming the
+  spoke's own role first when the spoke names one (`roleARN`, across accounts). (2) The spoke's
+  add-ons AppProject, limited to the spoke's server, which the add-on ApplicationSets name
+  through the bridge's `addons_project`. (3) The bridge, as labels and annotations patched onto
+  the Secret, so the ApplicationSets that select clusters by label deliver to it.
+  On destroy the patch goes first (pulumi-kubernetes relinquishes a Patch's fields:
+  provider/pkg/await/await.go Deletion, ssa.Relinquish), so the ApplicationSets delete the
+  spoke's Applications while the Secret still lets Argo CD reach the spoke (argo-cd v3.4.4
+  controller/appcontroller.go finalizeApplicationDeletion orphans everything once the cluster is
+  gone); the project's finalizer holds it until no Application names it (finalizeProjectDeletion),
+  and Pulumi waits for the project to be gone before it deletes the Secret.
+- Flux: (1) a ConfigMap for `spec.kubeConfig.configMapRef` (`provider: aws`: kustomize-controller
+  and helm-controller reach the spoke as the fleet role through workload identity, no static
+  token) and (2) the spoke's `cluster-vars` under its own name; (3) the spoke's add-on list, the
+  hub's tree (gitops/addons/flux) with the spoke's variables, its releases and objects sent to
+  the spoke through that kubeConfig. Pulumi waits for its deletion, which waits for every add-on
+  to be uninstalled from the spoke (WaitForTermination), before the ConfigMaps go.
 - A registrar may create, read back, change and delete exactly those kinds in the engine's
   namespace (REGISTRATION_RESOURCES), through a Role bound to its Kubernetes group.
 """
@@ -22,23 +36,30 @@ from collections.abc import Mapping
 import pulumi
 
 from components.common import naming
+from components.common.gitops_model import SyncPolicy
 from components.common.patterns import Pattern
-from components.gitops import argocd_manifests, flux_manifests
-from components.gitops.bridge import ClusterMetadata
+from components.gitops import argocd_manifests, budgets, flux_manifests
+from components.gitops.bridge import ADDONS_BASEPATH, CLUSTER_VARS, ClusterMetadata
 
 RBAC_API = "rbac.authorization.k8s.io/v1"
 # The Kubernetes group of registrars: the hub's access entries put them in it (EKS refuses
 # groups starting with `system:`, `eks:`, `amazon:`, `aws:` and `iam:`).
 REGISTRAR_GROUP = "groundwork-fleet-registrars"
 REGISTRAR_ROLE = "groundwork-fleet-registrar"
-# What a registration is made of, per engine, as RBAC names the resources: a registrar may touch
-# these and nothing else. Not list or watch: those would show every object of the kind in the
-# namespace, Argo CD's repository credentials included.
-REGISTRATION_RESOURCES: Mapping[str, tuple[str, ...]] = {"argocd": ("secrets",),
-                                                          "flux": ("configmaps",)}
+# What a registration is made of, per engine, as RBAC names the resources: (API group, resource).
+# A registrar may touch these and nothing else.
+REGISTRATION_RESOURCES: Mapping[str, tuple[tuple[str, str], ...]] = {
+    "argocd": (("", "secrets"), ("argoproj.io", "appprojects")),
+    "flux": (("", "configmaps"), ("kustomize.toolkit.fluxcd.io", "kustomizations")),
+}
 # Server-side apply creates and changes with patch; Pulumi reads an object back (get) after apply,
 # on refresh and while it waits for a deletion.
 REGISTRAR_VERBS = ("create", "get", "update", "patch", "delete")
+# Pulumi waits for a deleted object through an informer of its kind in its namespace
+# (pulumi-kubernetes provider/pkg/await/condition/source.go NewDeletionSource), which lists and
+# watches. Granted only on the kinds Pulumi waits for, which hold no credentials: never on
+# Secrets, whose list would show Argo CD's repository credentials.
+WATCHED_RESOURCES = frozenset({"appprojects", "kustomizations"})
 # The service accounts of the controllers that reach spokes: Argo CD's application controller
 # (sync) and server (live state in the UI), with the argo-cd chart's names for release `argocd`;
 # Flux's kustomize-controller and helm-controller.
@@ -50,6 +71,9 @@ ENGINE_NAMESPACES: Mapping[str, str] = {"argocd": argocd_manifests.NAMESPACE,
                                         "flux": flux_manifests.NAMESPACE}
 # Flux's provider for `kubeConfig.configMapRef` on EKS.
 FLUX_PROVIDER = "aws"
+# Which add-on Kustomizations of the tree's list apply objects for the cluster itself rather than
+# releases beside the engine (gitops/addons/flux/addons.yaml).
+TARGET_LABEL = "groundwork.dev/target"
 _NOT_IN_LABEL = Pattern(r"[^a-z0-9-]+")
 _PREFIX = "spoke-"
 
@@ -63,10 +87,13 @@ def registration_name(stack: str) -> str:
 
 
 def registrar_role(engine: str) -> dict:
+    rules = [{"apiGroups": [group], "resources": [resource],
+              "verbs": [*REGISTRAR_VERBS, *(("list", "watch") if resource in WATCHED_RESOURCES
+                                            else ())]}
+             for group, resource in REGISTRATION_RESOURCES[engine]]
     return {"apiVersion": RBAC_API, "kind": "Role",
             "metadata": {"name": REGISTRAR_ROLE, "namespace": ENGINE_NAMESPACES[engine]},
-            "rules": [{"apiGroups": [""], "resources": list(REGISTRATION_RESOURCES[engine]),
-                       "verbs": list(REGISTRAR_VERBS)}]}
+            "rules": rules}
 
 
 def registrar_binding(engine: str) -> dict:
@@ -86,12 +113,22 @@ def _aws_auth(cluster_name: str, role_arn: str, ca_data: str) -> str:
 
 
 def argocd_registration(metadata: ClusterMetadata, name: str, server: pulumi.Input[str],
-                        ca_data: pulumi.Input[str], role_arn: pulumi.Input[str]) -> dict:
-    """The spoke's cluster Secret. `ca_data`: the cluster's CA, base64 PEM as EKS reports it;
-    `role_arn`: the spoke's role the hub's role assumes, or empty to reach it as itself."""
+                        ca_data: pulumi.Input[str], role_arn: pulumi.Input[str]
+                        ) -> tuple[dict, dict, dict]:
+    """The spoke's cluster Secret, its add-ons project, and its bridge as a patch of the Secret.
+    `ca_data`: the cluster's CA, base64 PEM as EKS reports it; `role_arn`: the spoke's role the
+    hub's role assumes, or empty to reach it as itself."""
     config = pulumi.Output.all(metadata.cluster_name, role_arn, ca_data).apply(
         lambda values: _aws_auth(*values))
-    return argocd_manifests.cluster_secret(metadata, name=name, server=server, config=config)
+    secret = argocd_manifests.cluster_secret(metadata, name=name, server=server, config=config)
+    meta = secret["metadata"]
+    bridge = {"apiVersion": "v1", "kind": "Secret",
+              "metadata": {"name": name, "namespace": meta["namespace"],
+                           "labels": {k: v for k, v in meta["labels"].items()
+                                      if k != argocd_manifests.SECRET_TYPE},
+                           "annotations": meta.pop("annotations")}}
+    meta["labels"] = {argocd_manifests.SECRET_TYPE: meta["labels"][argocd_manifests.SECRET_TYPE]}
+    return secret, argocd_manifests.addons_project(name, server), bridge
 
 
 def kubeconfig_name(name: str) -> str:
@@ -99,15 +136,54 @@ def kubeconfig_name(name: str) -> str:
 
 
 def cluster_vars_name(name: str) -> str:
-    return f"{name}-{flux_manifests.CLUSTER_VARS}"
+    return f"{name}-{CLUSTER_VARS}"
+
+
+def addons_name(name: str) -> str:
+    return f"{name}-addons"
+
+
+def _json_patch(*operations: dict) -> str:
+    """A JSON 6902 patch as Kustomization `spec.patches[].patch` takes it (a YAML string)."""
+    return json.dumps(list(operations))
+
+
+def spoke_addons(name: str) -> dict:
+    """The hub's Kustomization of the spoke's add-on list: the tree's list with the spoke's
+    variables (`${cluster_vars}` and `${fleet_suffix}` name the spoke's objects apart from the
+    hub's), its `cluster` Kustomizations applying to the spoke, and its `engine` ones giving
+    each HelmRelease the spoke's kubeConfig and a storage namespace there: helm-controller keeps
+    release Secrets in the release's own namespace on the hub by default, which the spoke need
+    not have (helm-controller v1.5.3 GetStorageNamespace), whereas the target namespace is
+    created with the release (`install.createNamespace`)."""
+    kubeconfig = {"configMapRef": {"name": kubeconfig_name(name)}}
+    release = _json_patch({"op": "add", "path": "/spec/kubeConfig", "value": kubeconfig},
+                          {"op": "copy", "from": "/spec/targetNamespace",
+                           "path": "/spec/storageNamespace"})
+    return flux_manifests.kustomization(
+        addons_name(name), ADDONS_BASEPATH + "flux", flux_manifests.ROOT, SyncPolicy(), "10m",
+        budgets.ADDONS,
+        postBuild={"substituteFrom": [{"kind": "ConfigMap", "name": cluster_vars_name(name)}]},
+        patches=[
+            {"target": {"kind": "Kustomization", "labelSelector": f"{TARGET_LABEL}=cluster"},
+             "patch": _json_patch({"op": "add", "path": "/spec/kubeConfig",
+                                   "value": kubeconfig})},
+            {"target": {"kind": "Kustomization", "labelSelector": f"{TARGET_LABEL}=engine"},
+             "patch": _json_patch({"op": "add", "path": "/spec/patches", "value": [
+                 {"target": {"kind": "HelmRelease"}, "patch": release}]})},
+        ])
 
 
 def flux_registration(metadata: ClusterMetadata, name: str, cluster_arn: pulumi.Input[str],
-                      server: pulumi.Input[str], ca_data: pulumi.Input[str]) -> tuple[dict, dict]:
-    """The spoke's kubeConfig ConfigMap and its cluster-vars. `ca.crt` is PEM, which EKS reports
-    base64-encoded."""
+                      server: pulumi.Input[str], ca_data: pulumi.Input[str]
+                      ) -> tuple[dict, dict, dict]:
+    """The spoke's kubeConfig ConfigMap, its cluster-vars and its add-on list. `ca.crt` is PEM,
+    which EKS reports base64-encoded; with `address` and `ca.crt` given, Flux does not look the
+    cluster up (fluxcd/pkg auth/aws/provider.go NewRESTConfig), so the hub's role needs no
+    eks:DescribeCluster and may sit in another account."""
     pem = pulumi.Output.from_input(ca_data).apply(lambda data: base64.b64decode(data).decode())
     return (flux_manifests.config_map(kubeconfig_name(name), {
                 "provider": FLUX_PROVIDER, "cluster": cluster_arn, "address": server,
                 "ca.crt": pem}),
-            flux_manifests.cluster_vars(metadata, name=cluster_vars_name(name)))
+            flux_manifests.cluster_vars(metadata, name=cluster_vars_name(name)),
+            spoke_addons(name))

@@ -48,7 +48,12 @@ from components.common.gitops_model import GitCredentials, GitSource, SeedApp, S
 from components.common.patterns import Pattern
 from components.gitops import budgets, concurrency, placement, secrets
 from components.gitops.bootstrap import Bootstrap
-from components.gitops.bridge import KARPENTER_NAMESPACE, KARPENTER_NODES_CHART, ClusterMetadata
+from components.gitops.bridge import (
+    CLUSTER_VARS,
+    KARPENTER_NAMESPACE,
+    KARPENTER_NODES_CHART,
+    ClusterMetadata,
+)
 from components.gitops.placement import PlacementArgs
 from components.gitops.resourceset_template import When, field, template
 
@@ -60,7 +65,6 @@ SOURCE_API = "source.toolkit.fluxcd.io/v1"
 KUSTOMIZE_API = "kustomize.toolkit.fluxcd.io/v1"
 ROOT = naming.FLUX_ROOT
 CREDENTIALS = naming.FLUX_ROOT
-CLUSTER_VARS = "cluster-vars"
 # Namespaces a cluster already has; a seed app may deploy into them but Pulumi must not own them.
 EXISTING_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease",
                                  NAMESPACE})
