@@ -317,10 +317,12 @@ def test_cert_manager_comes_with_an_issuer_and_external_secrets_with_a_store(eng
 
 def test_flux_applies_the_issuer_and_the_store_after_their_add_on():
     kustomizations = {d["metadata"]["name"]: d["spec"] for d in yaml.safe_load_all(
-        (ROOT / "gitops" / "flux" / "addons.yaml").read_text()) if d}
+        (ROOT / "gitops" / "addons" / "flux" / "addons.yaml").read_text()) if d}
+    suffix = "${fleet_suffix:=}"
     for config, addon in (("addon-cert-manager-issuer", "addon-cert-manager"),
                           ("addon-external-secrets-store", "addon-external-secrets")):
-        assert kustomizations[config]["dependsOn"] == [{"name": addon}]
+        # The same suffix on both names, so a hub's list for a spoke waits for the spoke's own.
+        assert kustomizations[config + suffix]["dependsOn"] == [{"name": addon + suffix}]
         folder = ROOT / "gitops/addons/flux" / config.removeprefix("addon-")
-        assert f"flux/{folder.name}/${{enable_" in kustomizations[config]["path"]
+        assert f"flux/{folder.name}/${{enable_" in kustomizations[config + suffix]["path"]
         assert all((folder / switch).is_dir() for switch in ("true", "false"))

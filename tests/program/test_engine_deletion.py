@@ -35,6 +35,7 @@ import yaml
 
 from components.common.catalog import listable
 from components.gitops import budgets
+from components.gitops.bridge import ADDONS_PROJECT
 from tests.conftest import STACKS, WAVE_APPS
 from tools.harness import ROOT, Resource, Run
 from tools.harness.graph import Graph
@@ -43,6 +44,7 @@ from tools.render.manifests import plain
 ARGO = "argoproj.io/v1alpha1"
 WAVE = "argocd.argoproj.io/sync-wave"
 FINALIZER = "resources-finalizer.argocd.argoproj.io"
+ADDONS_PROJECT_TEMPLATE = "{{.metadata.annotations.addons_project}}"
 RELEASE = "kubernetes:helm.sh/v3:Release"
 SYNC_VARIANTS = {
     "automated": {},
@@ -74,7 +76,9 @@ def _obj(doc: dict, children_of) -> Obj:
     obj = Obj(doc["kind"], meta["name"], int((meta.get("annotations") or {}).get(WAVE, 0)),
               FINALIZER in (meta.get("finalizers") or []))
     if doc["kind"] == "Application":
-        obj.project = doc["spec"]["project"]
+        # An add-on ApplicationSet names its cluster's add-ons project through the bridge; the
+        # model destroys the hub's own cluster, whose project is `addons`.
+        obj.project = doc["spec"]["project"].replace(ADDONS_PROJECT_TEMPLATE, ADDONS_PROJECT)
         obj.children = children_of(doc["spec"])
     elif doc["kind"] == "ApplicationSet":
         obj.generated = [_obj({"kind": "Application", **doc["spec"]["template"]}, children_of)]
@@ -170,12 +174,10 @@ def _destroy(run: Run, engine_kinds: str) -> list[Resource]:
             if r.type.startswith(engine_kinds) or r.type == RELEASE]
 
 
-def argo_destroy(run: Run, tree_edit=None) -> ArgoCd:
-    """Create everything, then destroy the stack the way Pulumi orders it."""
+def argo_destroy(run: Run, first: str | None = None) -> ArgoCd:
+    """Create everything, then destroy the stack the way Pulumi orders it (with the program's
+    AppProject named `first` deleted before anything else, to show what that order would do)."""
     objects = _argo_objects(run)
-    if tree_edit:
-        for obj in objects.values():
-            tree_edit(obj)
     cluster = ArgoCd()
     for obj in objects.values():
         if obj.kind == "AppProject":
@@ -183,7 +185,10 @@ def argo_destroy(run: Run, tree_edit=None) -> ArgoCd:
     for obj in objects.values():
         if obj.kind != "AppProject":
             cluster.create(obj)
-    for resource in _destroy(run, f"kubernetes:{ARGO}:"):
+    order = _destroy(run, f"kubernetes:{ARGO}:")
+    order.sort(key=lambda r: not (objects.get(r.urn) and objects[r.urn].kind == "AppProject"
+                                  and objects[r.urn].name == first))
+    for resource in order:
         if resource.type == RELEASE:
             cluster.controller = False
         else:
@@ -208,41 +213,31 @@ def test_argo_cd_destroy_finalizes_every_application(run_stack, stack, sync):
     assert "argocd" not in cluster.finalized
 
 
-def test_the_model_finds_the_deadlock_of_a_project_in_the_applicationsets_wave(run_stack):
-    """The sample tree before the fix: the add-ons project in wave 0 without a finalizer goes
-    while the add-on Applications that name it still finalize."""
-
-    def unordered(obj: Obj) -> None:
-        for child in obj.children:
-            if child.kind == "AppProject":
-                child.wave, child.finalizer = 0, False
-            unordered(child)
-
+def test_the_model_finds_the_deadlock_of_the_addons_project_deleted_before_the_root(run_stack):
+    """The add-on Applications name the add-ons project, which the program creates: were it
+    deleted before the root, its finalizer would hold it while they still name it."""
     run = run_stack("dev", gitops__engine="argocd")
-    with pytest.raises(Stuck, match="its AppProject addons is gone"):
-        argo_destroy(run, unordered)
+    with pytest.raises(Stuck, match="AppProject addons is still named by an Application"):
+        argo_destroy(run, first=ADDONS_PROJECT)
 
 
-def test_every_project_outlives_what_names_it_on_sync_and_prune():
-    """Sync applies low waves first and prunes high waves first (gitops-engine sync_context.go),
-    so a project in a lower wave than every object naming it exists before them and outlives
-    them; the finalizer covers any other deletion."""
-    docs = _documents(ROOT / "gitops" / "argocd")
-    projects = {doc["metadata"]["name"]: doc for doc in docs if doc["kind"] == "AppProject"}
-    for name, project in projects.items():
-        meta = project["metadata"]
-        assert FINALIZER in meta.get("finalizers", []), name
-        users = [doc for doc in docs if doc["kind"] == "ApplicationSet"]
-        assert all(int(meta["annotations"][WAVE]) < int(
-            (user["metadata"].get("annotations") or {}).get(WAVE, 0)) for user in users), name
+def test_every_project_the_tree_names_is_the_programs_and_outlives_the_root(run_stack, graph_of):
+    """The tree defines no AppProject: the add-on ApplicationSets name their cluster's add-ons
+    project, which the program creates before the root app and so deletes after it."""
+    assert not [doc for doc in _documents(ROOT / "gitops" / "argocd")
+                if doc["kind"] == "AppProject"]
     for doc in _documents(ROOT / "gitops" / "addons" / "argocd"):
-        assert doc["spec"]["template"]["spec"]["project"] in projects
+        assert doc["spec"]["template"]["spec"]["project"] == ADDONS_PROJECT_TEMPLATE
+    run = run_stack("prod", gitops__engine="argocd")
+    resources = {plain(r.inputs)["metadata"]["name"]: r for r in run.resources
+                 if r.type.startswith(f"kubernetes:{ARGO}:")}
+    assert graph_of(run).waits_for(resources["root"], resources[ADDONS_PROJECT])
 
 
 def test_program_projects_carry_the_finalizer(run_stack):
     run = run_stack("prod", gitops__engine="argocd")
     projects = [plain(r.inputs) for r in run.resources if r.type.endswith(":AppProject")]
-    assert len(projects) == 3  # root, seed apps, Argo CD's own (ownership git)
+    assert len(projects) == 4  # root, seed apps, add-ons, Argo CD's own (ownership git)
     assert all(FINALIZER in p["metadata"]["finalizers"] for p in projects)
 
 
@@ -296,13 +291,19 @@ def test_the_flux_model_sees_what_used_to_orphan():
 
 
 def test_flux_waits_fit_inside_each_other_and_inside_pulumis(run_stack):
-    """The root's inventory holds the tree's add-on Kustomizations, so it must wait longer than
-    any of them, and Pulumi longer than the controller (fluxcd/flux2#4570: when the wait runs
-    out, the finalizer goes and the objects stay)."""
+    """The root's inventory holds the tree's add-on list, whose inventory holds the add-on
+    Kustomizations, so each must wait longer than what it holds, and Pulumi longer than the
+    controller (fluxcd/flux2#4570: when the wait runs out, the finalizer goes and the objects
+    stay)."""
     run = run_stack("prod", gitops__engine="flux")
-    tree = [doc for doc in _documents(ROOT / "gitops" / "flux") if doc["kind"] == "Kustomization"]
-    assert tree and all(_minutes(doc["spec"]["timeout"]) == budgets.ADDON.total_seconds() / 60
-                        for doc in tree)
+    addons = [doc for doc in _documents(ROOT / "gitops" / "addons" / "flux")
+              if doc["kind"] == "Kustomization" and "spec" in doc]
+    [addon_list] = [doc for doc in _documents(ROOT / "gitops" / "flux")
+                    if doc["metadata"]["name"] == "addons"]
+    assert addons and all(_minutes(doc["spec"]["timeout"]) == budgets.ADDON.total_seconds() / 60
+                          for doc in addons)
+    assert _minutes(addon_list["spec"]["timeout"]) == budgets.ADDONS.total_seconds() / 60
+    assert budgets.ROOT > budgets.ADDONS > budgets.ADDON
     for resource in run.resources:
         if not resource.type.endswith(":Kustomization"):
             continue
@@ -310,7 +311,7 @@ def test_flux_waits_fit_inside_each_other_and_inside_pulumis(run_stack):
         controller_wait = _minutes(spec["timeout"])
         assert _minutes(resource.custom_timeouts["delete"]) > controller_wait, resource.name
         if resource.inputs["metadata"]["name"] == "flux-system":
-            assert all(controller_wait > _minutes(doc["spec"]["timeout"]) for doc in tree)
+            assert controller_wait > _minutes(addon_list["spec"]["timeout"])
 
 
 def test_argo_cd_waits_fit_inside_pulumis(run_stack):

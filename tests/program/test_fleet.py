@@ -22,7 +22,7 @@ import yaml
 
 from components.aws.fleet import SPOKE_ACCESS_POLICY, SPOKE_ROLE_PATH
 from components.config import ConfigError
-from components.gitops import flux_manifests
+from components.gitops import budgets
 from components.gitops.fleet_manifests import (
     ENGINE_NAMESPACES,
     ENGINE_SERVICE_ACCOUNTS,
@@ -32,6 +32,7 @@ from components.gitops.fleet_manifests import (
     registration_name,
 )
 from tests.conftest import ENGINES
+from tests.program.test_engine_deletion import _minutes
 from tools import harness
 from tools.harness.graph import Graph
 from tools.render.command import cluster_version
@@ -49,7 +50,9 @@ POD_IDENTITY = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
 CLUSTER = "aws:eks/cluster:Cluster"
 K8S_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role"
 K8S_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"
-REGISTRATION_TYPES = ("kubernetes:core/v1:Secret", "kubernetes:core/v1:ConfigMap")
+SECRET, SECRET_PATCH = "kubernetes:core/v1:Secret", "kubernetes:core/v1:SecretPatch"
+PROJECT = "kubernetes:argoproj.io/v1alpha1:AppProject"
+KUSTOMIZATION = "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization"
 
 
 def _caller(stack: str) -> str:
@@ -96,7 +99,8 @@ def _arn(role: harness.Resource) -> str:
 
 
 def _registrations(run: harness.Run) -> list[harness.Resource]:
-    return [r for r in _fleet(run) if r.type in REGISTRATION_TYPES]
+    """The objects a spoke's registration creates in its hub (its provider is no object)."""
+    return [r for r in _fleet(run) if r.type.startswith("kubernetes:")]
 
 
 # --- the hub --------------------------------------------------------------------------------------
@@ -141,13 +145,22 @@ def test_registrar_rbac_allows_only_the_registration_kinds_in_the_engine_namespa
     role, binding = _one(fleet, K8S_ROLE), _one(fleet, K8S_BINDING)
     assert role.inputs["metadata"]["namespace"] == binding.inputs["metadata"]["namespace"] \
         == namespace
-    [rule] = role.inputs["rules"]
-    # Exactly the kinds a spoke's registration creates, in the core group, no reading of others.
+    rules = role.inputs["rules"]
+    # Exactly the kinds a spoke's registration creates, no reading of others: list and watch,
+    # which would show every Secret of the namespace, only where Pulumi waits for a deletion.
     registrations = _registrations(spoke(SPOKES[0], engine))
-    registered = {r.inputs["kind"].lower() + "s" for r in registrations}
-    assert rule["apiGroups"] == [""] and set(rule["resources"]) == registered
-    assert set(rule["resources"]) == set(REGISTRATION_RESOURCES[engine])
-    assert not {"list", "watch", "*", "escalate", "bind", "impersonate"} & set(rule["verbs"])
+    registered = {(r.inputs["apiVersion"].rpartition("/")[0], r.inputs["kind"].lower() + "s")
+                  for r in registrations}
+    assert {(group, resource) for rule in rules for group in rule["apiGroups"]
+            for resource in rule["resources"]} == registered == set(
+        REGISTRATION_RESOURCES[engine])
+    assert all(len(rule["apiGroups"]) == len(rule["resources"]) == 1 for rule in rules)
+    waited = {r.inputs["kind"].lower() + "s" for r in registrations
+              if r.custom_timeouts.get("delete")}
+    for rule in rules:
+        assert not {"*", "escalate", "bind", "impersonate"} & set(rule["verbs"])
+        assert ({"list", "watch"} <= set(rule["verbs"])) == (rule["resources"][0] in waited)
+        assert rule["resources"] != ["secrets"] or "list" not in rule["verbs"]
     assert binding.inputs["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
                                          "name": role.inputs["metadata"]["name"]}
     assert binding.inputs["subjects"] == [{"apiGroup": "rbac.authorization.k8s.io",
@@ -172,31 +185,50 @@ def test_registrar_rbac_allows_only_the_registration_kinds_in_the_engine_namespa
 def test_registration_objects_validate_strictly(schemas_dir, stack, engine):
     run = spoke(stack, engine)
     validator = Validator(schemas_dir, cluster_version(run))
-    objects = [o for o in kubernetes_objects(run)
-               if o.resource in _registrations(run)]
-    assert len(objects) == {"argocd": 1, "flux": 2}[engine]
-    assert [str(p) for o in objects for p in validator.validate(o.body)] == []
+    registered = _registrations(run)
+    objects = [o for o in kubernetes_objects(run) if o.resource in registered]
+    kinds = sorted(o.body["kind"] for o in objects)
+    assert kinds == {"argocd": ["AppProject", "Secret"],
+                     "flux": ["ConfigMap", "ConfigMap", "Kustomization"]}[engine]
+    # Argo CD's bridge is a patch of the cluster Secret: valid merged into it.
+    patches = [r for r in registered if r.type == SECRET_PATCH]
+    assert len(patches) == (engine == "argocd")
+    bodies = [o.body for o in objects]
+    for patch in patches:
+        [secret] = [b for b in bodies if b["kind"] == "Secret"]
+        secret["metadata"] = {**secret["metadata"],
+                              "labels": {**secret["metadata"]["labels"],
+                                         **patch.inputs["metadata"]["labels"]},
+                              "annotations": patch.inputs["metadata"]["annotations"]}
+        assert patch.inputs["metadata"]["name"] == secret["metadata"]["name"]
+    assert [str(p) for body in bodies for p in validator.validate(body)] == []
     assert {o.body["metadata"]["namespace"] for o in objects} == {ENGINE_NAMESPACES[engine]}
     # Through the hub's provider only, never the spoke's own.
     [provider] = [r for r in _fleet(run) if r.type == "pulumi:providers:kubernetes"]
-    assert all(o.resource.provider.startswith(provider.urn) for o in objects)
+    assert all(r.provider.startswith(provider.urn) for r in registered)
     assert provider.secret_paths == ["kubeconfig"]
 
 
 @pytest.mark.parametrize("stack", SPOKES)
 def test_argocd_registration_carries_the_bridge_and_aws_auth(stack):
     run = spoke(stack, "argocd")
-    secret = _one(_registrations(run), "kubernetes:core/v1:Secret")
+    registered = _registrations(run)
+    secret, patch = _one(registered, SECRET), _one(registered, SECRET_PATCH)
     data, metadata = secret.inputs["stringData"], secret.inputs["metadata"]
     cluster = _one(run.resources, CLUSTER)
     name = registration_name(stack)
-    assert metadata["name"] == data["name"] == name
-    assert metadata["labels"]["argocd.argoproj.io/secret-type"] == "cluster"
-    assert metadata["labels"]["environment"] == run.settings.environment
-    assert {f"enable_{a.replace('-', '_')}" for a in run.settings.gitops.addons} <= set(
-        metadata["labels"])
-    assert metadata["annotations"]["aws_cluster_name"] == cluster.inputs["name"]
-    assert metadata["annotations"]["aws_account_id"] == _caller(stack).split(":")[4]
+    assert metadata["name"] == data["name"] == patch.inputs["metadata"]["name"] == name
+    # The Secret alone selects nothing: the bridge comes with the patch.
+    assert metadata["labels"] == {"argocd.argoproj.io/secret-type": "cluster"}
+    assert "annotations" not in metadata
+    labels = patch.inputs["metadata"]["labels"]
+    annotations = patch.inputs["metadata"]["annotations"]
+    assert labels["environment"] == run.settings.environment
+    assert labels["fleet_role"] == "spoke"
+    assert {f"enable_{a.replace('-', '_')}" for a in run.settings.gitops.addons} <= set(labels)
+    assert annotations["aws_cluster_name"] == cluster.inputs["name"]
+    assert annotations["aws_account_id"] == _caller(stack).split(":")[4]
+    assert annotations["addons_project"] == name
     server, ca_data = _endpoint(run)
     assert data["server"] == server
     config = json.loads(data["config"])
@@ -208,9 +240,10 @@ def test_argocd_registration_carries_the_bridge_and_aws_auth(stack):
     assert bool(roles) == (stack == "fleet-spoke-b")
 
 
-def test_flux_registration_is_what_a_remote_kustomization_reads(schemas_dir):
+def test_flux_registration_is_what_a_remote_kustomization_reads():
     run = spoke(SPOKES[0], "flux")
-    maps = {r.inputs["metadata"]["name"]: r.inputs["data"] for r in _registrations(run)}
+    maps = {r.inputs["metadata"]["name"]: r.inputs["data"] for r in _registrations(run)
+            if r.type == "kubernetes:core/v1:ConfigMap"}
     name = registration_name(SPOKES[0])
     kubeconfig = maps[kubeconfig_name(name)]
     cluster = _one(run.resources, CLUSTER)
@@ -222,17 +255,25 @@ def test_flux_registration_is_what_a_remote_kustomization_reads(schemas_dir):
     assert kubeconfig["ca.crt"].startswith("-----BEGIN CERTIFICATE-----")
     variables = maps[f"{name}-cluster-vars"]
     assert variables["aws_cluster_name"] == cluster.inputs["name"]
-    # A Kustomization of the hub for the spoke, as the hub's tree would write it, is valid with
-    # exactly these names: kubeConfig.configMapRef (provider aws) and the spoke's variables.
-    remote = flux_manifests.kustomization(
-        "metrics-server-spoke", "gitops/addons/flux/metrics-server", flux_manifests.ROOT,
-        run.settings.gitops.sync, "5m", flux_manifests.budgets.APP,
-        kubeConfig={"configMapRef": {"name": kubeconfig_name(name)}},
-        postBuild={"substituteFrom": [{"kind": "ConfigMap", "name": f"{name}-cluster-vars"}]})
-    validator = Validator(schemas_dir, cluster_version(run))
-    assert [str(p) for p in validator.validate(remote)] == []
-    remote["spec"]["kubeConfig"]["configMapRef"]["provider"] = "aws"
-    assert validator.validate(remote), "the CRD takes the provider from the ConfigMap only"
+    assert variables["cluster_vars"] == f"{name}-cluster-vars"
+    assert variables["fleet_suffix"] == f"-{name}" and variables["fleet_role"] == "spoke"
+    # The hub's Kustomization of the spoke's add-on list: the tree's list, the spoke's variables,
+    # the spoke's kubeConfig for what reaches the spoke.
+    addons = _one(_registrations(run), KUSTOMIZATION).inputs["spec"]
+    assert addons["path"] == "./gitops/addons/flux"
+    assert addons["postBuild"]["substituteFrom"] == [{"kind": "ConfigMap",
+                                                      "name": f"{name}-cluster-vars"}]
+    assert addons["deletionPolicy"] == "WaitForTermination" and addons["prune"]
+    patches = {p["target"]["labelSelector"]: yaml.safe_load(p["patch"])
+               for p in addons["patches"]}
+    remote = {"configMapRef": {"name": kubeconfig_name(name)}}
+    assert patches["groundwork.dev/target=cluster"] == [
+        {"op": "add", "path": "/spec/kubeConfig", "value": remote}]
+    [inner] = patches["groundwork.dev/target=engine"]
+    [release] = inner["value"]
+    assert release["target"] == {"kind": "HelmRelease"}
+    assert {"op": "add", "path": "/spec/kubeConfig", "value": remote} in yaml.safe_load(
+        release["patch"])
 
 
 @pytest.mark.parametrize("stack,engine", [(s, "argocd") for s in SPOKES]
@@ -249,6 +290,15 @@ def test_destroy_removes_the_registration_then_the_access_then_the_cluster(stack
     assert registrations
     for registration in registrations:
         assert all(graph.waits_for(registration, entry) for entry in access)
+    # Within the registration, the object that holds the destroy until the engine has removed
+    # the spoke's add-ons (Argo CD: the project; Flux: the add-on list) goes before what lets
+    # the engine reach the spoke, and after what stops the delivery (Argo CD: the bridge).
+    holder = _one(registrations, PROJECT if engine == "argocd" else KUSTOMIZATION)
+    for reach in (r for r in registrations if r.type in (SECRET, "kubernetes:core/v1:ConfigMap")):
+        assert graph.waits_for(holder, reach)
+    if engine == "argocd":
+        assert graph.waits_for(_one(registrations, SECRET_PATCH), holder)
+    assert _minutes(holder.custom_timeouts["delete"]) > budgets.ADDONS.total_seconds() / 60
     # The association grants cluster-admin to the role the registration names.
     association = _one(fleet, ASSOCIATION)
     assert association.inputs["policyArn"].endswith(f"/{SPOKE_ACCESS_POLICY}")
@@ -285,10 +335,12 @@ def test_same_account_spoke_grants_the_hub_role_itself():
 # --- what a spoke costs ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("stack,engine,count", [
-    ("fleet-spoke-a", "argocd", 6), ("fleet-spoke-b", "argocd", 7), ("fleet-spoke-a", "flux", 7)])
+    ("fleet-spoke-a", "argocd", 8), ("fleet-spoke-b", "argocd", 9), ("fleet-spoke-a", "flux", 8),
+    ("fleet-spoke-b", "flux", 8)])
 def test_a_spoke_adds_a_few_resources_to_its_own_stack_and_none_to_the_hub(stack, engine, count):
-    """SpokeAccess (entry, association; the spoke's role across accounts) and SpokeRegistration
-    (the hub's provider, one Secret or two ConfigMaps), components included."""
+    """SpokeAccess (entry, association; under Argo CD the spoke's role across accounts) and
+    SpokeRegistration (the hub's provider; a Secret, a project and a patch, or two ConfigMaps and
+    a Kustomization), components included."""
     run = spoke(stack, engine)
     assert len(_fleet(run)) == count
     # Without the fleet the same stack registers exactly the rest.
@@ -339,7 +391,19 @@ def test_a_spoke_may_run_its_hubs_engine_too():
     assert run.outputs["gitopsEngine"].value == "argocd" and _registrations(run)
 
 
-def test_a_flux_spoke_in_another_account_is_a_config_error():
-    error = _rejected("fleet-spoke-b", hub_cloud("flux"))
-    assert [p.split(": ")[0] for p in error.problems] == ["groundwork:fleet.hub"]
-    assert "Argo CD" in str(error)
+def test_a_flux_spoke_in_another_account_grants_the_hub_role_itself():
+    """Flux cannot assume a role from a registration; EKS takes a principal of another account
+    in a STANDARD access entry, and Flux reads the spoke's endpoint and CA from the ConfigMap
+    rather than looking the cluster up in the hub's account."""
+    run, hub_run = spoke("fleet-spoke-b", "flux"), hub("flux")
+    fleet = _fleet(run)
+    assert [r for r in fleet if r.type == ROLE] == []
+    hub_role = hub_run.outputs["fleetRoleArn"].value
+    assert hub_role.split(":")[4] != _caller("fleet-spoke-b").split(":")[4]
+    assert _one(fleet, ACCESS_ENTRY).inputs["principalArn"] == hub_role
+    maps = {r.inputs["metadata"]["name"]: r.inputs["data"] for r in _registrations(run)
+            if r.type == "kubernetes:core/v1:ConfigMap"}
+    kubeconfig = maps[kubeconfig_name(registration_name("fleet-spoke-b"))]
+    assert kubeconfig["address"] and kubeconfig["ca.crt"]
+    policy = json.loads(_one(_fleet(hub_run), ROLE_POLICY).inputs["policy"])
+    assert [a for s in policy["Statement"] for a in s["Action"]] == ["sts:AssumeRole"]

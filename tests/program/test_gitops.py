@@ -15,9 +15,15 @@ from components.common.catalog import CATALOG
 from components.common.gitops_model import GitSource
 from components.gitops import argocd_manifests as argocd
 from components.gitops import flux_manifests
-from components.gitops.bridge import ADDONS_BASEPATH, AddonBinding, ClusterMetadata
+from components.gitops.bridge import (
+    ADDONS_BASEPATH,
+    AddonBinding,
+    ClusterMetadata,
+    cluster_metadata,
+)
 from tests.conftest import ENGINES, STACKS
 from tools.harness import ACCOUNT_ID, ROOT, Run
+from tools.render import command as render_command
 from tools.render.command import cluster_version
 from tools.render.expand import object_files
 
@@ -277,10 +283,12 @@ def _all_bridge_keys() -> set[str]:
 
 
 def test_sample_tree_validates_strictly(schemas_dir):
+    """As Flux builds it for a cluster that sets no variable (defaults taken)."""
     validator = Validator(schemas_dir, "1.34")
     documents = _documents(GITOPS)
     assert len(documents) > 20
-    assert [str(p) for file, doc in documents for p in validator.validate(doc, str(file))] == []
+    assert [str(p) for file, doc in documents
+            for p in validator.validate(render_command._defaulted(doc), str(file))] == []
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -301,7 +309,8 @@ def test_sample_tree_references_only_bridge_keys():
 
 def test_every_catalog_add_on_has_both_engines_switched_by_its_label():
     appsets = {doc["metadata"]["name"]: doc for _, doc in _documents(GITOPS / "addons" / "argocd")}
-    kustomizations = {doc["metadata"]["name"]: doc for _, doc in _documents(GITOPS / "flux")
+    kustomizations = {render_command._defaulted(doc)["metadata"]["name"]: doc
+                      for _, doc in _documents(GITOPS / "addons" / "flux")
                       if doc["apiVersion"].startswith("kustomize.toolkit.fluxcd.io/")}
     for addon in CATALOG.values():
         key = _key(addon.name)
@@ -316,13 +325,17 @@ def test_every_catalog_add_on_has_both_engines_switched_by_its_label():
             assert any((GITOPS / "addons" / "flux" / addon.name / switch).glob("*.yaml"))
 
 
-def test_addons_project_allows_exactly_the_add_on_charts_and_namespaces():
-    (project,) = [doc for _, doc in _documents(GITOPS / "argocd") if doc["kind"] == "AppProject"]
+@pytest.mark.parametrize("name,server", [(argocd.ADDONS_PROJECT, argocd.IN_CLUSTER),
+                                         ("spoke-a", "https://A.gr7.eu-west-1.eks.amazonaws.com")])
+def test_addons_project_allows_exactly_the_add_on_charts_and_namespaces(name, server):
+    project = argocd.addons_project(name, server)
     charts = {doc["spec"]["template"]["spec"]["source"]["repoURL"]
               for _, doc in _documents(GITOPS / "addons" / "argocd")}
+    assert project["metadata"]["name"] == name
     assert set(project["spec"]["sourceRepos"]) == charts
     assert {d["namespace"] for d in project["spec"]["destinations"]} == {
         a.namespace for a in CATALOG.values()}
+    assert {d["server"] for d in project["spec"]["destinations"]} == {server}
     assert "*" not in str(project)
 
 
@@ -376,9 +389,9 @@ def test_seed_apps_get_their_own_project_without_argocd(run_stack, graph_of, sta
     root_project = projects[root.body["spec"]["project"]].body["spec"]
     (seed_name,) = {spec["project"] for spec in seed_specs}
     seed_project = projects[seed_name].body["spec"]
-    # Root, seed apps, and Argo CD's own (gitops.ownership git).
+    # Root, seed apps, the add-ons, and Argo CD's own (gitops.ownership git).
     assert seed_name != root.body["spec"]["project"] and set(projects) == {
-        root.body["spec"]["project"], seed_name, argocd.ENGINE_PROJECT}
+        root.body["spec"]["project"], seed_name, argocd.ADDONS_PROJECT, argocd.ENGINE_PROJECT}
     assert root_project["sourceRepos"] == [root_repo]
     assert [d["namespace"] for d in root_project["destinations"]] == ["argocd"]
     assert "clusterResourceWhitelist" not in root_project
@@ -393,12 +406,17 @@ def test_seed_apps_get_their_own_project_without_argocd(run_stack, graph_of, sta
 
 
 def test_every_project_the_tree_names_exists():
-    """The root tree's Applications run in the root app's project or one the tree defines."""
+    """The root tree's Applications run in a project the program creates: the root app's,
+    Argo CD's own, or their cluster's add-ons project, which the bridge names."""
     documents = [doc for _, doc in _documents(GITOPS)]
-    defined = {doc["metadata"]["name"] for doc in documents if doc["kind"] == "AppProject"}
+    assert not [doc for doc in documents if doc["kind"] == "AppProject"]
     named = {doc["spec"]["template"]["spec"]["project"] for doc in documents
              if doc["kind"] == "ApplicationSet"}
-    assert named and named <= defined | {argocd.ROOT_PROJECT, argocd.ENGINE_PROJECT}
+    addons = "{{.metadata.annotations.addons_project}}"
+    assert addons in named and named <= {argocd.ROOT_PROJECT, argocd.ENGINE_PROJECT, addons}
+    metadata = cluster_metadata({"environment": "dev", "cluster_name": "c"},
+                                GitSource("u", "r", "gitops/argocd"))
+    assert metadata.annotations()["addons_project"] == argocd.ADDONS_PROJECT
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -55,16 +55,17 @@ CASES = {
         'namespace: "{{.metadata.annotations.external_dns_namespace}}"', "namespace: default",
         "Application/external-dns-in-cluster: spec.destination: "),
     "forbidden kind": (
-        "argocd", "gitops/argocd/addons-project.yaml",
-        "    - group: cert-manager.io\n      kind: ClusterIssuer\n", "",
-        "Application/cert-manager-in-cluster: spec.project: deploys cluster-scoped cert-manager.io "
-        "ClusterIssuer 'letsencrypt', which AppProject addons does not allow"),
+        "argocd", "gitops/addons/argocd/cert-manager.yaml",
+        "apiVersion: cert-manager.io/v1\n              kind: ClusterIssuer",
+        "apiVersion: storage.k8s.io/v1\n              kind: StorageClass",
+        "Application/cert-manager-in-cluster: spec.project: deploys cluster-scoped storage.k8s.io "
+        "StorageClass 'letsencrypt', which AppProject addons does not allow"),
     "unsupported template construct": (
         "argocd", "gitops/addons/argocd/metrics-server.yaml",
         '"metrics-server-{{.name}}"', '"metrics-server-{{ .name | lower }}"',
         "ApplicationSet/addon-metrics-server: spec.template: {{.name | lower}} is not expanded"),
     "missing flux path": (
-        "flux", "gitops/flux/addons.yaml",
+        "flux", "gitops/addons/flux/addons.yaml",
         'flux/metrics-server/${enable_metrics_server:=false}"',
         'flux/metric-server/${enable_metrics_server:=false}"',
         "Kustomization/addon-metrics-server: spec.path: "),

@@ -33,7 +33,8 @@ def test_bridge_has_aws_keys_only_with_a_region():
     local = cluster_metadata({"environment": "local", "cluster_name": "kind",
                               "addons": ["metrics-server"]}, root)
     assert not any(key.startswith("aws_") for key in local.variables())
-    assert local.labels() == {"environment": "local", "enable_metrics_server": "true"}
+    assert local.labels() == {"environment": "local", "fleet_role": "standalone",
+                              "enable_metrics_server": "true"}
     assert local.annotations()["addons_repo_basepath"] == ADDONS_BASEPATH
     eks = cluster_metadata({"environment": "dev", "cluster_name": "c", "aws_region": "eu-west-1",
                             "aws_account_id": "123456789012", "aws_vpc_id": "vpc-1",

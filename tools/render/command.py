@@ -410,8 +410,21 @@ def _gitops_problems(validator: Validator, root: Path) -> tuple[list[Problem], i
             if isinstance(doc, dict) and "apiVersion" not in doc and "kind" not in doc:
                 continue
             count += 1
-            problems += validator.validate(doc, name)
+            problems += validator.validate(_defaulted(doc), name)
     return problems, count
+
+
+# A Flux variable with a default, `${name:=default}` or `${name:-default}`.
+_DEFAULTED = re.compile(r"\$\{\w+:?[=-]([^}]*)\}")
+
+
+def _defaulted(doc: Any) -> Any:
+    """The document with each defaulted Flux variable at its default, as Flux builds it for a
+    cluster that sets none of them: the add-ons tree names what it makes for a fleet spoke
+    `<name>${fleet_suffix:=}`, which is only a valid name once substituted. Variables without a
+    default stay as written (the expansion substitutes those with the stack's values)."""
+    text = yaml.safe_dump(doc, sort_keys=False)
+    return yaml.safe_load(_DEFAULTED.sub(lambda match: match.group(1), text))
 
 
 def validate(run: Run, objects: Sequence[K8sObject], files: Sequence[str], validator: Validator,

@@ -413,14 +413,14 @@ class FluxExpander:
                 # Only checked for existence: the stack's own value is expanded below.
                 continue
             for doc_file, doc in self.build(directory, obj):
-                text = yaml.dump(doc, Dumper=_DUMPER)
+                text, unresolved = yaml.dump(doc, Dumper=_DUMPER), []
                 if substitute and (doc.get("metadata", {}).get("annotations") or {}).get(
                         SUBSTITUTE) != "disabled":
                     text, unresolved = flux_substitute(text, variables)
-                    for name in unresolved:
-                        self.result.finding(doc_file, doc, "postBuild", f"${{{name}}} is not "
-                                            "set in cluster-vars and has no default")
                 built = yaml.load(text, Loader=_LOADER)
+                for name in unresolved:
+                    self.result.finding(doc_file, built, "postBuild", f"${{{name}}} is not set "
+                                        "in cluster-vars and has no default")
                 self.result.objects.append((f"Kustomization {obj['metadata']['name']}", built))
                 self.result.findings += self.validator.validate(built, doc_file)
                 if built.get("kind") == "Kustomization" and "spec" in built:
