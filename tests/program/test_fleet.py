@@ -304,6 +304,63 @@ def test_destroy_removes_the_registration_then_the_access_then_the_cluster(stack
     assert association.inputs["policyArn"].endswith(f"/{SPOKE_ACCESS_POLICY}")
 
 
+# --- the engine's cleanup when a spoke goes (modeled) -----------------------------------------
+#
+# What Pulumi's destroy order hands the hub's engine, modeled from the engines' source:
+# - pulumi-kubernetes (provider/pkg/await/await.go, Deletion): deleting an object waits until it is
+#   gone, finalizers included; deleting a Patch only relinquishes its fields (ssa.Relinquish).
+# - Argo CD v3.4.4: an ApplicationSet deletes the Applications of a cluster its selector no longer
+#   matches (applicationset/controllers/applicationset_controller.go, deleteInCluster); an
+#   Application deletes what it deployed only while its cluster's Secret exists, else it drops its
+#   finalizer and orphans everything (controller/appcontroller.go, finalizeApplicationDeletion);
+#   an AppProject with the resources finalizer stays until no Application names it
+#   (finalizeProjectDeletion).
+# - Flux kustomize-controller v1.8.3: deleting a Kustomization with a kubeConfig deletes what it
+#   applied on the remote cluster, and retries without end while the kubeConfig's ConfigMap is
+#   missing or the cluster refuses it (internal/controller/kustomization_controller.go, finalize).
+
+
+def _spoke_destroy(run: harness.Run, engine: str, order: list[harness.Resource]) -> str:
+    """Walk the spoke's destroy in `order`; what happened to the add-ons the hub's engine
+    installed on the spoke: "removed", "orphaned", or "stuck" (a wait that never ends)."""
+    live = {r.urn for r in order}
+    registered = {r.urn: r for r in _registrations(run)}
+    access = {r.urn for r in _fleet(run) if r.type in (ACCESS_ENTRY, ASSOCIATION)}
+
+    def reachable() -> bool:  # the engine can still reach the spoke
+        return access <= live and all(urn in live for urn, r in registered.items()
+                                      if r.type in (SECRET, "kubernetes:core/v1:ConfigMap"))
+
+    installed, selected = True, engine == "argocd"
+    for resource in order:
+        if engine == "argocd" and resource.type == SECRET_PATCH:
+            selected = False  # the ApplicationSets delete the spoke's Applications
+        elif engine == "argocd" and resource.type == SECRET and installed:
+            return "orphaned"  # Applications still finalizing lose their cluster
+        elif resource.type in (PROJECT, KUSTOMIZATION) and installed:
+            if selected:
+                return "stuck"  # Applications still name the project
+            if not reachable():
+                return "stuck" if engine == "flux" else "orphaned"
+            installed = False  # Pulumi waits until the engine has removed the add-ons
+        elif resource.urn in access and installed:
+            return "orphaned"
+        live.discard(resource.urn)
+    return "removed" if not installed else "orphaned"
+
+
+@pytest.mark.parametrize("stack,engine", [(s, e) for s in SPOKES for e in ENGINES])
+def test_destroying_a_spoke_lets_the_hubs_engine_remove_its_add_ons_first(stack, engine):
+    run = spoke(stack, engine)
+    order = list(reversed(Graph(run).topological()))
+    assert _spoke_destroy(run, engine, order) == "removed"
+    # The model tells the orders apart: the registration deleted as one, in creation order.
+    registered = {r.urn for r in _registrations(run)}
+    created = [r for r in order if r.urn in registered][::-1]
+    others = [r for r in order if r.urn not in registered]
+    assert _spoke_destroy(run, engine, created + others) != "removed"
+
+
 # --- across accounts ------------------------------------------------------------------------------
 
 def test_cross_account_spoke_role_trusts_only_the_hub_role_and_the_hub_may_assume_it():
