@@ -89,12 +89,10 @@ if settings.cluster.provider == "eks":
         vpc_id=network.vpc_id, role_arns=addon_roles.role_arns,
         karpenter_names=(karpenter.node_role_name, karpenter.queue_name) if karpenter else None)
     if settings.fleet.role == config.SPOKE:
-        # The hub's role gets access to this cluster, then the registration that lets the hub's
-        # engine use it is created in the hub; a destroy goes the other way round.
+        # The hub's role gets access to this cluster; the registration that lets the hub's
+        # engine use it follows (below, once this cluster's own engine, if any, exists).
         access = SpokeAccess("fleet", stack_args.spoke_access(
             settings, cluster, hub_outputs[config.HUB_ROLE], hub_engine, account_id, partition))
-        SpokeRegistration("fleet", stack_args.spoke_registration(
-            settings, hub_engine, hub.get_output("kubeconfig"), bridge, cluster, access))
     # The engine waits for the nodes it runs on and the default StorageClass, which a destroy
     # then keeps until the engine has deleted its apps' volumes.
     provider = cluster.provider
@@ -118,6 +116,18 @@ else:
         FleetRegistrars("fleet", stack_args.fleet_registrars(settings, gitops.namespace),
                         opts=pulumi.ResourceOptions(providers=[provider]))
         pulumi.export(config.HUB_ROLE, fleet.role_arn)
+        pulumi.export(config.HUB_APPS, stack_args.hub_apps(settings))
+
+if settings.fleet.role == config.SPOKE:
+    # In the hub, through the hub's kubeconfig, after this cluster's access for the hub and
+    # deleted before it: the registration and the hub's apps for this spoke. What the hub's Flux
+    # impersonates for those apps lives on this cluster, in its own Flux's namespace if it runs
+    # one.
+    SpokeRegistration("fleet", stack_args.spoke_registration(
+        settings, hub_engine, hub.get_output("kubeconfig"), bridge, cluster, access,
+        stack_args.spoke_apps(settings, hub_outputs[config.HUB_APPS]),
+        namespace if engine == "flux" else None),
+        opts=pulumi.ResourceOptions(providers=[provider]))
 
 pulumi.export("clusterName", cluster.cluster_name)
 pulumi.export("kubeconfig", cluster.kubeconfig)

@@ -5,6 +5,7 @@ config package knows no component. __main__.py calls these functions to wire one
 """
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pulumi
 
@@ -29,7 +30,12 @@ from components.gitops.bootstrap import (
 )
 from components.gitops.bridge import ClusterBridgeArgs
 from components.gitops.delivery import GitOpsArgs
-from components.gitops.fleet import FleetRegistrarsArgs, SpokeRegistrationArgs
+from components.gitops.fleet import (
+    FleetAppArgs,
+    FleetAppsArgs,
+    FleetRegistrarsArgs,
+    SpokeRegistrationArgs,
+)
 from components.gitops.fleet_manifests import (
     ENGINE_NAMESPACES,
     ENGINE_SERVICE_ACCOUNTS,
@@ -270,9 +276,10 @@ def gitops(settings: Settings, bridge_args: ClusterBridgeArgs,
         path=delivery.source.path,
         bridge=bridge_args,
         sync=SyncPolicyArgs(automated=sync.automated, prune=sync.prune, self_heal=sync.self_heal),
+        # The apps of this stack's own cluster; a hub's apps for spokes go to `hub_apps`.
         apps=[SeedAppArgs(name=app.name, path=app.source.path, namespace=app.namespace,
                           repo_url=app.source.repo_url, revision=app.source.revision,
-                          wave=app.wave) for app in delivery.apps],
+                          wave=app.wave) for app in delivery.apps if app.spokes is None],
         health_timeout_seconds=delivery.health_timeout_seconds,
         ownership=delivery.ownership,
     )
@@ -320,10 +327,44 @@ def spoke_access(settings: Settings, cluster: EksCluster, hub_role_arn: str, hub
                            tags=tags(settings))
 
 
+def hub_apps(settings: Settings) -> dict[str, Any]:
+    """A hub's apps for its spokes, as each spoke reads them (the `fleetApps` output): what
+    FleetAppsArgs takes, plus for each app the labels a spoke must carry to run it."""
+    delivery, has_credentials = settings.gitops, settings.git_credentials is not None
+    return {
+        "apps": [{"name": app.name, "repo_url": app.source.repo_url,
+                  "revision": app.source.revision, "path": app.source.path,
+                  "namespace": app.namespace,
+                  "credentials": has_credentials
+                  and app.source.repo_url == delivery.source.repo_url,
+                  "spokes": dict(app.spokes)} for app in delivery.apps if app.spokes is not None],
+        "sync": {"automated": delivery.sync.automated, "prune": delivery.sync.prune,
+                 "self_heal": delivery.sync.self_heal},
+        "interval": delivery.flux.interval,
+    }
+
+
+def spoke_apps(settings: Settings, exported: Mapping[str, Any] | None) -> FleetAppsArgs | None:
+    """The hub's apps (its `fleetApps` output, None from a hub that exports none) whose labels
+    this spoke's `fleet.labels` carry."""
+    if not exported:
+        return None
+    labels = dict(settings.fleet.labels)
+    return FleetAppsArgs(
+        apps=[FleetAppArgs(name=app["name"], repo_url=app["repo_url"], revision=app["revision"],
+                           path=app["path"], namespace=app["namespace"],
+                           credentials=app["credentials"])
+              for app in exported["apps"]
+              if all(labels.get(key) == value for key, value in app["spokes"].items())],
+        sync=exported["sync"], interval=exported["interval"])
+
+
 def spoke_registration(settings: Settings, engine: str, hub_kubeconfig: pulumi.Input[str],
                        bridge_args: ClusterBridgeArgs, cluster: EksCluster,
-                       access: SpokeAccess) -> SpokeRegistrationArgs:
-    """The spoke's registration in its hub, whose engine is `engine`."""
+                       access: SpokeAccess, apps: FleetAppsArgs | None,
+                       identity_namespace: pulumi.Input[str] | None) -> SpokeRegistrationArgs:
+    """The spoke's registration in its hub, whose engine is `engine`, with the hub's `apps` for
+    it; `identity_namespace`: the spoke's own `flux-system`, where its own Flux made one."""
     source = settings.gitops.source
     name = registration_name(settings.stack)
     args = SpokeRegistrationArgs(
@@ -335,4 +376,8 @@ def spoke_registration(settings: Settings, engine: str, hub_kubeconfig: pulumi.I
         assumed_role_arn=access.assumed_role_arn)
     if (where := system_placement(settings)) is not None:
         args["placement"] = where
+    if apps is not None:
+        args["apps"] = apps
+    if identity_namespace is not None:
+        args["identity_namespace"] = identity_namespace
     return args

@@ -32,12 +32,15 @@ class SyncPolicy:
 
 @dataclass(frozen=True)
 class SeedApp:
-    """One application the bootstrap creates. `wave` orders apps: lower waves sync first."""
+    """One application the bootstrap creates. `wave` orders apps: lower waves sync first.
+    `spokes`: None for an app of the stack's own cluster; on a fleet hub, the labels (name,
+    value) a spoke must carry to run it, every spoke when empty."""
 
     name: str
     source: GitSource
     namespace: str
     wave: int = 0
+    spokes: tuple[tuple[str, str], ...] | None = None
 
 
 @dataclass(frozen=True)

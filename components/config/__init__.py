@@ -33,6 +33,7 @@ from components.config.keys import (
 )
 from components.config.load import PolicySizes, load, project_declarations
 from components.config.preflight import (
+    HUB_APPS,
     HUB_OUTPUTS,
     HUB_ROLE,
     check_access,
@@ -55,6 +56,7 @@ __all__ = [
     "GITOPS_KEYS",
     "HTTPS_CREDENTIAL_KEYS",
     "HUB",
+    "HUB_APPS",
     "HUB_OUTPUTS",
     "HUB_ROLE",
     "NAMESPACE",

@@ -8,6 +8,7 @@ import pulumi
 
 from components.common import limits, naming
 from components.common.catalog import CATALOG, COMPUTE_ADDONS, COMPUTE_CONFLICTS, listable
+from components.common.fleet_roles import BRIDGE_LABELS
 from components.common.gitops_model import (
     GitCredentials,
     GitSource,
@@ -16,6 +17,7 @@ from components.common.gitops_model import (
     secret_leaves,
 )
 from components.config.keys import (
+    ALL_SPOKES,
     APP_KEYS,
     ARGOCD_KEYS,
     CREDENTIALS_KEY,
@@ -28,6 +30,7 @@ from components.config.keys import (
     HOSTED_ZONE_ID,
     HTTPS_CREDENTIAL_KEYS,
     HTTPS_GIT,
+    OWN_CLUSTER,
     OWNERSHIP,
     SECRET_VALUES_KEY,
     SECRET_VALUES_KEYS,
@@ -278,9 +281,42 @@ def _app(reader: Reader, default_source: GitSource) -> Callable[[str, Any], Seed
             path=_repo_path(reader, f"{path}.path", obj.get("path", ".")),
         )
         wave = reader.integer(f"{path}.wave", obj.get("wave", 0), 0)
-        return SeedApp(name, source, namespace, wave)
+        spokes = _clusters(reader, f"{path}.clusters", obj.get("clusters", OWN_CLUSTER))
+        if spokes is not None and wave:
+            reader.problem(f"{path}.wave", "orders the apps of the stack's own cluster only; an "
+                           "app for spokes runs on each spoke as soon as the spoke registers")
+        return SeedApp(name, source, namespace, wave, spokes)
 
     return read
+
+
+def _clusters(reader: Reader, path: str, value: Any) -> tuple[tuple[str, str], ...] | None:
+    """None for the stack's own cluster; the labels a spoke must carry (none: every spoke)."""
+    if value == OWN_CLUSTER:
+        return None
+    if value == ALL_SPOKES:
+        return ()
+    if isinstance(value, dict) and value:
+        return tuple(sorted(spoke_labels(reader, path, value).items()))
+    reader.problem(path, f"{reader.show(path, value)} is not {OWN_CLUSTER!r} (this stack's "
+                         f"cluster), {ALL_SPOKES!r} (every spoke of this hub) or a map of labels "
+                         "that the spokes to run it carry in fleet.labels")
+    return None
+
+
+def spoke_labels(reader: Reader, path: str, value: Any) -> dict[str, str]:
+    """Labels of a spoke, or a selection of spokes by label: Kubernetes labels (Argo CD selects
+    clusters by them), which may not take the name of a bridge label."""
+    labels = reader.string_map(path, value)
+    for key, label in labels.items():
+        if not naming.is_label_key(key) or key in BRIDGE_LABELS or key.startswith("enable_"):
+            reader.problem(path, f"{reader.show(path, key)} is not a Kubernetes label key of "
+                                 "your own (the bridge sets environment, fleet_role and "
+                                 "enable_<addon>)")
+        if not naming.is_label_value(label):
+            reader.problem(f"{path}.{key}", f"{reader.show(path, label)} is not a valid label "
+                                            "value")
+    return labels
 
 
 def credentials(reader: Reader, value: Any, repo_url: str) -> GitCredentials | None:

@@ -4,19 +4,29 @@ also delivers to spokes, or a spoke that registers in its hub."""
 from typing import Any
 
 from components.common.fleet_roles import FLEET_ROLES, HUB, SPOKE
+from components.config.delivery import spoke_labels
 from components.config.infrastructure import role_arns
 from components.config.keys import FLEET_KEYS, NO_ENGINE, STACK_NAME
 from components.config.reader import Reader
-from components.config.settings import ClusterSettings, FleetSettings
+from components.config.settings import ClusterSettings, FleetSettings, GitopsSettings
 
 
-def fleet(reader: Reader, value: Any, cluster: ClusterSettings, engine: str,
+def fleet(reader: Reader, value: Any, cluster: ClusterSettings, gitops: GitopsSettings,
           partition: str | None) -> FleetSettings:
-    """`engine`: gitops.engine; `partition`: the region's, when the config names the region."""
+    """`partition`: the region's, when the config names the region."""
+    engine = gitops.engine
     obj = reader.fields("fleet", value, FLEET_KEYS)
     role = reader.choice("fleet.role", obj.get("role", FLEET_ROLES[0]), FLEET_ROLES)
     hub = reader.typed("fleet.hub", obj.get("hub", ""), str, "")
     registrars = role_arns(reader, "fleet.registrars", obj.get("registrars", []), partition)
+    labels = spoke_labels(reader, "fleet.labels", obj.get("labels", {}))
+    if labels and role != SPOKE:
+        reader.problem("fleet.labels", f"label a spoke for its hub's apps to select, but "
+                       f"fleet.role is {role!r}")
+    for i, app in enumerate(gitops.apps):
+        if app.spokes is not None and role != HUB:
+            reader.problem(f"gitops.apps[{i}].clusters", f"names spokes, but fleet.role is "
+                           f"{role!r}; only a hub delivers apps to spokes")
     if role == SPOKE and not hub:
         reader.problem("fleet.hub", "is required for role 'spoke': the fully qualified name of "
                        "the hub's stack, <organization>/<project>/<stack>")
@@ -41,4 +51,4 @@ def fleet(reader: Reader, value: Any, cluster: ClusterSettings, engine: str,
     if role == HUB and engine == NO_ENGINE:
         reader.problem("fleet.role", "'hub' delivers to spokes with its engine; set gitops.engine "
                        "to argocd or flux")
-    return FleetSettings(role, hub, registrars)
+    return FleetSettings(role, hub, registrars, tuple(sorted(labels.items())))

@@ -91,7 +91,10 @@ GITOPS_KEYS = ("engine", "ownership", "repoUrl", "revision", "path", "sync", "ad
                "dnsZoneIds", "apps",
                "healthTimeout", "argocd", "flux")
 SYNC_KEYS = ("automated", "prune", "selfHeal")
-APP_KEYS = ("name", "path", "namespace", "repoUrl", "revision", "wave")
+APP_KEYS = ("name", "path", "namespace", "repoUrl", "revision", "wave", "clusters")
+# Where a seed app runs (`gitops.apps[].clusters`): the stack's own cluster, or on a fleet hub
+# every spoke (or, given as a map of labels, the spokes whose `fleet.labels` have them all).
+OWN_CLUSTER, ALL_SPOKES = "hub", "spokes"
 ARGOCD_KEYS = ("chartVersion", "ha", "values", "applicationSet")
 FLUX_KEYS = ("chartVersion", "values", "interval", "resourceSet")
 CREDENTIALS_KEY = "gitCredentials"
@@ -101,7 +104,7 @@ SSH_CREDENTIAL_KEYS = ("sshPrivateKey", "knownHosts")
 SECRET_VALUES_KEY = "secretValues"
 SECRET_VALUES_KEYS = ENGINES
 # Fleets: a hub's engine delivers to spokes; a spoke names its hub's stack and registers in it.
-FLEET_KEYS = ("role", "hub", "registrars")
+FLEET_KEYS = ("role", "hub", "registrars", "labels")
 # A fully qualified stack name as a StackReference takes it: `<organization>/<project>/<stack>`
 # (the CLI's names: organization and project of [A-Za-z0-9_.-], stacks of [A-Za-z0-9_.-]).
 STACK_NAME = Pattern(r"[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")

@@ -148,7 +148,7 @@ def load(stack: str | None = None, config: pulumi.Config | None = None, *,
     git_credentials = raw(CREDENTIALS_KEY)
     _check_secrecy(reader, CREDENTIALS_KEY, git_credentials, secret)
     credentials = delivery.credentials(reader, git_credentials, gitops.source.repo_url)
-    fleet = read_fleet(reader, raw("fleet"), cluster, gitops.engine,
+    fleet = read_fleet(reader, raw("fleet"), cluster, gitops,
                        partition_of(region) if region else None)
     settings = Settings(stack, environment, protect, network, cluster, gitops, credentials, fleet)
     if policy_sizes is not None and cluster.provider == "eks":

@@ -105,7 +105,9 @@ def check_upgrade(settings: Settings, live_version: str | None) -> None:
 # What a spoke reads of its hub's stack outputs: the hub's engine and the role it reaches spokes
 # as, and the kubeconfig of the hub's cluster, which the registration is created through.
 HUB_ENGINE, HUB_ROLE = "gitopsEngine", "fleetRoleArn"
-HUB_OUTPUTS = (HUB_ENGINE, HUB_ROLE)
+# The hub's apps for spokes (stack_args.hub_apps), which each spoke runs if its labels match.
+HUB_APPS = "fleetApps"
+HUB_OUTPUTS = (HUB_ENGINE, HUB_ROLE, HUB_APPS)
 
 
 def check_hub(settings: Settings, hub: Mapping[str, Any]) -> str:

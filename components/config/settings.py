@@ -129,6 +129,8 @@ class FleetSettings:
     hub: str
     # A hub's registrars: IAM roles that may register spokes in it (the spokes' deployers).
     registrars: tuple[str, ...]
+    # A spoke's labels, which its hub's apps select spokes by (`gitops.apps[].clusters`).
+    labels: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -201,7 +201,8 @@ def engine_project() -> dict:
 
 
 def _project(name: str, description: str, repos: Sequence[str], namespaces: Sequence[str],
-             **restrictions: list[dict[str, str]]) -> dict:
+             server: pulumi.Input[str] = IN_CLUSTER, **restrictions: list[dict[str, str]]
+             ) -> dict:
     """With the resources finalizer Argo CD keeps a project until no Application names it
     (controller/appcontroller.go, finalizeProjectDeletion): an Application whose project is gone
     can never finish its own deletion (finalizeApplicationDeletion returns at getAppProj)."""
@@ -212,7 +213,7 @@ def _project(name: str, description: str, repos: Sequence[str], namespaces: Sequ
         "spec": {
             "description": description,
             "sourceRepos": list(repos),
-            "destinations": [{"server": IN_CLUSTER, "namespace": ns} for ns in namespaces],
+            "destinations": [{"server": server, "namespace": ns} for ns in namespaces],
             **restrictions,
         },
     }
@@ -261,23 +262,27 @@ def addons_project(name: str = ADDONS_PROJECT, server: pulumi.Input[str] = IN_CL
     their cluster's `addons_project` annotation says): the add-on charts, the catalog's namespaces
     on that one cluster, and the cluster-scoped kinds the charts install. The hub's own is
     `addons` on the cluster Argo CD runs in; a spoke's is named after it and reaches only it."""
-    project = _project(
+    return _project(
         name, "Cluster add-ons enabled through the groundwork cluster bridge",
-        ADDON_REPOSITORIES, sorted({addon.namespace for addon in CATALOG.values()}),
+        ADDON_REPOSITORIES, sorted({addon.namespace for addon in CATALOG.values()}), server,
         clusterResourceWhitelist=[{"group": group, "kind": kind}
                                   for group, kind in ADDON_CLUSTER_KINDS])
-    for destination in project["spec"]["destinations"]:
-        destination["server"] = server
-    return project
 
 
 def seed_project(bootstrap: Bootstrap) -> dict:
-    """The seed apps' project. A seed app whose namespace is `argocd` gets no destination there
-    and so fails to sync rather than reach Argo CD's own objects."""
-    namespaces = [ns for ns in bootstrap.app_namespaces() if ns != NAMESPACE]
+    """The seed apps' project."""
+    return apps_project(SEED_PROJECT, bootstrap.apps)
+
+
+def apps_project(name: str, apps: Sequence[SeedApp], server: pulumi.Input[str] = IN_CLUSTER
+                 ) -> dict:
+    """A project of seed apps on the cluster at `server`: the hub's own, or a spoke's apps
+    from its hub (fleet_manifests.py). A seed app whose namespace is `argocd` gets no
+    destination there and so fails to sync rather than reach Argo CD's own objects."""
+    namespaces = [ns for ns in dict.fromkeys(app.namespace for app in apps) if ns != NAMESPACE]
     return _project(
-        SEED_PROJECT, "Seed apps of the groundwork bootstrap", bootstrap.app_repo_urls(),
-        namespaces,
+        name, "Seed apps of the groundwork bootstrap",
+        tuple(dict.fromkeys(app.source.repo_url for app in apps)), namespaces, server,
         # CreateNamespace=true needs Namespace; the names keep an app from adopting, and on
         # prune deleting, any other namespace.
         clusterResourceWhitelist=[{"group": "", "kind": "Namespace", "name": ns}
@@ -295,7 +300,8 @@ def sync_policy(sync: SyncPolicy, *, create_namespace: bool) -> dict:
 
 
 def application(name: str, project: str, source: GitSource, namespace: str, sync: SyncPolicy, *,
-                create_namespace: bool, wave: int | str | None = None) -> dict:
+                create_namespace: bool, wave: int | str | None = None,
+                server: pulumi.Input[str] = IN_CLUSTER) -> dict:
     metadata: dict[str, Any] = {"name": name, "namespace": NAMESPACE,
                                 "finalizers": [RESOURCES_FINALIZER]}
     if wave is not None:
@@ -308,7 +314,7 @@ def application(name: str, project: str, source: GitSource, namespace: str, sync
             "project": project,
             "source": {"repoURL": source.repo_url, "targetRevision": source.revision,
                        "path": source.path},
-            "destination": {"server": IN_CLUSTER, "namespace": namespace},
+            "destination": {"server": server, "namespace": namespace},
             "syncPolicy": sync_policy(sync, create_namespace=create_namespace),
         },
     }

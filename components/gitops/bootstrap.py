@@ -106,18 +106,18 @@ class Bootstrap:
     def owned_by_git(self) -> bool:
         return self.ownership == "git"
 
-    def app_repo_urls(self) -> tuple[str, ...]:
-        """Every repository the seed apps read, each once; the root's only if an app reads it."""
-        return tuple(dict.fromkeys(app.source.repo_url for app in self.apps))
-
     def app_namespaces(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(app.namespace for app in self.apps))
+
+
+def sync_policy(args: SyncPolicyArgs) -> SyncPolicy:
+    return SyncPolicy(args.get("automated", True), args.get("prune", True),
+                      args.get("self_heal", True))
 
 
 def bootstrap(args: BootstrapArgs) -> Bootstrap:
     """The model of `args`; apps without their own repository or revision take the root's."""
     source = GitSource(args["repo_url"], args["revision"], args["path"])
-    sync = args.get("sync") or {}
     apps = tuple(
         SeedApp(app["name"],
                 GitSource(app.get("repo_url", source.repo_url),
@@ -127,8 +127,7 @@ def bootstrap(args: BootstrapArgs) -> Bootstrap:
     credentials = args.get("credentials")
     return Bootstrap(
         source=source,
-        sync=SyncPolicy(sync.get("automated", True), sync.get("prune", True),
-                        sync.get("self_heal", True)),
+        sync=sync_policy(args.get("sync") or {}),
         apps=apps,
         metadata=cluster_metadata(args["bridge"], source, args.get("placement")),
         credentials=GitCredentials(**credentials) if credentials else None,

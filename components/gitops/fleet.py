@@ -7,16 +7,18 @@
   `pulumi up` and unregistering it is the first step of the spoke's destroy.
 """
 
+from datetime import timedelta
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.common.gitops_model import GitSource
+from components.common.gitops_model import GitSource, SeedApp
 from components.common.kubernetes_provider import PROVIDER_SETTINGS
 from components.common.ordering import after
-from components.gitops import budgets
+from components.gitops import budgets, flux_manifests
 from components.gitops import fleet_manifests as manifests
+from components.gitops.bootstrap import SyncPolicyArgs, sync_policy
 from components.gitops.bridge import ClusterBridgeArgs, cluster_metadata
 from components.gitops.flux import RoleBinding
 from components.gitops.placement import PlacementArgs
@@ -55,6 +57,28 @@ class FleetRegistrars(pulumi.ComponentResource):
         self.register_outputs({})
 
 
+class FleetAppArgs(TypedDict):
+    """One of the hub's apps for spokes."""
+
+    name: str
+    repo_url: str
+    revision: str
+    path: str
+    namespace: str
+    credentials: bool
+    """Its repository is the hub's root repository, whose credentials the hub holds."""
+
+
+class FleetAppsArgs(TypedDict):
+    """The hub's apps for a spoke, as the hub exports them (`fleetApps`)."""
+
+    apps: list[FleetAppArgs]
+    sync: SyncPolicyArgs
+    """How the hub's engine syncs them: the hub's `gitops.sync`."""
+    interval: str
+    """How often the hub's Flux reads their repositories: the hub's `gitops.flux.interval`."""
+
+
 class SpokeRegistrationArgs(TypedDict):
     """Inputs of SpokeRegistration."""
 
@@ -85,6 +109,11 @@ class SpokeRegistrationArgs(TypedDict):
     destroy deletes the registration, and the engine what it deployed there, first."""
     assumed_role_arn: NotRequired[pulumi.Input[str]]
     """The spoke's role the hub's engine assumes (across accounts, Argo CD); empty: none."""
+    apps: NotRequired[FleetAppsArgs]
+    """The hub's apps this spoke runs (those whose `clusters` its labels match)."""
+    identity_namespace: NotRequired[pulumi.Input[str]]
+    """Flux: the spoke's `flux-system` namespace where its own Flux created it; without it the
+    registration creates the namespace on the spoke for the apps' identities."""
 
 
 class SpokeRegistration(pulumi.ComponentResource):
@@ -115,11 +144,66 @@ class SpokeRegistration(pulumi.ComponentResource):
                                 pulumi.ResourceOptions(parent=self, provider=hub,
                                                        depends_on=list(before)))
             before.append(made)
+        self._apps(name, args, hub, before[-1])
         self.register_outputs({})
 
+    def _apps(self, name: str, args: SpokeRegistrationArgs, hub: k8s.Provider,
+              registration: pulumi.Resource) -> None:
+        """The hub's apps for this spoke, after the registration and deleted before it, each
+        after what it needs: its project or GitRepository, and under Flux the identity it
+        impersonates on the spoke."""
+        fleet_apps = args.get("apps")
+        if not fleet_apps or not fleet_apps["apps"]:
+            return
+        apps = [(SeedApp(app["name"], GitSource(app["repo_url"], app["revision"], app["path"]),
+                         app["namespace"]), app["credentials"]) for app in fleet_apps["apps"]]
+        sync = sync_policy(fleet_apps["sync"])
+        needs: list[pulumi.Resource] = [registration]
+        if args["engine"] == "argocd":
+            objects = manifests.argocd_apps(args["name"], args["endpoint"],
+                                            [app for app, _ in apps], sync)
+        else:
+            needs += self._identities(name, args, [app for app, _ in apps])
+            objects = manifests.flux_apps(args["name"], apps, sync, fleet_apps["interval"])
+        source: list[pulumi.Resource] = []
+        for manifest in objects:
+            made = self._create(f"{name}-{manifest['metadata']['name']}-{manifest['kind'].lower()}",
+                                manifest, manifest["metadata"],
+                                pulumi.ResourceOptions(parent=self, provider=hub,
+                                                       depends_on=[*needs, *source]),
+                                budgets.APP)
+            if manifest["kind"] in ("AppProject", "GitRepository"):
+                source = [made]
+
+    def _identities(self, name: str, args: SpokeRegistrationArgs,
+                    apps: list[SeedApp]) -> list[pulumi.Resource]:
+        """On the spoke (the provider this component was given), what the hub's Flux
+        impersonates there for each app; the hub's Kustomizations wait for it, so a destroy
+        deletes them, and through them the apps, while it can still be impersonated."""
+        namespace = args.get("identity_namespace")
+        made: list[pulumi.Resource] = []
+        if namespace is None:
+            home = k8s.core.v1.Namespace(
+                f"{name}-flux-system", metadata={"name": flux_manifests.NAMESPACE},
+                opts=pulumi.ResourceOptions(parent=self))
+            namespace, made = home.metadata.name, [home]
+        for doc in manifests.spoke_identities(apps):
+            metadata: Any = dict(doc["metadata"])
+            if doc["kind"] == "ServiceAccount":
+                metadata["namespace"] = after(metadata["namespace"], namespace)
+            opts = pulumi.ResourceOptions(parent=self, depends_on=list(made))
+            title = f"{name}-{doc['kind'].lower()}-{metadata['name']}"
+            if doc["kind"] == "Namespace":
+                made.append(k8s.core.v1.Namespace(title, metadata=metadata, opts=opts))
+            elif doc["kind"] == "ServiceAccount":
+                made.append(k8s.core.v1.ServiceAccount(title, metadata=metadata, opts=opts))
+            else:
+                made.append(RoleBinding(title, doc, opts))
+        return made
+
     @staticmethod
-    def _create(name: str, manifest: dict, metadata: Any,
-                opts: pulumi.ResourceOptions) -> pulumi.Resource:
+    def _create(name: str, manifest: dict, metadata: Any, opts: pulumi.ResourceOptions,
+                engine_wait: timedelta = budgets.ADDONS) -> pulumi.Resource:
         kind = manifest["kind"]
         if kind == "Secret" and "stringData" not in manifest:
             return k8s.core.v1.SecretPatch(name, metadata=metadata, opts=opts)
@@ -129,13 +213,13 @@ class SpokeRegistration(pulumi.ComponentResource):
         if kind == "ConfigMap":
             return k8s.core.v1.ConfigMap(name, metadata=metadata, data=manifest["data"],
                                          opts=opts)
-        # The engine's finalizer holds an AppProject or a Kustomization until what it stands for
-        # is gone from the spoke; Pulumi waits that long, and a little more.
+        # The engine's finalizer holds an AppProject, Application or Kustomization until what it
+        # stands for is gone from the spoke (within `engine_wait`); Pulumi waits a little more.
         return k8s.apiextensions.CustomResource(
             name, api_version=manifest["apiVersion"], kind=kind, metadata=metadata,
             spec=manifest["spec"],
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
-                custom_timeouts=budgets.pulumi_timeouts(budgets.ADDONS))))
+                custom_timeouts=budgets.pulumi_timeouts(engine_wait))))
 
 
 def _waiting(manifest: dict, access: pulumi.Input[str]) -> dict[str, Any]:

@@ -31,12 +31,12 @@ after the one before it):
 
 import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pulumi
 
 from components.common import naming
-from components.common.gitops_model import SyncPolicy
+from components.common.gitops_model import SeedApp, SyncPolicy
 from components.common.patterns import Pattern
 from components.gitops import argocd_manifests, budgets, flux_manifests
 from components.gitops.bridge import ADDONS_BASEPATH, CLUSTER_VARS, ClusterMetadata
@@ -46,20 +46,23 @@ RBAC_API = "rbac.authorization.k8s.io/v1"
 # groups starting with `system:`, `eks:`, `amazon:`, `aws:` and `iam:`).
 REGISTRAR_GROUP = "groundwork-fleet-registrars"
 REGISTRAR_ROLE = "groundwork-fleet-registrar"
-# What a registration is made of, per engine, as RBAC names the resources: (API group, resource).
-# A registrar may touch these and nothing else.
+# What a registration, and the hub's apps for the spoke, are made of, per engine, as RBAC names
+# the resources: (API group, resource). A registrar may touch these and nothing else.
 REGISTRATION_RESOURCES: Mapping[str, tuple[tuple[str, str], ...]] = {
-    "argocd": (("", "secrets"), ("argoproj.io", "appprojects")),
-    "flux": (("", "configmaps"), ("kustomize.toolkit.fluxcd.io", "kustomizations")),
+    "argocd": (("", "secrets"), ("argoproj.io", "appprojects"), ("argoproj.io", "applications")),
+    "flux": (("", "configmaps"), ("kustomize.toolkit.fluxcd.io", "kustomizations"),
+             ("source.toolkit.fluxcd.io", "gitrepositories")),
 }
 # Server-side apply creates and changes with patch; Pulumi reads an object back (get) after apply,
 # on refresh and while it waits for a deletion.
 REGISTRAR_VERBS = ("create", "get", "update", "patch", "delete")
-# Pulumi waits for a deleted object through an informer of its kind in its namespace
-# (pulumi-kubernetes provider/pkg/await/condition/source.go NewDeletionSource), which lists and
-# watches. Granted only on the kinds Pulumi waits for, which hold no credentials: never on
-# Secrets, whose list would show Argo CD's repository credentials.
-WATCHED_RESOURCES = frozenset({"appprojects", "kustomizations"})
+# Pulumi waits for a deleted object through an informer of its kind in its namespace, unless a
+# read right after the delete finds it gone (pulumi-kubernetes provider/pkg/await/condition/
+# source.go, DeletionSource.Watch): the informer lists and watches. Granted only on the kinds
+# whose finalizers keep them after the delete, which hold no credentials; never on Secrets, whose
+# list would show Argo CD's repository credentials, nor ConfigMaps, which go at once.
+WATCHED_RESOURCES = frozenset({"appprojects", "applications", "kustomizations",
+                               "gitrepositories"})
 # The service accounts of the controllers that reach spokes: Argo CD's application controller
 # (sync) and server (live state in the UI), with the argo-cd chart's names for release `argocd`;
 # Flux's kustomize-controller and helm-controller.
@@ -187,3 +190,59 @@ def flux_registration(metadata: ClusterMetadata, name: str, cluster_arn: pulumi.
                 "ca.crt": pem}),
             flux_manifests.cluster_vars(metadata, name=cluster_vars_name(name)),
             spoke_addons(name))
+
+
+# --- a hub's apps for its spokes ------------------------------------------------------------------
+
+
+def app_name(name: str, app: SeedApp) -> str:
+    """The hub's object for the spoke `name`'s copy of `app`."""
+    return f"{name}-{app.name}"
+
+
+def apps_project_name(name: str) -> str:
+    return f"{name}-apps"
+
+
+def argocd_apps(name: str, server: pulumi.Input[str], apps: Sequence[SeedApp],
+                sync: SyncPolicy) -> list[dict]:
+    """The spoke's apps from its hub: their project, limited to their repositories and
+    namespaces on the spoke, then one Application each, whose finalizer removes the app from the
+    spoke before Pulumi moves on (the registration deletes them before the cluster Secret)."""
+    project = apps_project_name(name)
+    return [argocd_manifests.apps_project(project, apps, server),
+            *(argocd_manifests.application(app_name(name, app), project, app.source,
+                                           app.namespace, sync, create_namespace=True,
+                                           server=server) for app in apps)]
+
+
+def flux_apps(name: str, apps: Sequence[tuple[SeedApp, bool]], sync: SyncPolicy,
+              interval: str) -> list[dict]:
+    """The spoke's apps from its hub: per app (with whether its repository takes the hub's
+    credentials) a GitRepository and a Kustomization that applies to the spoke through its
+    kubeConfig, impersonating there the app's own identity (`spoke_identities`), as the hub's
+    seed apps do on the hub."""
+    objects: list[dict] = []
+    for app, credentials in apps:
+        source = app_name(name, app)
+        objects.append(flux_manifests.git_repository(
+            source, app.source.repo_url, app.source.revision, interval,
+            flux_manifests.CREDENTIALS if credentials else None))
+        kustomization = flux_manifests.app_kustomization(app, source, sync, interval,
+                                                         ())
+        kustomization["metadata"]["name"] = app_name(name, app)
+        kustomization["spec"]["kubeConfig"] = {"configMapRef": {"name": kubeconfig_name(name)}}
+        objects.append(kustomization)
+    return objects
+
+
+def spoke_identities(apps: Sequence[SeedApp]) -> list[dict]:
+    """What a hub's Flux impersonates on the spoke for each app (flux_manifests.app_identity):
+    its Namespace, its ServiceAccount in `flux-system` (the hub's Kustomization's namespace,
+    where kustomize-controller looks it up on the remote cluster) and its RoleBinding to
+    `admin` in the app's namespace."""
+    namespaces = {app.namespace: flux_manifests.app_namespace(app) for app in apps
+                  if app.namespace not in flux_manifests.EXISTING_NAMESPACES}
+    return [*namespaces.values(),
+            *(doc for app in apps for doc in (flux_manifests.app_service_account(app),
+                                             flux_manifests.app_role_binding(app)))]

@@ -28,6 +28,7 @@ from components.gitops.fleet_manifests import (
     ENGINE_SERVICE_ACCOUNTS,
     REGISTRAR_GROUP,
     REGISTRATION_RESOURCES,
+    addons_name,
     kubeconfig_name,
     registration_name,
 )
@@ -52,6 +53,7 @@ K8S_ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role"
 K8S_BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"
 SECRET, SECRET_PATCH = "kubernetes:core/v1:Secret", "kubernetes:core/v1:SecretPatch"
 PROJECT = "kubernetes:argoproj.io/v1alpha1:AppProject"
+APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
 KUSTOMIZATION = "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization"
 
 
@@ -65,9 +67,12 @@ def hub(engine: str) -> harness.Run:
     return harness.run(HUB, {"gitops.engine": engine})
 
 
-def hub_cloud(engine: str) -> harness.Cloud:
+def hub_cloud(engine: str, apps: bool = True) -> harness.Cloud:
+    """The hub's outputs as a spoke reads them; without `apps`, as a hub with no apps for
+    spokes exports them."""
     return harness.Cloud(stacks={HUB_REFERENCE: {name: output.value for name, output
-                                                 in hub(engine).outputs.items()}})
+                                                 in hub(engine).outputs.items()
+                                                 if apps or name != "fleetApps"}})
 
 
 @functools.cache
@@ -98,9 +103,37 @@ def _arn(role: harness.Resource) -> str:
     return f"arn:aws:iam::{harness.ACCOUNT_ID}:role{role.inputs.get('path', '/')}{role.id}"
 
 
+def _plural(kind: str) -> str:
+    """The resource name RBAC uses for a kind (the CRDs' and core kinds' plurals)."""
+    lower = kind.lower()
+    return lower[:-1] + "ies" if lower.endswith("y") else lower + "s"
+
+
+def spoke_apps(run: harness.Run, engine: str) -> list[str]:
+    """The names of the hub's apps for spokes that this spoke's labels select."""
+    labels = dict(run.settings.fleet.labels)
+    return [app["name"] for app in hub(engine).outputs["fleetApps"].value["apps"]
+            if all(labels.get(key) == value for key, value in app["spokes"].items())]
+
+
+def _hub_provider(run: harness.Run) -> harness.Resource:
+    [provider] = [r for r in _fleet(run) if r.type == "pulumi:providers:kubernetes"]
+    return provider
+
+
 def _registrations(run: harness.Run) -> list[harness.Resource]:
-    """The objects a spoke's registration creates in its hub (its provider is no object)."""
-    return [r for r in _fleet(run) if r.type.startswith("kubernetes:")]
+    """The objects a spoke's registration creates in its hub, through the hub's provider."""
+    hub_urn = _hub_provider(run).urn
+    return [r for r in _fleet(run) if r.type.startswith("kubernetes:")
+            and r.provider.startswith(hub_urn)]
+
+
+def _identities(run: harness.Run) -> list[harness.Resource]:
+    """What the registration creates on the spoke itself: under Flux, what the hub's
+    Kustomizations of the hub's apps impersonate there."""
+    hub_urn = _hub_provider(run).urn
+    return [r for r in _fleet(run) if r.type.startswith("kubernetes:")
+            and not r.provider.startswith(hub_urn)]
 
 
 # --- the hub --------------------------------------------------------------------------------------
@@ -149,13 +182,13 @@ def test_registrar_rbac_allows_only_the_registration_kinds_in_the_engine_namespa
     # Exactly the kinds a spoke's registration creates, no reading of others: list and watch,
     # which would show every Secret of the namespace, only where Pulumi waits for a deletion.
     registrations = _registrations(spoke(SPOKES[0], engine))
-    registered = {(r.inputs["apiVersion"].rpartition("/")[0], r.inputs["kind"].lower() + "s")
+    registered = {(r.inputs["apiVersion"].rpartition("/")[0], _plural(r.inputs["kind"]))
                   for r in registrations}
     assert {(group, resource) for rule in rules for group in rule["apiGroups"]
             for resource in rule["resources"]} == registered == set(
         REGISTRATION_RESOURCES[engine])
     assert all(len(rule["apiGroups"]) == len(rule["resources"]) == 1 for rule in rules)
-    waited = {r.inputs["kind"].lower() + "s" for r in registrations
+    waited = {_plural(r.inputs["kind"]) for r in registrations
               if r.custom_timeouts.get("delete")}
     for rule in rules:
         assert not {"*", "escalate", "bind", "impersonate"} & set(rule["verbs"])
@@ -186,10 +219,17 @@ def test_registration_objects_validate_strictly(schemas_dir, stack, engine):
     run = spoke(stack, engine)
     validator = Validator(schemas_dir, cluster_version(run))
     registered = _registrations(run)
-    objects = [o for o in kubernetes_objects(run) if o.resource in registered]
+    objects = [o for o in kubernetes_objects(run) if o.resource in [*registered, *_identities(run)]]
     kinds = sorted(o.body["kind"] for o in objects)
-    assert kinds == {"argocd": ["AppProject", "Secret"],
-                     "flux": ["ConfigMap", "ConfigMap", "Kustomization"]}[engine]
+    # The registration, then the hub's apps this spoke's labels select (one, or two with
+    # `team: payments`): under Flux each with a GitRepository, and on the spoke its Namespace,
+    # identity and binding (and flux-system, the spoke running no Flux of its own).
+    apps = len(spoke_apps(run, engine))
+    assert kinds == sorted({"argocd": ["AppProject", "Secret", "AppProject",
+                                       *["Application"] * apps],
+                            "flux": ["ConfigMap", "ConfigMap", "Kustomization", "Namespace",
+                                     *["GitRepository", "Kustomization", "Namespace",
+                                       "ServiceAccount", "RoleBinding"] * apps]}[engine])
     # Argo CD's bridge is a patch of the cluster Secret: valid merged into it.
     patches = [r for r in registered if r.type == SECRET_PATCH]
     assert len(patches) == (engine == "argocd")
@@ -202,7 +242,8 @@ def test_registration_objects_validate_strictly(schemas_dir, stack, engine):
                               "annotations": patch.inputs["metadata"]["annotations"]}
         assert patch.inputs["metadata"]["name"] == secret["metadata"]["name"]
     assert [str(p) for body in bodies for p in validator.validate(body)] == []
-    assert {o.body["metadata"]["namespace"] for o in objects} == {ENGINE_NAMESPACES[engine]}
+    assert {o.body["metadata"]["namespace"] for o in objects
+            if o.resource in registered} == {ENGINE_NAMESPACES[engine]}
     # Through the hub's provider only, never the spoke's own.
     [provider] = [r for r in _fleet(run) if r.type == "pulumi:providers:kubernetes"]
     assert all(r.provider.startswith(provider.urn) for r in registered)
@@ -259,7 +300,7 @@ def test_flux_registration_is_what_a_remote_kustomization_reads():
     assert variables["fleet_suffix"] == f"-{name}" and variables["fleet_role"] == "spoke"
     # The hub's Kustomization of the spoke's add-on list: the tree's list, the spoke's variables,
     # the spoke's kubeConfig for what reaches the spoke.
-    addons = _one(_registrations(run), KUSTOMIZATION).inputs["spec"]
+    addons = _addons_holder(run).inputs["spec"]
     assert addons["path"] == "./gitops/addons/flux"
     assert addons["postBuild"]["substituteFrom"] == [{"kind": "ConfigMap",
                                                       "name": f"{name}-cluster-vars"}]
@@ -293,7 +334,7 @@ def test_destroy_removes_the_registration_then_the_access_then_the_cluster(stack
     # Within the registration, the object that holds the destroy until the engine has removed
     # the spoke's add-ons (Argo CD: the project; Flux: the add-on list) goes before what lets
     # the engine reach the spoke, and after what stops the delivery (Argo CD: the bridge).
-    holder = _one(registrations, PROJECT if engine == "argocd" else KUSTOMIZATION)
+    holder = _addons_holder(run)
     for reach in (r for r in registrations if r.type in (SECRET, "kubernetes:core/v1:ConfigMap")):
         assert graph.waits_for(holder, reach)
     if engine == "argocd":
@@ -302,6 +343,69 @@ def test_destroy_removes_the_registration_then_the_access_then_the_cluster(stack
     # The association grants cluster-admin to the role the registration names.
     association = _one(fleet, ASSOCIATION)
     assert association.inputs["policyArn"].endswith(f"/{SPOKE_ACCESS_POLICY}")
+
+
+# --- the hub's apps for its spokes ---------------------------------------------------------------
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_hubs_apps_for_spokes_run_on_no_hub_and_are_exported(engine):
+    run = hub(engine)
+    exported = run.outputs["fleetApps"].value
+    assert {app["name"]: app["spokes"] for app in exported["apps"]} == {
+        "podinfo": {}, "payments": {"team": "payments"}}
+    kinds = ("Application", "ApplicationSet", "Kustomization")
+    names = {r.inputs["metadata"]["name"] for r in run.resources
+             if r.type.rsplit(":", 1)[-1] in kinds}
+    assert not {"podinfo", "payments"} & names
+
+
+@pytest.mark.parametrize("stack", SPOKES)
+def test_argocd_spoke_apps_are_applications_of_the_hub_on_the_spoke_alone(stack):
+    run = spoke(stack, "argocd")
+    graph, registered = Graph(run), _registrations(run)
+    name, (server, _) = registration_name(stack), _endpoint(run)
+    apps = [r for r in registered if r.type == APPLICATION]
+    assert sorted(r.inputs["metadata"]["name"] for r in apps) == sorted(
+        f"{name}-{app}" for app in spoke_apps(run, "argocd"))
+    [project] = [r for r in registered if r.type == PROJECT
+                 and r.inputs["metadata"]["name"] == f"{name}-apps"]
+    spec = project.inputs["spec"]
+    assert {d["server"] for d in spec["destinations"]} == {server}
+    assert sorted(d["namespace"] for d in spec["destinations"]) == sorted(
+        app.inputs["spec"]["destination"]["namespace"] for app in apps)
+    secret = _one(registered, SECRET)
+    for app in apps:
+        assert app.inputs["spec"]["destination"]["server"] == server
+        assert app.inputs["spec"]["project"] == f"{name}-apps"
+        assert "resources-finalizer.argocd.argoproj.io" in app.inputs["metadata"]["finalizers"]
+        # Removed from the spoke while the hub can reach it: before the project and the Secret.
+        assert graph.waits_for(app, project) and graph.waits_for(app, secret)
+
+
+@pytest.mark.parametrize("stack", SPOKES)
+def test_flux_spoke_apps_apply_to_the_spoke_as_their_own_identity_there(stack):
+    run = spoke(stack, "flux")
+    graph, registered = Graph(run), _registrations(run)
+    name = registration_name(stack)
+    kustomizations = {r.inputs["metadata"]["name"]: r for r in registered
+                      if r.type == KUSTOMIZATION and r.urn != _addons_holder(run).urn}
+    assert sorted(kustomizations) == sorted(f"{name}-{app}" for app in spoke_apps(run, "flux"))
+    identities = {(r.inputs["kind"], r.inputs["metadata"]["name"]): r for r in _identities(run)}
+    for app in spoke_apps(run, "flux"):
+        kustomization = kustomizations[f"{name}-{app}"]
+        spec = kustomization.inputs["spec"]
+        assert spec["kubeConfig"] == {"configMapRef": {"name": kubeconfig_name(name)}}
+        assert spec["sourceRef"] == {"kind": "GitRepository", "name": f"{name}-{app}"}
+        account = identities[("ServiceAccount", spec["serviceAccountName"])]
+        assert account.inputs["metadata"]["namespace"] == "flux-system"
+        binding = identities[("RoleBinding", f"flux-{spec['serviceAccountName']}")]
+        assert binding.inputs["metadata"]["namespace"] == spec["targetNamespace"]
+        # Deleted while the identity it impersonates on the spoke still exists.
+        assert graph.waits_for(kustomization, account) and graph.waits_for(kustomization, binding)
+    # On the spoke's own cluster (its EksCluster's provider), not the hub.
+    [own] = [r for r in run.resources if r.type == "pulumi:providers:kubernetes"
+             and r.parent == _one(run.resources, "groundwork:index:EksCluster").urn]
+    assert identities and all(r.provider.startswith(own.urn) for r in identities.values())
 
 
 # --- the engine's cleanup when a spoke goes (modeled) -----------------------------------------
@@ -321,11 +425,18 @@ def test_destroy_removes_the_registration_then_the_access_then_the_cluster(stack
 
 
 def _spoke_destroy(run: harness.Run, engine: str, order: list[harness.Resource]) -> str:
-    """Walk the spoke's destroy in `order`; what happened to the add-ons the hub's engine
-    installed on the spoke: "removed", "orphaned", or "stuck" (a wait that never ends)."""
+    """Walk the spoke's destroy in `order`; what happened to what the hub's engine installed on
+    the spoke (its add-ons and the hub's apps for it): "removed", "orphaned", or "stuck" (a wait
+    that never ends)."""
     live = {r.urn for r in order}
     registered = {r.urn: r for r in _registrations(run)}
     access = {r.urn for r in _fleet(run) if r.type in (ACCESS_ENTRY, ASSOCIATION)}
+    name = registration_name(run.stack)
+    holder = _addons_holder(run)
+    apps = {urn: r for urn, r in registered.items()
+            if r.type in (APPLICATION, KUSTOMIZATION) and urn != holder.urn}
+    identities = {r.inputs["metadata"]["name"]: r.urn for r in _identities(run)
+                  if r.type == "kubernetes:core/v1:ServiceAccount"}
 
     def reachable() -> bool:  # the engine can still reach the spoke
         return access <= live and all(urn in live for urn, r in registered.items()
@@ -333,20 +444,37 @@ def _spoke_destroy(run: harness.Run, engine: str, order: list[harness.Resource])
 
     installed, selected = True, engine == "argocd"
     for resource in order:
-        if engine == "argocd" and resource.type == SECRET_PATCH:
-            selected = False  # the ApplicationSets delete the spoke's Applications
+        if resource.urn in apps:
+            identity = resource.inputs.get("spec", {}).get("serviceAccountName")
+            if not reachable() or (identity and identities[identity] not in live):
+                return "orphaned"  # no cluster, or nobody to impersonate: skipped
+        elif engine == "argocd" and resource.type == SECRET_PATCH:
+            selected = False  # the ApplicationSets delete the spoke's add-on Applications
         elif engine == "argocd" and resource.type == SECRET and installed:
             return "orphaned"  # Applications still finalizing lose their cluster
-        elif resource.type in (PROJECT, KUSTOMIZATION) and installed:
+        elif resource.type == PROJECT and resource.inputs["metadata"]["name"] != name:
+            if apps.keys() & live:
+                return "stuck"  # the apps' project, still named by their Applications
+        elif resource.urn == holder.urn:
             if selected:
-                return "stuck"  # Applications still name the project
+                return "stuck"  # add-on Applications still name the project
             if not reachable():
                 return "stuck" if engine == "flux" else "orphaned"
             installed = False  # Pulumi waits until the engine has removed the add-ons
-        elif resource.urn in access and installed:
+        elif resource.urn in access and (installed or apps.keys() & live):
             return "orphaned"
         live.discard(resource.urn)
-    return "removed" if not installed else "orphaned"
+    return "orphaned" if installed or apps.keys() & live else "removed"
+
+
+def _addons_holder(run: harness.Run) -> harness.Resource:
+    """The registration's object whose deletion waits for the spoke's add-ons to be removed:
+    under Argo CD the spoke's add-ons project, under Flux its add-on list."""
+    name = registration_name(run.stack)
+    [holder] = [r for r in _registrations(run)
+                if r.inputs["metadata"]["name"] in (name, addons_name(name))
+                and r.type in (PROJECT, KUSTOMIZATION)]
+    return holder
 
 
 @pytest.mark.parametrize("stack,engine", [(s, e) for s in SPOKES for e in ENGINES])
@@ -398,10 +526,10 @@ def test_a_spoke_adds_a_few_resources_to_its_own_stack_and_none_to_the_hub(stack
     """SpokeAccess (entry, association; under Argo CD the spoke's role across accounts) and
     SpokeRegistration (the hub's provider; a Secret, a project and a patch, or two ConfigMaps and
     a Kustomization), components included."""
-    run = spoke(stack, engine)
+    run = harness.run(stack, caller_arn=_caller(stack), cloud=hub_cloud(engine, apps=False))
     assert len(_fleet(run)) == count
     # Without the fleet the same stack registers exactly the rest.
-    standalone = harness.run(stack, {"fleet.role": "standalone", "fleet.hub": ""},
+    standalone = harness.run(stack, {"fleet": {"role": "standalone"}},
                              caller_arn=_caller(stack))
     assert len(run.resources) - len(standalone.resources) == count
     # The hub's run takes no input from any spoke: its resources are its own config's.
