@@ -61,10 +61,16 @@ class FleetAppArgs(TypedDict):
     """One of the hub's apps for spokes."""
 
     name: str
+    """The app's name in the hub's config; the hub's objects for it on a spoke are named
+    `<spoke>-<name>`."""
     repo_url: str
+    """The app's Git repository."""
     revision: str
+    """Branch, tag or commit of that repository."""
     path: str
+    """The app's path in that repository."""
     namespace: str
+    """The app's namespace on the spoke."""
     credentials: bool
     """Its repository is the hub's root repository, whose credentials the hub holds."""
 
@@ -73,6 +79,7 @@ class FleetAppsArgs(TypedDict):
     """The hub's apps for a spoke, as the hub exports them (`fleetApps`)."""
 
     apps: list[FleetAppArgs]
+    """The apps this spoke runs."""
     sync: SyncPolicyArgs
     """How the hub's engine syncs them: the hub's `gitops.sync`."""
     interval: str
