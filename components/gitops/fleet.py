@@ -1,7 +1,8 @@
 """Fleet objects in a hub's cluster (pure builders in fleet_manifests.py):
 
 - `FleetRegistrars`, on the hub: the Role and RoleBinding that let registrars (the hub's access
-  entries in REGISTRAR_GROUP, components/aws/fleet.py) manage registrations and nothing else.
+  entries in REGISTRAR_GROUP, components/aws/fleet.py) manage registrations and nothing else, and
+  the admission policy that keeps those to spoke-named objects reaching spokes only.
 - `SpokeRegistration`, on a spoke: the spoke's registration in its hub, through a Kubernetes
   provider for the hub built from the hub's kubeconfig, so registering a spoke is the spoke's
   `pulumi up` and unregistering it is the first step of the spoke's destroy.
@@ -49,9 +50,20 @@ class FleetRegistrars(pulumi.ComponentResource):
         for manifest in (role, binding):
             manifest["metadata"]["namespace"] = after(manifest["metadata"]["namespace"],
                                                       args["namespace"])
+        # What RBAC cannot say (names, what a registration may reach) first, so no registrar
+        # request goes unchecked.
+        policy, policy_binding = manifests.registrar_policy(engine)
+        checks = k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
+            f"{name}-registrar", metadata=policy["metadata"], spec=policy["spec"],
+            opts=pulumi.ResourceOptions(parent=self))
+        checked = k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
+            f"{name}-registrar", metadata=policy_binding["metadata"],
+            spec=policy_binding["spec"],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[checks]))
         registrar = k8s.rbac.v1.Role(f"{name}-registrar", metadata=role["metadata"],
                                      rules=role["rules"],
-                                     opts=pulumi.ResourceOptions(parent=self))
+                                     opts=pulumi.ResourceOptions(parent=self,
+                                                                 depends_on=[checked]))
         RoleBinding(f"{name}-registrar", binding,
                     pulumi.ResourceOptions(parent=self, depends_on=[registrar]))
         self.register_outputs({})

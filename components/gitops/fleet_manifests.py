@@ -108,6 +108,90 @@ def registrar_binding(engine: str) -> dict:
                           "name": REGISTRAR_GROUP}]}
 
 
+ADMISSION_API = "admissionregistration.k8s.io/v1"
+REGISTRAR_POLICY = "groundwork-fleet-registrars"
+_OBJECT = "(request.operation == 'DELETE' ? oldObject : object)"
+_WRITE = "request.operation != 'DELETE'"
+
+
+def _is(resource: str) -> str:
+    return f"request.resource.resource == '{resource}'"
+
+
+def _remote(server: str) -> str:
+    """A destination server that is a spoke's: named, not the cluster the engine runs in, and
+    not a pattern."""
+    return (f"{server} != '{argocd_manifests.IN_CLUSTER}' && !{server}.contains('*')")
+
+
+# What RBAC cannot say about a registrar's writes (CEL, Kubernetes ValidatingAdmissionPolicy):
+# (message, expression) per engine. RBAC grants kinds in a namespace; these keep a registrar to
+# spoke-named objects that reach spokes only, so it cannot aim the hub's engine at the hub.
+REGISTRAR_RULES: Mapping[str, tuple[tuple[str, str], ...]] = {
+    "argocd": (
+        ("a cluster Secret's `server` must be a spoke's, not the hub's in-cluster address, and "
+         "its add-ons project must be its own (`addons_project` equal to its name)",
+         f"!({_WRITE} && {_is('secrets')}) || ("
+         f"has(object.metadata.labels) && '{argocd_manifests.SECRET_TYPE}' in "
+         f"object.metadata.labels && "
+         f"object.metadata.labels['{argocd_manifests.SECRET_TYPE}'] == 'cluster' && "
+         f"(!has(object.data) || !('server' in object.data) || "
+         f"{_remote('string(object.data.server)')}) && "
+         "(!has(object.metadata.annotations) || "
+         "!('addons_project' in object.metadata.annotations) || "
+         "object.metadata.annotations['addons_project'] == object.metadata.name))"),
+        ("an AppProject may name spoke servers only (no in-cluster, no name, no pattern), no "
+         "repository pattern and no roles",
+         f"!({_WRITE} && {_is('appprojects')}) || ("
+         "object.spec.destinations.all(d, has(d.server) && !has(d.name) && "
+         f"{_remote('d.server')}) && "
+         "object.spec.sourceRepos.all(r, !r.contains('*')) && !has(object.spec.roles))"),
+        ("an Application must use a spoke's project and target a spoke server",
+         f"!({_WRITE} && {_is('applications')}) || ("
+         "object.spec.project.startsWith('spoke-') && "
+         "has(object.spec.destination.server) && !has(object.spec.destination.name) && "
+         f"{_remote('object.spec.destination.server')})"),
+    ),
+    "flux": (
+        ("a Kustomization must apply to a spoke (spec.kubeConfig), or be a spoke's add-on list "
+         "(the add-ons tree, through the hub's own GitRepository)",
+         f"!({_WRITE} && {_is('kustomizations')}) || has(object.spec.kubeConfig) || ("
+         f"object.spec.path == './{ADDONS_BASEPATH}flux' && "
+         f"object.spec.sourceRef.name == '{flux_manifests.ROOT}' && "
+         "!has(object.spec.sourceRef.namespace) && !has(object.spec.serviceAccountName))"),
+    ),
+}
+
+
+def registrar_policy(engine: str) -> tuple[dict, dict]:
+    """The ValidatingAdmissionPolicy (Kubernetes 1.30+) for registrars' requests, and its binding
+    to the engine's namespace: every object a registrar creates, changes or deletes is named
+    `spoke-...`, and REGISTRAR_RULES hold."""
+    namespace = ENGINE_NAMESPACES[engine]
+    rules = [{"apiGroups": [group], "apiVersions": ["*"],
+              "operations": ["CREATE", "UPDATE", "DELETE"], "resources": [resource]}
+             for group, resource in REGISTRATION_RESOURCES[engine]]
+    validations = [{"expression": f"{_OBJECT}.metadata.name.startsWith('{_PREFIX}')",
+                    "message": f"a registrar may only touch objects named {_PREFIX}<stack>"},
+                   *({"expression": expression, "message": message}
+                     for message, expression in REGISTRAR_RULES[engine])]
+    policy = {"apiVersion": ADMISSION_API, "kind": "ValidatingAdmissionPolicy",
+              "metadata": {"name": REGISTRAR_POLICY},
+              "spec": {"failurePolicy": "Fail",
+                       "matchConstraints": {"resourceRules": rules},
+                       "matchConditions": [{
+                           "name": "registrar",
+                           "expression": "request.userInfo.groups.exists(g, g == "
+                                         f"'{REGISTRAR_GROUP}')"}],
+                       "validations": validations}}
+    binding = {"apiVersion": ADMISSION_API, "kind": "ValidatingAdmissionPolicyBinding",
+               "metadata": {"name": REGISTRAR_POLICY},
+               "spec": {"policyName": REGISTRAR_POLICY, "validationActions": ["Deny"],
+                        "matchResources": {"namespaceSelector": {"matchLabels": {
+                            "kubernetes.io/metadata.name": namespace}}}}}
+    return policy, binding
+
+
 def _aws_auth(cluster_name: str, role_arn: str, ca_data: str) -> str:
     auth = {"clusterName": cluster_name}
     if role_arn:
