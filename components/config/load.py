@@ -56,7 +56,10 @@ class PolicySizes(Protocol):
 
 def project_declarations(project_file: Path = PROJECT_FILE) -> dict[str, dict[str, Any]]:
     """Every key declared in Pulumi.yaml's `config:` block, with its type and default."""
-    return yaml.safe_load(project_file.read_text())["config"]
+    # libyaml's loader where PyYAML has it (its wheels do): the program reads this file on every
+    # run, and the pure-Python loader takes most of a spoke's evaluation beyond the SDK floor.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(project_file.read_text(), Loader=loader)["config"]
 
 
 def given_keys() -> set[str]:
