@@ -1,7 +1,7 @@
 """Offline render: everything a stack would deploy, written out and checked, with no cloud account.
 
     python -m tools.render --stack dev [--out DIR] [--schemas DIR] [--require-schemas]
-                                       [--set KEY=VALUE ...] [--diff OTHER_DIR]
+                                       [--set KEY=VALUE ...] [--diff OTHER_DIR] [--no-spokes]
 
 Runs the program under Pulumi's mocks with the stack's config (Pulumi.yaml defaults, then
 Pulumi.<stack>.yaml, then each `--set`; `secure:` values become `<secret>`) and writes to DIR
@@ -32,6 +32,14 @@ value of another type) is an exit-2 error; `gitCredentials` and `secretValues` a
 `{"username": "bot"}`), else taken as a string (quote it as JSON, `'"1.34"'`, to keep a
 number-like string). `--diff OTHER_DIR` prints a unified diff of this render's manifests against
 another render's (objects are matched by kind, namespace and name).
+
+A fleet hub (`groundwork:fleet.role: hub`) renders with its spokes (tools/render/fleet.py):
+every stack file of the project whose `fleet.hub` ends in `/<hub>` runs against this run's
+outputs and is rendered under DIR/spokes/<stack>/ as its own render would be; what each spoke
+registers in the hub is validated as the hub's objects and expanded with them; resources.md and
+plan.json gain the fleet (fleet_report.py) and the summary line per-spoke counts. A spoke the
+hub's outputs make invalid is a config error of that spoke: the rest is written, and the exit
+code is 2. `--no-spokes` renders the hub alone.
 
 Exit codes: 0 valid, 1 invalid objects or a file that would hold a secret, 2 configuration or
 usage error. No config or `--set` input ends in a Python traceback.
