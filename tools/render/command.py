@@ -550,7 +550,7 @@ def _summary(rendered: Rendered, validator: Validator, problems: int) -> str:
 # --- main ----------------------------------------------------------------------------------------
 
 
-def _write(out: Path, files: Mapping[str, str]) -> None:
+def write(out: Path, files: Mapping[str, str]) -> None:
     # Only what a render writes is replaced: a stale manifest would survive into the next diff,
     # a stale spoke into the next fleet.
     for folder in (MANIFESTS, CLUSTER, fleet_report.SPOKES):
@@ -636,7 +636,7 @@ def main(argv: Sequence[str] | None = None, root: Path = ROOT) -> int:
         # a namespace's name) stops the render the same way: the guard cannot tell them apart.
         print(f"error: {leak}", file=sys.stderr)
         return EXIT_INVALID
-    _write(out, files)
+    write(out, files)
 
     for problem in problems:
         print(problem)

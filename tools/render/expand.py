@@ -240,13 +240,14 @@ class ArgoCdExpander:
 
     def spoke_applications(self, spokes: Sequence[Spoke]) -> dict[str, int]:
         """How many of the expanded Applications each spoke's cluster is the destination of."""
-        counts = {}
-        for spoke in spokes:
-            servers = {str((s.get("stringData") or {}).get("server"))
-                       for s in _cluster_secrets(spoke.registered)}
-            counts[spoke.stack] = sum(
-                1 for _, obj in self.result.objects if obj.get("kind") == "Application"
-                and self.server((obj.get("spec") or {}).get("destination") or {}) in servers)
+        owner = {str((s.get("stringData") or {}).get("server")): spoke.stack for spoke in spokes
+                 for s in _cluster_secrets(spoke.registered)}
+        counts = dict.fromkeys((spoke.stack for spoke in spokes), 0)
+        for _, obj in self.result.objects:
+            if obj.get("kind") == "Application":
+                stack = owner.get(self.server((obj.get("spec") or {}).get("destination") or {}))
+                if stack is not None:
+                    counts[stack] += 1
         return counts
 
     @staticmethod
