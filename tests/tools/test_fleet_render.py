@@ -13,6 +13,7 @@ admits every server and makes that Application for the hub only, wherever it doe
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 from pathlib import Path
@@ -364,3 +365,26 @@ def test_a_spokes_kustomization_with_missing_variables_is_a_finding(flux_fleet, 
     result = expand(hub, "flux", harness.ROOT, Validator(schemas_dir, cluster_version(hub)),
                     [Spoke(spoke.stack, spoke.run, registered)])
     assert any(message in str(p) for p in result.findings), [str(p) for p in result.findings]
+
+
+def test_later_sources_win_and_a_secrets_data_is_decoded(flux_fleet, schemas_dir):
+    """kustomize-controller reads substituteFrom in order, a later source's keys over an earlier
+    one's, a Secret's data base64-decoded; the inline `substitute` goes over them all."""
+    hub, spoke = flux_fleet
+    assert spoke.run is not None
+    secret = {"apiVersion": "v1", "kind": "Secret",
+              "metadata": {"name": "lbc-overrides", "namespace": flux_manifests.NAMESPACE},
+              "data": {"aws_cluster_name": base64.b64encode(b"from-the-secret").decode(),
+                       "aws_region": base64.b64encode(b"eu-north-1").decode()}}
+    kustomization = _spoke_kustomization(
+        spoke.run.settings.gitops.sync,
+        {"kind": "ConfigMap", "name": f"{registration_name(spoke.stack)}-cluster-vars"},
+        {"kind": "Secret", "name": "lbc-overrides"}, aws_region="ap-south-1")
+    registered = [o.body for o in spoke.registered] + [secret, kustomization]
+    result = expand(hub, "flux", harness.ROOT, Validator(schemas_dir, cluster_version(hub)),
+                    [Spoke(spoke.stack, spoke.run, registered)])
+    [release] = [obj for generator, obj in result.objects
+                 if generator == f"Kustomization {LBC}" and obj["kind"] == "HelmRelease"]
+    values = release["spec"]["values"]
+    assert (values["clusterName"], values["region"]) == ("from-the-secret", "ap-south-1")
+    assert values["vpcId"].startswith("vpc-")

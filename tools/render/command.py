@@ -496,10 +496,10 @@ def render_stack(run: Run, validator: Validator, root: Path,
     names = manifest_files(objects)
     releases = helm_releases(run)
     checked = validate(run, objects, names, validator, root)
-    accepted = [s for s, own in spokes or () if own is not None]
+    accepted = [(s, own) for s, own in spokes or () if own is not None]
     files_of = {s.stack: [own.file_of()[o.resource.urn] for o in s.registered]
-                for s, own in spokes or () if own is not None}
-    for spoke in accepted:
+                for s, own in accepted}
+    for spoke, _ in accepted:
         # Objects in the hub's cluster: checked for the hub's Kubernetes version.
         checked.problems += [p for obj, file in zip(spoke.registered, files_of[spoke.stack],
                                                     strict=True)
@@ -507,9 +507,8 @@ def render_stack(run: Run, validator: Validator, root: Path,
                                                                    f"{spoke.stack}/{file}")]
     engine = run.settings.gitops.engine if run.settings is not None else ""
     expansion = expand(run, engine, root, validator, [
-        Spoke(s.stack, s.run, [o.body for o in s.registered]) for s in accepted
+        Spoke(s.stack, s.run, [o.body for o in s.registered]) for s, _ in accepted
         if s.run is not None])
-    table = None
     checked.problems += expansion.findings
     cluster_files = expanded_files(expansion)
     files = {f"{MANIFESTS}/{name}": f"# {obj.resource.type} {obj.resource.name}\n"
@@ -522,6 +521,7 @@ def render_stack(run: Run, validator: Validator, root: Path,
         cluster_files)
     document = plan(run, objects, names, releases, validator.kubernetes_version, checked.problems,
                     validator.crd_checks, validator.skipped, cluster_files)
+    table = None
     if spokes is not None:
         table = fleet_report.rows(run, [s for s, _ in spokes], files_of, expansion.by_spoke)
         files["resources.md"] += "\n" + fleet_report.markdown(run, table)
@@ -530,8 +530,7 @@ def render_stack(run: Run, validator: Validator, root: Path,
     # A spoke's secrets stay secret in the hub's files too, but for what the engine itself
     # publishes of its registration (a cluster's name and server in Argo CD's Applications).
     secrets = secret_values(run, secret_config_keys(run)).union(*(
-        own.secrets - published(o.body for o in s.registered)
-        for s, own in spokes or () if own is not None))
+        own.secrets - published(o.body for o in s.registered) for s, own in accepted))
     return Rendered(run, files, checked.problems, secrets, objects, names, len(releases),
                     checked.gitops_documents, len(cluster_files), table)
 

@@ -29,6 +29,7 @@ Anything not expanded is a finding, never a silent skip.
 """
 
 import base64
+import binascii
 import fnmatch
 import json
 import re
@@ -439,11 +440,20 @@ def build_resource_set(resource_set: Obj) -> list[dict]:
     return list(built.values())
 
 
+def _decoded(value: Any) -> str:
+    """A Secret's `data` value; one that is no base64 (the harness's `<secret>` placeholder) as
+    it is."""
+    try:
+        return base64.b64decode(str(value), validate=True).decode(errors="replace")
+    except binascii.Error:
+        return str(value)
+
+
 def _data(obj: Obj) -> dict[str, str]:
     """The variables a ConfigMap or Secret holds for `substituteFrom`."""
     if obj["kind"] == "Secret":
-        encoded = {k: base64.b64decode(v).decode() for k, v in (obj.get("data") or {}).items()}
-        return {**encoded, **(obj.get("stringData") or {})}
+        decoded = {k: _decoded(v) for k, v in (obj.get("data") or {}).items()}
+        return {**decoded, **(obj.get("stringData") or {})}
     return dict(obj.get("data") or {})
 
 
@@ -456,8 +466,8 @@ class FluxExpander:
         self.spokes = spokes
         objects = [o.body for o in kubernetes_objects(run)]
         # What substituteFrom can name: the hub's objects and what the spokes register beside.
-        self.sources = {(o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]):
-                        _data(o) for o in [*objects, *(r for s in spokes for r in s.registered)]
+        self.sources = {(o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]): o
+                        for o in [*objects, *(r for s in spokes for r in s.registered)]
                         if o["kind"] in ("ConfigMap", "Secret")}
         self.kustomizations = [o for o in objects if o["kind"] == "Kustomization"]
         self.resource_sets = [o for o in objects if o["kind"] == "ResourceSet"]
@@ -498,9 +508,9 @@ class FluxExpander:
         namespace = obj["metadata"].get("namespace") or FLUX_NAMESPACE
         found: dict[str, str] = {}
         for index, ref in enumerate(post.get("substituteFrom") or []):
-            data = self.sources.get((ref.get("kind"), namespace, ref.get("name")))
-            if data is not None:
-                found.update(data)
+            source = self.sources.get((ref.get("kind"), namespace, ref.get("name")))
+            if source is not None:
+                found.update(_data(source))
             elif not ref.get("optional"):
                 self.result.finding(file, obj, f"spec.postBuild.substituteFrom[{index}]",
                                     f"no {ref.get('kind')} {ref.get('name')!r} in {namespace} "
