@@ -1,7 +1,7 @@
 """Benchmarks: the modeled deploy critical path, the cost of evaluating the program, and how that
 cost grows with the number of seed apps, against the Pulumi SDK's own floor.
 
-    python -m tools.bench [--quick] [--out PATH]
+    python -m tools.bench [--quick] [--out PATH] [--only fleet]
 
 Prints markdown tables and writes the numbers as JSON (bench/results.json by default). It is a
 benchmark, not a test: it asserts nothing and exits 0 whether or not a target is met.
@@ -22,6 +22,10 @@ benchmark, not a test: it asserts nothing and exits 0 whether or not a target is
   under the same mocks, sampled in turn with the mode. The cost per app is the CPU-time slope,
   compared with the floor's; growth is linear when the last slope is within 1.2x of the first.
   The render (tools/render) of Argo CD Applications is timed the same way.
+- Fleet (tools/bench/fleet.py): a hub's render with 1 to 200 spokes' registrations, ms per spoke
+  and whether it grows linearly; one spoke's program against the SDK floor of its resources; the
+  hub's own resources at every size. `--only fleet` measures this alone and replaces it in the
+  JSON, keeping the other figures.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -47,6 +52,8 @@ from components.aws.core_addons import EARLY_ADDONS
 from components.common.catalog import listable
 from components.config.keys import COMPUTE_MODES
 from tools import harness
+from tools.bench import fleet
+from tools.bench.slopes import LINEAR_TOLERANCE, growth, slope
 from tools.harness import ROOT, Resource, Run
 from tools.harness.graph import Graph
 
@@ -57,6 +64,7 @@ IMPORT_FLOOR = "import floor"
 PROD_MODULES = "SDK modules prod loads"
 EVALUATION_REPEATS = 5
 DEFAULT_OUT = ROOT / "bench" / "results.json"
+FLEET = "fleet"
 
 # --- modeled deploy critical path -----------------------------------------------------------------
 
@@ -420,7 +428,6 @@ SCALING_REPEATS = {100: 5, 1000: 5, 2000: 3}
 # The render (tools/render) of the default engine's mode, one object per app.
 RENDER_MODE = "argocd-applications"
 RENDER_REPEATS = {100: 5, 1000: 5}
-LINEAR_TOLERANCE = 1.2
 FLOOR = "SDK floor"
 RENDER = "render"
 
@@ -433,22 +440,6 @@ SEED_APP_PATH = "gitops/apps/podinfo"
 def seed_apps(count: int, waves: int) -> list[dict[str, Any]]:
     return [{"name": f"app-{i:04d}", "path": SEED_APP_PATH, "namespace": f"app-{i:04d}",
              "wave": i % waves} for i in range(count)]
-
-
-def slope(low: tuple[int, float], high: tuple[int, float]) -> float:
-    """Cost per added app between two (apps, cost) points."""
-    return (high[1] - low[1]) / (high[0] - low[0])
-
-
-def growth(early: float, late: float, tolerance: float = LINEAR_TOLERANCE) -> str:
-    """`linear` when the later slope is within `tolerance` times the earlier one either way;
-    `unclear` when the earlier slope is not positive, i.e. lost in measurement noise."""
-    if early <= 0:
-        return "unclear"
-    ratio = late / early
-    if ratio > tolerance:
-        return "superlinear"
-    return "linear" if ratio >= 1 / tolerance else "sublinear"
 
 
 @dataclass(frozen=True)
@@ -712,6 +703,8 @@ def report(results: Mapping[str, Any]) -> str:
         f"{evaluation['prod']['total_s'] - evaluation[PROD_MODULES]['total_s']:.3f} s, "
         f"{evaluation['prod']['rss_mib'] - evaluation[PROD_MODULES]['rss_mib']:.1f} MiB."]
     sections += _scaling_report(results)
+    if FLEET in results:
+        sections += fleet.report(results[FLEET])
     sections += ["### Targets", _table(
         ("target", "value", "limit", "met"),
         ((t["target"], f"{t['value']:.2f} {t['unit']}".strip(),
@@ -741,14 +734,32 @@ def _scaling_json(s: Scaling) -> dict[str, Any]:
             "floor_late_over_early": s.floor_late_over_early}
 
 
+def _fleet_only(out: Path, quick: bool) -> int:
+    """`--only fleet`: the fleet figure, written into `out` beside the figures already there."""
+    started = time.perf_counter()
+    results = json.loads(out.read_text()) if out.is_file() else {}
+    results[FLEET] = {**fleet.measure(quick, render_schemas()),
+                      "generated": datetime.datetime.now(datetime.UTC).isoformat(
+                          timespec="seconds"), "machine": _machine()}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print("\n\n".join(fleet.report(json.loads(out.read_text())[FLEET])) + "\n")
+    print(f"wrote {FLEET} into {out} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.bench",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true",
                         help="one sample per measurement: a smoke run, not numbers to keep")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to write the JSON")
+    parser.add_argument("--only", choices=[FLEET], help="measure only this figure and replace it "
+                        "in the JSON, keeping the others (fleet: per-spoke render and evaluation)")
     args = parser.parse_args(argv)
     repeats = 1 if args.quick else EVALUATION_REPEATS
+    if args.only == FLEET:
+        return _fleet_only(args.out, args.quick)
     started = datetime.datetime.now(datetime.UTC)
     machine = _machine()
 
@@ -771,6 +782,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               for mode in MODES}
     rendered = render_scaling({n: points[f"{RENDER} {n}"] for n in RENDER_REPEATS},
                               {n: points[f"{RENDER_MODE} {n} {FLOOR}"] for n in RENDER_REPEATS})
+    fleet_figure = fleet.measure(args.quick, render_schemas())
 
     machine["load_average_after"] = os.getloadavg()
     results = {
@@ -799,6 +811,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "scaling": {mode: _scaling_json(s) for mode, s in scaled.items()},
         "render": {**asdict(rendered), "ratio": rendered.ratio},
         "targets": targets(models, by_compute, evaluation, scaled),
+        FLEET: fleet_figure,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")

@@ -1,7 +1,7 @@
 """Offline render: everything a stack would deploy, written out and checked, with no cloud account.
 
     python -m tools.render --stack dev [--out DIR] [--schemas DIR] [--require-schemas]
-                                       [--set KEY=VALUE ...] [--diff OTHER_DIR]
+                                       [--set KEY=VALUE ...] [--diff OTHER_DIR] [--no-spokes]
 
 Runs the program under Pulumi's mocks with the stack's config (Pulumi.yaml defaults, then
 Pulumi.<stack>.yaml, then each `--set`; `secure:` values become `<secret>`) and writes to DIR
@@ -33,6 +33,14 @@ value of another type) is an exit-2 error; `gitCredentials` and `secretValues` a
 number-like string). `--diff OTHER_DIR` prints a unified diff of this render's manifests against
 another render's (objects are matched by kind, namespace and name).
 
+A fleet hub (`groundwork:fleet.role: hub`) renders with its spokes (tools/render/fleet.py):
+every stack file of the project whose `fleet.hub` ends in `/<hub>` runs against this run's
+outputs and is rendered under DIR/spokes/<stack>/ as its own render would be; what each spoke
+registers in the hub is validated as the hub's objects and expanded with them; resources.md and
+plan.json gain the fleet (fleet_report.py) and the summary line per-spoke counts. A spoke the
+hub's outputs make invalid is a config error of that spoke: the rest is written, and the exit
+code is 2. `--no-spokes` renders the hub alone.
+
 Exit codes: 0 valid, 1 invalid objects or a file that would hold a secret, 2 configuration or
 usage error. No config or `--set` input ends in a Python traceback.
 """
@@ -61,7 +69,8 @@ from tools.harness import PROJECT, ROOT, SECRET_PLACEHOLDER, Resource, Run
 from tools.harness.config_path import ConfigPathError, parse_key
 from tools.harness.graph import Graph
 from tools.harness.stack_config import StackFileError
-from tools.render.expand import Expansion, expand, object_files
+from tools.render import fleet, fleet_report
+from tools.render.expand import Expansion, Spoke, expand, object_files, published
 from tools.render.manifests import (
     HelmRelease,
     K8sObject,
@@ -143,6 +152,8 @@ def _parser() -> argparse.ArgumentParser:
                              "(cluster.nodeGroups[0].maxSize=5); VALUE is JSON or text")
     parser.add_argument("--diff", type=Path, metavar="OTHER_DIR",
                         help="print a unified diff of the manifests against another render")
+    parser.add_argument("--no-spokes", action="store_true",
+                        help="render a fleet hub alone, without the spokes that name it")
     return parser
 
 
@@ -459,12 +470,102 @@ def manifest_diff(ours: Path, theirs: Path) -> str:
     return "".join(chunks)
 
 
+# --- one stack, and a hub with its spokes ---------------------------------------------------------
+
+
+@dataclass
+class Rendered:
+    """One stack's render: the files to write (relative to its directory), its problems, the
+    secret values none of them may hold, and what the summary line counts."""
+
+    run: Run
+    files: dict[str, str]
+    problems: list[Problem]
+    secrets: set[str]
+    objects: list[K8sObject]
+    names: list[str]
+    releases: int
+    gitops_documents: int
+    expanded: int
+    # A hub's spokes, with what each registers and gets; None for any other render.
+    fleet: list[fleet_report.Row] | None = None
+
+    def file_of(self) -> dict[str, str]:
+        """Each object's manifest file, by its resource's URN."""
+        return {obj.resource.urn: f"{MANIFESTS}/{name}"
+                for obj, name in zip(self.objects, self.names, strict=True)}
+
+
+SpokeRenders = Sequence[tuple[fleet.Spoke, "Rendered | None"]]
+
+
+def render_stack(run: Run, validator: Validator, root: Path,
+                 spokes: SpokeRenders | None = None) -> Rendered:
+    """Everything a stack's render writes. `spokes`, for a hub rendered with its fleet: each
+    spoke with its own render (None for a spoke its config error stopped); what the spokes
+    register in the hub is validated as the hub's objects and expanded with them, and the fleet
+    is described in resources.md and plan.json."""
+    objects = kubernetes_objects(run)
+    names = manifest_files(objects)
+    releases = helm_releases(run)
+    checked = validate(run, objects, names, validator, root)
+    accepted = [(s, own) for s, own in spokes or () if own is not None]
+    files_of = {s.stack: [own.file_of()[o.resource.urn] for o in s.registered]
+                for s, own in accepted}
+    for spoke, _ in accepted:
+        # Objects in the hub's cluster: checked for the hub's Kubernetes version.
+        checked.problems += [p for obj, file in zip(spoke.registered, files_of[spoke.stack],
+                                                    strict=True)
+                             for p in validator.validate(obj.body, f"{fleet_report.SPOKES}/"
+                                                                   f"{spoke.stack}/{file}")]
+    engine = run.settings.gitops.engine if run.settings is not None else ""
+    expansion = expand(run, engine, root, validator, [
+        Spoke(s.stack, s.run, [o.body for o in s.registered]) for s, _ in accepted
+        if s.run is not None])
+    checked.problems += expansion.findings
+    cluster_files = expanded_files(expansion)
+    files = {f"{MANIFESTS}/{name}": f"# {obj.resource.type} {obj.resource.name}\n"
+                                    f"{_yaml(redacted(obj))}"
+             for obj, name in zip(objects, names, strict=True)}
+    files.update({f"{CLUSTER}/{name}": f"# {generator}\n{_yaml(obj)}"
+                  for name, (generator, obj) in cluster_files.items()})
+    files["helm-releases.yaml"] = _yaml([release.redacted() for release in releases])
+    files["resources.md"] = resources_markdown(run, objects, names) + generated_markdown(
+        cluster_files)
+    document = plan(run, objects, names, releases, validator.kubernetes_version, checked.problems,
+                    validator.crd_checks, validator.skipped, cluster_files)
+    table = None
+    if spokes is not None:
+        table = fleet_report.rows(run, [s for s, _ in spokes], files_of, expansion.by_spoke)
+        files["resources.md"] += "\n" + fleet_report.markdown(run, table)
+        document["fleet"] = fleet_report.plan(run, table)
+    files["plan.json"] = json.dumps(document, indent=2) + "\n"
+    # A spoke's secrets stay secret in the hub's files too, but for what the engine itself
+    # publishes of its registration (a cluster's name and server in Argo CD's Applications).
+    secrets = secret_values(run, secret_config_keys(run)).union(*(
+        own.secrets - published(o.body for o in s.registered) for s, own in accepted))
+    return Rendered(run, files, checked.problems, secrets, objects, names, len(releases),
+                    checked.gitops_documents, len(cluster_files), table)
+
+
+def _summary(rendered: Rendered, validator: Validator, problems: int) -> str:
+    result = (f"invalid ({_plural(problems, 'problem')})" if problems
+              else "valid" if validator.crd_checks else "valid (CRD checks skipped)")
+    return (f"{rendered.run.stack}: {_plural(len(rendered.objects), 'object')}, "
+            f"{_plural(len(rendered.run.resources), 'resource')}, "
+            f"{_plural(rendered.releases, 'Helm release')}, "
+            f"{_plural(rendered.gitops_documents, 'GitOps document')}, "
+            f"{_plural(rendered.expanded, 'expanded object')}; Kubernetes "
+            f"{validator.kubernetes_version}; {result}")
+
+
 # --- main ----------------------------------------------------------------------------------------
 
 
-def _write(out: Path, files: Mapping[str, str]) -> None:
-    # Only what a render writes is replaced: a stale manifest would survive into the next diff.
-    for folder in (MANIFESTS, CLUSTER):
+def write(out: Path, files: Mapping[str, str]) -> None:
+    # Only what a render writes is replaced: a stale manifest would survive into the next diff,
+    # a stale spoke into the next fleet.
+    for folder in (MANIFESTS, CLUSTER, fleet_report.SPOKES):
         if (out / folder).is_dir():
             shutil.rmtree(out / folder)
     (out / MANIFESTS).mkdir(parents=True)
@@ -476,6 +577,13 @@ def _write(out: Path, files: Mapping[str, str]) -> None:
 
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _fleet(run: Run, schemas: Path | None, root: Path) -> SpokeRenders:
+    """Each spoke of the hub `run` with its own render, None where its config error stopped it."""
+    return [(spoke, None if spoke.run is None else render_stack(
+                spoke.run, Validator(schemas, cluster_version(spoke.run)), root))
+            for spoke in fleet.spokes(run, root)]
 
 
 def main(argv: Sequence[str] | None = None, root: Path = ROOT) -> int:
@@ -506,6 +614,9 @@ def main(argv: Sequence[str] | None = None, root: Path = ROOT) -> int:
         run = harness.run(args.stack, dict(args.overrides), project_dir=root,
                           cloud=harness.hub_cloud(args.stack, dict(args.overrides), root))
         validator = Validator(schemas, cluster_version(run))
+        # A hub renders with every spoke of this project, each run against this run's outputs.
+        spokes = (_fleet(run, schemas, root) if fleet.is_hub(run) and not args.no_spokes
+                  else None)
     except ConfigPathError as error:
         return config_error(f"--set {error} (`pulumi config set --path` refuses it too)")
     except StackFileError as error:
@@ -519,44 +630,36 @@ def main(argv: Sequence[str] | None = None, root: Path = ROOT) -> int:
         print(error, file=sys.stderr)
         return EXIT_CONFIG
 
-    objects = kubernetes_objects(run)
-    names = manifest_files(objects)
-    releases = helm_releases(run)
-    checked = validate(run, objects, names, validator, root)
-    engine = run.settings.gitops.engine if run.settings is not None else ""
-    expansion = expand(run, engine, root, validator)
-    checked.problems += expansion.findings
-    cluster_files = expanded_files(expansion)
-    files = {f"{MANIFESTS}/{name}": f"# {obj.resource.type} {obj.resource.name}\n"
-                                    f"{_yaml(redacted(obj))}"
-             for obj, name in zip(objects, names, strict=True)}
-    files.update({f"{CLUSTER}/{name}": f"# {generator}\n{_yaml(obj)}"
-                  for name, (generator, obj) in cluster_files.items()})
-    files["helm-releases.yaml"] = _yaml([release.redacted() for release in releases])
-    files["resources.md"] = resources_markdown(run, objects, names) + generated_markdown(
-        cluster_files)
-    files["plan.json"] = json.dumps(
-        plan(run, objects, names, releases, validator.kubernetes_version, checked.problems,
-             validator.crd_checks, validator.skipped, cluster_files), indent=2) + "\n"
+    rendered = render_stack(run, validator, root, spokes)
+    files = dict(rendered.files)
+    problems = [str(p) for p in rendered.problems]
     try:
-        assert_no_secrets(files, secret_values(run, secret_config_keys(run)))
+        assert_no_secrets(rendered.files, rendered.secrets)
+        for spoke, own in spokes or ():
+            if own is None:
+                continue
+            folder = f"{fleet_report.SPOKES}/{spoke.stack}"
+            assert_no_secrets({f"{folder}/{name}": text for name, text in own.files.items()},
+                              own.secrets)
+            files.update({f"{folder}/{name}": text for name, text in own.files.items()})
+            problems += [f"{folder}: {p}" for p in own.problems]
     except SecretLeak as leak:
         # Nothing is written. A secret that is also ordinary text elsewhere (a password that is
         # a namespace's name) stops the render the same way: the guard cannot tell them apart.
         print(f"error: {leak}", file=sys.stderr)
         return EXIT_INVALID
-    _write(out, files)
+    write(out, files)
 
-    for problem in checked.problems:
+    for problem in problems:
         print(problem)
+    rejected = [spoke for spoke, own in spokes or () if own is None]
+    for spoke in rejected:
+        print(f"error: spoke {spoke.stack} of {args.stack}: {spoke.error}", file=sys.stderr)
     if args.diff is not None:
         sys.stdout.write(manifest_diff(out, args.diff))
-    result = (f"invalid ({_plural(len(checked.problems), 'problem')})" if checked.problems
-              else "valid" if validator.crd_checks else "valid (CRD checks skipped)")
-    print(f"{args.stack}: {_plural(len(objects), 'object')}, "
-          f"{_plural(len(run.resources), 'resource')}, {_plural(len(releases), 'Helm release')}, "
-          f"{_plural(checked.gitops_documents, 'GitOps document')}, "
-          f"{_plural(len(cluster_files), 'expanded object')}; Kubernetes "
-          f"{validator.kubernetes_version}; {result}; {time.perf_counter() - started:.2f}s; {out}")
-    return EXIT_INVALID if checked.problems else EXIT_VALID
-
+    fleet_part = "" if rendered.fleet is None else fleet_report.summary(rendered.fleet)
+    print(f"{_summary(rendered, validator, len(problems))}; "
+          f"{time.perf_counter() - started:.2f}s; {out}{fleet_part}")
+    if rejected:
+        return EXIT_CONFIG
+    return EXIT_INVALID if problems else EXIT_VALID

@@ -13,21 +13,29 @@ Flux: a ResourceSet the program creates is built the way the Flux Operator build
 (`build_resource_set`), and what it makes is validated and expanded like the program's own
 objects. The root Kustomization's path and, recursively, every Kustomization's path is built
 the way kustomize-controller builds it (a kustomization.yaml through `kubectl kustomize`,
-otherwise every manifest below the path) and postBuild-substituted from cluster-vars
-(templating.flux_substitute); the results are validated against the Flux CRDs, and every path
-must exist for each value of every `enable_<addon>` switch.
+otherwise every manifest below the path) and postBuild-substituted from the ConfigMaps and
+Secrets its `substituteFrom` names, then its inline `substitute` (templating.flux_substitute);
+the results are validated against the Flux CRDs, and every path must exist for each value of
+every `enable_<addon>` switch.
+
+A fleet hub's expansion also reads what each spoke registers in it (`Spoke`): Argo CD's cluster
+generators see the spokes' cluster Secrets beside the hub's own, and Flux expands the spokes'
+Kustomizations with the variables of the ConfigMaps they name. What the engine creates for a
+spoke is counted per spoke (`Expansion.by_spoke`).
 
 Both: each Helm chart the tree installs has its values checked against the pinned chart
 (chart_values), and the service account it runs as must be the one the add-on's IAM role trusts.
 Anything not expanded is a finding, never a silent skip.
 """
 
+import base64
+import binascii
 import fnmatch
 import json
 import re
 import shutil
 import subprocess
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,9 +44,10 @@ import yaml
 
 from components.common.catalog import CATALOG
 from components.common.deep_merge import merge
+from components.gitops.flux_manifests import NAMESPACE as FLUX_NAMESPACE
 from tools.harness.recording import Run
 from tools.render import chart_values
-from tools.render.manifests import kubernetes_objects
+from tools.render.manifests import kubernetes_objects, strings
 from tools.render.templating import (
     SUBSTITUTE,
     GoTemplate,
@@ -69,12 +78,24 @@ CLUSTER_SCOPED = frozenset({
     "IngressClassParams", "ClusterIssuer", "ClusterSecretStore"})
 
 
+@dataclass(frozen=True)
+class Spoke:
+    """A fleet spoke as its hub's engine sees it: its stack, the objects its run registers in the
+    hub, and that run, whose add-on roles the charts delivered to the spoke must run as."""
+
+    stack: str
+    run: Run
+    registered: Sequence[Obj]
+
+
 @dataclass
 class Expansion:
-    """Objects the engine will create, by the generator or Kustomization that makes them."""
+    """Objects the engine will create, by the generator or Kustomization that makes them, and
+    how many of them each spoke of a hub gets."""
 
     objects: list[tuple[str, dict]] = field(default_factory=list)  # (generator, object)
     findings: list[Problem] = field(default_factory=list)
+    by_spoke: dict[str, int] = field(default_factory=dict)
 
     def finding(self, file: str, obj: Obj | None, path: str, message: str) -> None:
         meta = (obj or {}).get("metadata") or {}
@@ -169,20 +190,69 @@ def _selected(selector: Obj, labels: Mapping[str, str]) -> bool:
     return True
 
 
+def _cluster_secrets(objects: Iterable[Obj]) -> list[Obj]:
+    return [o for o in objects if o["kind"] == "Secret"
+            and (o["metadata"].get("labels") or {}).get(SECRET_TYPE) == "cluster"]
+
+
+def published(objects: Iterable[Obj]) -> set[str]:
+    """What Argo CD's cluster generator makes public of the cluster Secrets among `objects`: the
+    parameters it hands every template (never `config`, the credentials), which it writes into
+    Applications anyone may read."""
+    return {leaf for secret in _cluster_secrets(objects)
+            for leaf in strings(ArgoCdExpander.cluster_params(secret))}
+
+
+def _identity(doc: Obj, namespace: str) -> tuple[str, str, str, str]:
+    """What makes an object one object in a cluster: group, kind, namespace (the destination's
+    when the document names none) and name."""
+    meta = doc.get("metadata") or {}
+    return (str(doc.get("apiVersion", "")).rpartition("/")[0], str(doc.get("kind", "")),
+            str(meta.get("namespace") or namespace), str(meta.get("name", "")))
+
+
 class ArgoCdExpander:
     """Argo CD's view: generators, templates, projects (see the module docstring)."""
 
-    def __init__(self, run: Run, root: Path, validator: Validator, result: Expansion):
+    def __init__(self, run: Run, root: Path, validator: Validator, result: Expansion,
+                 spokes: Sequence[Spoke] = ()):
         self.root, self.validator, self.result = root, validator, result
-        objects = [o.body for o in kubernetes_objects(run)]
-        self.clusters = [o for o in objects if o["kind"] == "Secret"
-                         and (o["metadata"].get("labels") or {}).get(SECRET_TYPE) == "cluster"]
+        # What the spokes register is in the hub's cluster beside the program's own objects.
+        objects = [o.body for o in kubernetes_objects(run)] + [
+            o for spoke in spokes for o in spoke.registered]
+        self.clusters = _cluster_secrets(objects)
         self.projects = {o["metadata"]["name"]: o for o in objects if o["kind"] == "AppProject"}
         self.program = [o for o in objects if o["kind"] in ("Application", "ApplicationSet")]
         self.run = run
+        # Each spoke's run by its cluster's server and name: an add-on delivered to a spoke must
+        # run as the service account the spoke's own add-on role trusts.
+        self.runs = {(secret.get("stringData") or {}).get(key): spoke.run for spoke in spokes
+                     for secret in _cluster_secrets(spoke.registered) for key in ("server", "name")}
+        self.servers = {(s.get("stringData") or {}).get("name"): (s.get("stringData") or {}).get(
+            "server") for s in self.clusters}
         self.seen: set[str] = set()
+        # (destination server, identity) -> the Application that deploys it there.
+        self.deployed: dict[tuple[str, tuple[str, str, str, str]], str] = {}
 
-    def cluster_params(self, secret: Obj) -> dict[str, Any]:
+    def server(self, destination: Obj) -> str:
+        """The server an Application's destination names, directly or by cluster name."""
+        name = str(destination.get("name", ""))
+        return str(destination.get("server") or self.servers.get(name) or name)
+
+    def spoke_applications(self, spokes: Sequence[Spoke]) -> dict[str, int]:
+        """How many of the expanded Applications each spoke's cluster is the destination of."""
+        owner = {str((s.get("stringData") or {}).get("server")): spoke.stack for spoke in spokes
+                 for s in _cluster_secrets(spoke.registered)}
+        counts = dict.fromkeys((spoke.stack for spoke in spokes), 0)
+        for _, obj in self.result.objects:
+            if obj.get("kind") == "Application":
+                stack = owner.get(self.server((obj.get("spec") or {}).get("destination") or {}))
+                if stack is not None:
+                    counts[stack] += 1
+        return counts
+
+    @staticmethod
+    def cluster_params(secret: Obj) -> dict[str, Any]:
         data = secret.get("stringData") or {}
         meta = secret["metadata"]
         return {"name": data["name"], "nameNormalized": _normalized(data["name"]),
@@ -249,10 +319,12 @@ class ArgoCdExpander:
         source = app["spec"].get("source") or {}
         self.check_project(app, project, source, file)
         chart = argo_chart(source)
+        destination = app["spec"].get("destination") or {}
         if chart:
+            run = self.runs.get(destination.get("server") or destination.get("name"), self.run)
             self.result.findings += helm_findings(
                 file, app, chart, source["targetRevision"], helm_values(source),
-                app["spec"]["destination"].get("namespace", ""), self.run)
+                destination.get("namespace", ""), run)
         elif (source.get("path") is not None and name not in self.seen
               and (self.root / source["path"] / "Chart.yaml").is_file()):
             self.seen.add(name)
@@ -266,9 +338,25 @@ class ArgoCdExpander:
                                     f"{source['path']!r} does not exist in the repository")
                 return
             for doc_file, doc in _documents(directory, self.root):
+                if self.shared(app, doc, doc_file):
+                    continue
                 self.result.objects.append((f"Application {name}", doc))
                 self.check_kind(app, project, doc, doc_file)
                 self.object(doc, doc_file)
+
+    def shared(self, app: Obj, doc: Obj, file: str) -> bool:
+        """Whether another Application already deploys `doc` to the same cluster (a finding, and
+        the object is expanded once): Argo CD reports SharedResourceWarning, the two keep
+        relabelling it, and deleting either one prunes it from under the other."""
+        destination = app["spec"].get("destination") or {}
+        key = (self.server(destination), _identity(doc, str(destination.get("namespace", ""))))
+        owner = self.deployed.setdefault(key, app["metadata"]["name"])
+        if owner == app["metadata"]["name"]:
+            return False
+        self.result.finding(file, doc, "metadata.name", f"deployed to {key[0]} by Application "
+                            f"{owner} and by Application {app['metadata']['name']}: each claims "
+                            "it (SharedResourceWarning) and deleting either one deletes it")
+        return True
 
     def local_chart(self, app: Obj, source: Obj, project: Obj,
                     file: str) -> list[tuple[str, Obj]]:
@@ -352,27 +440,84 @@ def build_resource_set(resource_set: Obj) -> list[dict]:
     return list(built.values())
 
 
+def _decoded(value: Any) -> str:
+    """A Secret's `data` value; one that is no base64 (the harness's `<secret>` placeholder) as
+    it is."""
+    try:
+        return base64.b64decode(str(value), validate=True).decode(errors="replace")
+    except binascii.Error:
+        return str(value)
+
+
+def _data(obj: Obj) -> dict[str, str]:
+    """The variables a ConfigMap or Secret holds for `substituteFrom`."""
+    if obj["kind"] == "Secret":
+        decoded = {k: _decoded(v) for k, v in (obj.get("data") or {}).items()}
+        return {**decoded, **(obj.get("stringData") or {})}
+    return dict(obj.get("data") or {})
+
+
 class FluxExpander:
     """Flux's view: builds, substitution, dependencies (see the module docstring)."""
 
-    def __init__(self, run: Run, root: Path, validator: Validator, result: Expansion):
+    def __init__(self, run: Run, root: Path, validator: Validator, result: Expansion,
+                 spokes: Sequence[Spoke] = ()):
         self.root, self.validator, self.result, self.run = root, validator, result, run
+        self.spokes = spokes
         objects = [o.body for o in kubernetes_objects(run)]
-        [cluster_vars] = [o for o in objects if o["kind"] == "ConfigMap"
-                          and o["metadata"]["name"] == "cluster-vars"] or [{"data": {}}]
-        self.variables: dict[str, str] = dict(cluster_vars.get("data") or {})
+        # What substituteFrom can name: the hub's objects and what the spokes register beside.
+        self.sources = {(o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]): o
+                        for o in [*objects, *(r for s in spokes for r in s.registered)]
+                        if o["kind"] in ("ConfigMap", "Secret")}
         self.kustomizations = [o for o in objects if o["kind"] == "Kustomization"]
         self.resource_sets = [o for o in objects if o["kind"] == "ResourceSet"]
         self.releases = [o for o in objects if o["kind"] == "HelmRelease"]
-        self.names = {o["metadata"]["name"] for o in self.kustomizations}
+        self.names = {o["metadata"]["name"] for o in self.kustomizations} | {
+            o["metadata"]["name"] for s in spokes for o in s.registered
+            if o["kind"] == "Kustomization"}
 
     def expand(self) -> None:
+        self.expand_objects("the program", self.kustomizations, self.resource_sets,
+                            self.releases)
+        for spoke in self.spokes:
+            # What a spoke registers, with the spoke's run: the charts built for it must run as
+            # the service accounts its own add-on roles trust.
+            before, self.run = len(self.result.objects), spoke.run
+            self.expand_objects(f"spoke {spoke.stack}", *(
+                [o for o in spoke.registered if o["kind"] == kind]
+                for kind in ("Kustomization", "ResourceSet", "HelmRelease")))
+            self.result.by_spoke[spoke.stack] = len(self.result.objects) - before
+
+    def expand_objects(self, file: str, kustomizations: Sequence[Obj],
+                       resource_sets: Sequence[Obj], releases: Sequence[Obj]) -> None:
         # What the ResourceSets make first: the program's wave gates depend on those apps.
-        made = [k for rset in self.resource_sets for k in self.resource_set(rset, "the program")]
-        for kustomization in [*self.kustomizations, *made]:
-            self.kustomization(kustomization, "the program", self.variables)
-        for release in self.releases:
-            self.local_chart(release, "the program")
+        made = [k for rset in resource_sets for k in self.resource_set(rset, file)]
+        for kustomization in [*kustomizations, *made]:
+            self.kustomization(kustomization, file)
+        for release in releases:
+            self.local_chart(release, file)
+
+    def variables(self, obj: Obj, file: str) -> tuple[dict[str, str], str] | None:
+        """What a Kustomization substitutes, as kustomize-controller reads it: the data of each
+        object `postBuild.substituteFrom` names in its namespace (later ones win; a missing one
+        is an error unless `optional`), then `postBuild.substitute` over them; with a
+        description of where they come from. None without postBuild: nothing is substituted."""
+        post = obj["spec"].get("postBuild") or {}
+        if not post.get("substitute") and not post.get("substituteFrom"):
+            return None
+        namespace = obj["metadata"].get("namespace") or FLUX_NAMESPACE
+        found: dict[str, str] = {}
+        for index, ref in enumerate(post.get("substituteFrom") or []):
+            source = self.sources.get((ref.get("kind"), namespace, ref.get("name")))
+            if source is not None:
+                found.update(_data(source))
+            elif not ref.get("optional"):
+                self.result.finding(file, obj, f"spec.postBuild.substituteFrom[{index}]",
+                                    f"no {ref.get('kind')} {ref.get('name')!r} in {namespace} "
+                                    "(set optional: true if it may be missing)")
+        found.update(post.get("substitute") or {})
+        names = [str(ref.get("name")) for ref in post.get("substituteFrom") or []]
+        return found, ", ".join(names) or "postBuild.substitute"
 
     def resource_set(self, obj: Obj, file: str) -> list[dict]:
         """What the ResourceSet `obj` makes, recorded and validated; its Kustomizations, to be
@@ -393,9 +538,11 @@ class FluxExpander:
         self.names.update(doc["metadata"]["name"] for doc in kustomizations)
         return kustomizations
 
-    def kustomization(self, obj: Obj, file: str, variables: Mapping[str, str]) -> None:
+    def kustomization(self, obj: Obj, file: str) -> None:
         spec = obj["spec"]
-        substitute = bool((spec.get("postBuild") or {}).get("substituteFrom"))
+        substitution = self.variables(obj, file)
+        variables, origin = substitution or ({}, "")
+        substitute = substitution is not None
         for name in (d["name"] for d in spec.get("dependsOn") or []):
             if name not in self.names:
                 self.result.finding(file, obj, "spec.dependsOn", f"no Kustomization {name!r}")
@@ -420,12 +567,12 @@ class FluxExpander:
                 built = yaml.load(text, Loader=_LOADER)
                 for name in unresolved:
                     self.result.finding(doc_file, built, "postBuild", f"${{{name}}} is not set "
-                                        "in cluster-vars and has no default")
+                                        f"in {origin} and has no default")
                 self.result.objects.append((f"Kustomization {obj['metadata']['name']}", built))
                 self.result.findings += self.validator.validate(built, doc_file)
                 if built.get("kind") == "Kustomization" and "spec" in built:
                     self.names.add(built["metadata"]["name"])
-                    self.kustomization(built, doc_file, variables)
+                    self.kustomization(built, doc_file)
                 elif built.get("kind") == "HelmRelease" and (
                         built["spec"]["chart"]["spec"]["sourceRef"]["kind"] == "GitRepository"):
                     self.local_chart(built, doc_file)
@@ -534,11 +681,15 @@ def _helm_messages(chart: str, version: str, values: Obj, namespace: str,
                                  f"role trusts {trusted}")
 
 
-def expand(run: Run, engine: str, root: Path, validator: Validator) -> Expansion:
+def expand(run: Run, engine: str, root: Path, validator: Validator,
+           spokes: Sequence[Spoke] = ()) -> Expansion:
+    """What `run`'s engine will create, and, for a hub, what it creates for each of `spokes`."""
     result = Expansion()
     if engine == "argocd":
-        ArgoCdExpander(run, root, validator, result).expand()
+        argocd = ArgoCdExpander(run, root, validator, result, spokes)
+        argocd.expand()
+        result.by_spoke = argocd.spoke_applications(spokes)
     elif engine == "flux":
-        FluxExpander(run, root, validator, result).expand()
+        FluxExpander(run, root, validator, result, spokes).expand()
     return result
 

@@ -1,0 +1,230 @@
+"""The fleet figure: what a hub's render costs per spoke, what one spoke's program costs against
+the SDK floor of its resources, and that the hub's own stack does not grow with its spokes.
+
+- Render per spoke. The hub (`fleet-hub`, Argo CD) runs once and one spoke (`fleet-spoke-a`) once
+  against it. The spoke's registration in the hub is cloned N times, its stack name (in names,
+  labels and annotations) and its API server replaced in every string, as if N spokes like it had
+  registered; the hub's render with them (`render_stack`: validation of the hub's and the
+  registered objects, the expansion, resources.md and plan.json; then the secrets guard and the
+  files written) is timed in process for N in SPOKE_COUNTS, the sizes taken in rotation, CPU time,
+  medians. Clones, not N spoke programs: a spoke run takes about a second, and the hub's render
+  reads only what spokes register. Not timed: the runs, and each spoke's own render under
+  spokes/<stack>/ (that stack's render, the same whatever the hub).
+- Evaluation per spoke. The spoke's program against the hub's outputs and the SDK floor of the
+  resources it registered (floor.py: the same resources, inputs and options, registered bare),
+  alternately in this process after a first run of each, CPU time, the median of `repeats` each.
+  In process rather than in fresh ones (probe.py): the ratio is the program's own cost over
+  the registration's, without the SDK imports and module loads both pay once per process.
+- O(1) hub: the resources the hub's render counts for the hub stack, at every N.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tools import harness
+from tools.bench import floor
+from tools.bench.slopes import LINEAR_TOLERANCE, growth, slope
+from tools.harness import ROOT, Run
+from tools.harness.tree import DESCEND, rebuild
+from tools.render import command as render
+from tools.render import fleet
+from tools.render.manifests import K8sObject
+from tools.render.validate import Validator
+
+HUB, SPOKE = "fleet-hub", "fleet-spoke-a"
+SPOKE_COUNTS = (1, 10, 50, 100, 200)
+# Samples of each size and of each evaluation. More than the other figures' five: the slopes are
+# differences of in-process timings a few hundred milliseconds apart, which other load on a
+# two-core machine moves by as much; a round of every size takes about five seconds.
+REPEATS = 9
+# The slopes compared for linear growth, as the seed apps' 100 -> 1,000 against 1,000 -> 2,000.
+EARLY, LATE = (10, 100), (100, 200)
+
+
+def _server(run: Run) -> str:
+    """The spoke's API server, as its kubeconfig output names it."""
+    [cluster] = yaml.safe_load(run.outputs["kubeconfig"].value)["clusters"]
+    return str(cluster["cluster"]["server"])
+
+
+def clones(spoke: fleet.Spoke, count: int) -> list[fleet.Spoke]:
+    """`count` spokes registering what `spoke` registers, each under its own stack name and API
+    server. They share `spoke`'s run: the hub's render reads a spoke's run only for the add-on
+    roles of what it delivers there."""
+    assert spoke.run is not None
+    server = _server(spoke.run)
+    region = fleet.region(spoke.config)
+    made = []
+    for i in range(count):
+        stack = f"{spoke.stack}-{i:04d}"
+        other = (f"https://{hashlib.sha256(stack.encode()).hexdigest()[:32].upper()}"
+                 f".gr7.{region}.eks.amazonaws.com")
+
+        def swap(_path: Any, node: Any, stack: str = stack, other: str = other) -> Any:
+            if isinstance(node, str):
+                return node.replace(server, other).replace(spoke.stack, stack)
+            return DESCEND
+
+        made.append(replace(spoke, stack=stack, registered=tuple(
+            K8sObject(rebuild(o.body, swap), o.resource) for o in spoke.registered)))
+    return made
+
+
+def _render_once(hub: Run, validator: Validator, spokes: render.SpokeRenders,
+                 out: Path) -> tuple[float, float, render.Rendered]:
+    gc.collect()
+    wall, cpu = time.perf_counter(), time.process_time()
+    rendered = render.render_stack(hub, validator, ROOT, spokes)
+    render.assert_no_secrets(rendered.files, rendered.secrets)
+    render.write(out, rendered.files)
+    return time.process_time() - cpu, time.perf_counter() - wall, rendered
+
+
+def render_points(repeats: int, schemas: Path | None) -> dict[int, dict[str, Any]]:
+    """Per spoke count: median CPU and wall seconds of the hub's render, and what it counted."""
+    hub = harness.run(HUB)
+    spoke = fleet.run_spoke(SPOKE, hub, ROOT)
+    assert spoke.run is not None, spoke.error
+    own = render.render_stack(spoke.run, Validator(schemas, render.cluster_version(spoke.run)),
+                              ROOT)
+    validator = Validator(schemas, render.cluster_version(hub))
+    fleets = {n: [(clone, own) for clone in clones(spoke, n)] for n in SPOKE_COUNTS}
+    samples: dict[int, list[tuple[float, float, render.Rendered]]] = {n: [] for n in fleets}
+    # What the bench holds beside the render (every size's clones, the runs) is out of the
+    # collector's sight, so each sample's collections scan what that render allocates.
+    gc.collect()
+    gc.freeze()
+    with tempfile.TemporaryDirectory(prefix="groundwork-bench-fleet-") as scratch:
+        for _ in range(repeats):
+            for n, spokes in fleets.items():
+                samples[n].append(_render_once(hub, validator, spokes, Path(scratch)))
+    gc.unfreeze()
+    points = {}
+    for n, found in samples.items():
+        rendered = found[0][2]
+        document = json.loads(rendered.files["plan.json"])
+        points[n] = {
+            "cpu_s": statistics.median(s[0] for s in found),
+            "wall_s": statistics.median(s[1] for s in found),
+            "samples_cpu_s": [round(s[0], 4) for s in found],
+            "hub_resources": len(document["resources"]),
+            "registered": sum(len(s["registered"]) for s in document["fleet"]["spokes"]),
+            "expanded_for_spokes": sum(s["expanded"] for s in document["fleet"]["spokes"]),
+            "problems": len(rendered.problems),
+        }
+    return points
+
+
+def render_figure(points: Mapping[int, Mapping[str, Any]]) -> dict[str, Any]:
+    """ms per spoke over the whole range, and the early and late slopes compared."""
+    def cpu(n: int) -> tuple[int, float]:
+        return n, points[n]["cpu_s"]
+
+    early = 1000 * slope(cpu(EARLY[0]), cpu(EARLY[1]))
+    late = 1000 * slope(cpu(LATE[0]), cpu(LATE[1]))
+    hub = {points[n]["hub_resources"] for n in points}
+    return {
+        "points": dict(points),
+        "ms_per_spoke": 1000 * slope(cpu(min(points)), cpu(max(points))),
+        "early_ms_per_spoke": early,
+        "late_ms_per_spoke": late,
+        "late_over_early": late / early if early > 0 else float("nan"),
+        "growth": growth(early, late),
+        "hub_resources_constant": len(hub) == 1,
+    }
+
+
+def _timed(run: Callable[[], Run]) -> dict[str, float]:
+    gc.collect()
+    wall, cpu = time.perf_counter(), time.process_time()
+    resources = len(run().resources)
+    return {"cpu_s": time.process_time() - cpu, "wall_s": time.perf_counter() - wall,
+            "resources": resources}
+
+
+def evaluation(repeats: int) -> dict[str, Any]:
+    """The spoke's program and its SDK floor, alternately, in this process (both after a first,
+    untimed run: the SDK modules they use are loaded, as in any process that ran either)."""
+    hub = harness.run(HUB)
+    cloud = harness.Cloud(stacks={fleet.hub_reference(SPOKE, ROOT): {
+        name: output.value for name, output in hub.outputs.items()}})
+    resources = floor.spec(harness.run(SPOKE, cloud=cloud))
+
+    def program() -> Run:
+        return harness.run(SPOKE, cloud=cloud)
+
+    def bare() -> Run:
+        return harness.run(SPOKE, cloud=cloud, program=lambda: floor.register(resources))
+
+    bare()
+    samples: dict[str, list[dict[str, float]]] = {"spoke": [], "floor": []}
+    for _ in range(repeats):
+        samples["spoke"].append(_timed(program))
+        samples["floor"].append(_timed(bare))
+    medians = {label: {key: statistics.median(s[key] for s in found)
+                       for key in ("cpu_s", "wall_s", "resources")} | {"runs": len(found)}
+               for label, found in samples.items()}
+    return {**medians, "ratio": medians["spoke"]["cpu_s"] / medians["floor"]["cpu_s"],
+            "wall_ratio": medians["spoke"]["wall_s"] / medians["floor"]["wall_s"]}
+
+
+def measure(quick: bool, schemas: Path | None) -> dict[str, Any]:
+    """results.json's `fleet`; one sample of each with `quick`. The evaluation first, on a small
+    heap: the renders of hundreds of spokes leave a large one, which every garbage collection
+    then scans."""
+    repeats = 1 if quick else REPEATS
+    spoke = evaluation(repeats)
+    return {"hub": HUB, "spoke": SPOKE, "engine": "argocd", "spoke_counts": list(SPOKE_COUNTS),
+            "synthesis": f"one run of {SPOKE}, its registration in the hub cloned N times with "
+                         "distinct stack names and API servers",
+            "linear_tolerance": LINEAR_TOLERANCE, "repeats": repeats,
+            "render": render_figure(render_points(repeats, schemas)),
+            "evaluation": spoke}
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows])
+
+
+def report(figure: Mapping[str, Any]) -> list[str]:
+    """The fleet's sections of the printed report."""
+    rendered, spoke = figure["render"], figure["evaluation"]
+    points = rendered["points"]
+    first, last = min(points, key=int), max(points, key=int)
+    return [
+        f"### Fleet: the hub's render per spoke ({figure['hub']}, {figure['engine']}; "
+        f"{figure['synthesis']})",
+        _table(("spokes", "render CPU", "wall", "hub resources", "objects spokes register in "
+                "the hub", "Applications for spokes", "problems", "samples"),
+               [(n, f"{p['cpu_s']:.3f} s", f"{p['wall_s']:.3f} s", p["hub_resources"],
+                 p["registered"], p["expanded_for_spokes"], p["problems"],
+                 len(p["samples_cpu_s"]))
+                for n, p in points.items()]),
+        f"Render: {rendered['ms_per_spoke']:.1f} ms per spoke ({first} → {last}); slope "
+        f"{EARLY[0]} → {EARLY[1]}: {rendered['early_ms_per_spoke']:.1f} ms, {LATE[0]} → "
+        f"{LATE[1]}: {rendered['late_ms_per_spoke']:.1f} ms, last / first "
+        f"{rendered['late_over_early']:.2f} ({rendered['growth']}, tolerance "
+        f"{figure['linear_tolerance']}x). Hub stack resources at every N: "
+        f"{'constant, O(1)' if rendered['hub_resources_constant'] else '**not constant**'}.",
+        f"### Fleet: one spoke's evaluation against the SDK floor ({figure['spoke']}, in "
+        "process after a first run, median)",
+        _table(("run", "CPU", "wall", "resources", "samples"),
+               [(label, f"{m['cpu_s']:.3f} s", f"{m['wall_s']:.3f} s", m["resources"], m["runs"])
+                for label, m in (("spoke program", spoke["spoke"]),
+                                 ("SDK floor", spoke["floor"]))]),
+        f"Spoke evaluation: {spoke['ratio']:.2f}x the SDK floor (CPU; wall "
+        f"{spoke['wall_ratio']:.2f}x).",
+    ]

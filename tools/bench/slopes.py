@@ -1,0 +1,21 @@
+"""Cost per added item between two measured points, and whether it grows linearly: shared by the
+seed-app scaling (command.py) and the fleet figure (fleet.py)."""
+
+# The later slope may be this many times the earlier one, either way, and still be linear.
+LINEAR_TOLERANCE = 1.2
+
+
+def slope(low: tuple[int, float], high: tuple[int, float]) -> float:
+    """Cost per added item between two (items, cost) points."""
+    return (high[1] - low[1]) / (high[0] - low[0])
+
+
+def growth(early: float, late: float, tolerance: float = LINEAR_TOLERANCE) -> str:
+    """`linear` when the later slope is within `tolerance` times the earlier one either way;
+    `unclear` when the earlier slope is not positive, i.e. lost in measurement noise."""
+    if early <= 0:
+        return "unclear"
+    ratio = late / early
+    if ratio > tolerance:
+        return "superlinear"
+    return "linear" if ratio >= 1 / tolerance else "sublinear"
