@@ -28,22 +28,25 @@ def hub_and_spoke() -> tuple[harness.Run, fleet.Spoke]:
     return hub, spoke
 
 
-def _cluster(obj) -> tuple[str, str, dict]:
-    data, meta = obj.body["stringData"], obj.body["metadata"]
-    return data["name"], data["server"], meta["labels"]
+def _clusters(spoke: fleet.Spoke) -> list[tuple[str, str, dict]]:
+    """The cluster Secrets among what the spoke registers: name, server and labels."""
+    return [(o.body["stringData"]["name"], o.body["stringData"]["server"],
+             o.body["metadata"]["labels"]) for o in spoke.registered
+            if (o.body["metadata"].get("labels") or {}).get(SECRET_TYPE) == "cluster"]
 
 
 def test_clones_are_distinct_spokes_registering_what_the_spoke_does(hub_and_spoke, schemas_dir):
     hub, spoke = hub_and_spoke
     made = bench_fleet.clones(spoke, 3)
     assert len({c.stack for c in made}) == 3 and spoke.stack not in {c.stack for c in made}
-    clusters = [_cluster(o) for c in made for o in c.registered]
+    clusters = [cluster for c in made for cluster in _clusters(c)]
     names, servers = {c[0] for c in clusters}, {c[1] for c in clusters}
     assert len(clusters) == len(names) == len(servers) == 3
-    assert not {_cluster(o)[1] for o in spoke.registered} & servers
+    assert not {c[1] for c in _clusters(spoke)} & servers
     assert len({c[2]["environment"] for c in clusters}) == 3
+    assert all(len(c.registered) == len(spoke.registered) for c in made)
     # The same add-on switches as the spoke's, and objects the hub's API server accepts.
-    [source] = [_cluster(o)[2] for o in spoke.registered]
+    [source] = [c[2] for c in _clusters(spoke)]
     assert all({k: v for k, v in c[2].items() if k.startswith("enable_")}
                == {k: v for k, v in source.items() if k.startswith("enable_")} for c in clusters)
     validator = Validator(schemas_dir, render.cluster_version(hub))
@@ -72,7 +75,7 @@ def test_the_hubs_render_counts_each_clone_as_one_more_spoke(hub_and_spoke, sche
     [per_spoke] = {row.expanded for row in one.fleet}
     assert per_spoke > 0
     assert [(row.spoke.stack, len(row.files), row.expanded) for row in four.fleet] == [
-        (c.stack, 1, per_spoke) for c in made]
+        (c.stack, len(spoke.registered), per_spoke) for c in made]
     # Each clone adds what the spoke adds to the hub's expansion, and nothing to the hub stack.
     assert _applications(four) - _applications(none) == 4 * (
         _applications(one) - _applications(none))

@@ -2,13 +2,7 @@
 file naming the hub is run against the hub's run and rendered under spokes/<stack>/; what the
 spokes register in the hub is validated as the hub's and expanded with it, so each add-on
 ApplicationSet makes one Application per cluster its selector matches; resources.md charts the
-fleet and counts what each spoke gets.
-
-The fleet-ready tree: the sample tree's `addons` AppProject admits the in-cluster server only,
-and its `cluster-addons` ApplicationSet makes one Application per cluster over the same add-on
-ApplicationSets, which two Applications would then both own (README, "Fleets": delivery to
-spokes is not done in the sample tree yet). `fleet_project` is a copy of the project whose tree
-admits every server and makes that Application for the hub only, wherever it does not yet.
+fleet and counts what each spoke gets. `fleet_project` is a copy of the project to edit.
 """
 
 from __future__ import annotations
@@ -35,13 +29,6 @@ HUB = "fleet-hub"
 SPOKES = ("fleet-spoke-a", "fleet-spoke-b")
 SECRET_TYPE = "argocd.argoproj.io/secret-type"
 LBC = "lbc-spoke-a"
-FLEET_READY = {
-    "gitops/argocd/addons-project.yaml": ("    - server: https://kubernetes.default.svc\n",
-                                          '    - server: "*"\n'),
-    "gitops/argocd/cluster-addons.yaml": ("              operator: Exists\n",
-                                          "              operator: In\n"
-                                          f"              values: [{HUB}]\n"),
-}
 
 
 @pytest.fixture
@@ -49,9 +36,6 @@ def fleet_project(tmp_path) -> Path:
     for path in [*harness.ROOT.glob("Pulumi*.yaml"), harness.ROOT / "__main__.py"]:
         shutil.copy(path, tmp_path / path.name)
     shutil.copytree(harness.ROOT / "gitops", tmp_path / "gitops")
-    for name, (old, new) in FLEET_READY.items():
-        path = tmp_path / name
-        path.write_text(path.read_text().replace(old, new))
     return tmp_path
 
 
@@ -98,40 +82,63 @@ def test_an_argocd_hub_renders_valid_with_each_spoke_as_its_own_render(fleet_pro
     # One summary line, with each spoke's counts.
     [line] = stdout.splitlines()
     assert line.startswith(f"{HUB}: ") and "; valid;" in line
-    assert line.endswith("; spokes: fleet-spoke-a (1 registered, 2 expanded), "
-                         "fleet-spoke-b (1 registered, 1 expanded)")
+    # A cluster Secret (its bridge patched in), the add-ons project, the apps project and an
+    # Application per app the spoke's labels select; the add-on Applications the hub makes.
+    assert line.endswith("; spokes: fleet-spoke-a (4 registered, 2 expanded), "
+                         "fleet-spoke-b (5 registered, 1 expanded)")
 
 
-def test_a_flux_hub_renders_its_spokes_and_rejects_one_flux_cannot_reach(fleet_project,
-                                                                          schemas_dir, capsys):
-    """`--set gitops.engine=flux` is the hub's; the spokes run no engine and stay so. A Flux hub
-    reaches a spoke as its own role, so fleet-spoke-b, in another account, is a config error of
-    that spoke (check_hub): exit 2, with the hub and the other spoke rendered valid beside it."""
-    code, out, stdout, stderr = _render(fleet_project, schemas_dir, capsys,
-                                        "--set", "gitops.engine=flux")
-    assert code == render.EXIT_CONFIG, stdout + stderr
-    assert "error: spoke fleet-spoke-b of fleet-hub: " in stderr and "Flux" in stderr
-    plan = _plan(out)
-    assert plan["validation"]["valid"] and plan["fleet"]["hub"]["engine"] == "flux"
-    assert _plan(out / "spokes" / "fleet-spoke-a")["validation"]["valid"]
-    assert not (out / "spokes" / "fleet-spoke-b").exists()
-    a, b = plan["fleet"]["spokes"]
-    assert (a["engine"], a["error"], len(a["registered"])) == ("none", "", 2)
-    assert b["error"] and not b["registered"]
-    chart = _mermaid(out)
-    assert '["fleet-spoke-a<br/>' in chart and '["fleet-spoke-b<br/>' in chart
-    assert "config error" in chart
-    assert stdout.rstrip().endswith("; spokes: fleet-spoke-a (2 registered, 0 expanded), "
-                                    "fleet-spoke-b (config error)")
-
-
-def test_a_flux_hub_with_spokes_in_its_account_renders_valid(fleet_project, schemas_dir, capsys):
-    (fleet_project / "Pulumi.fleet-spoke-b.yaml").unlink()
+def test_a_flux_hub_renders_every_spoke_valid(fleet_project, schemas_dir, capsys):
+    """`--set gitops.engine=flux` is the hub's; the spokes run no engine and stay so. fleet-spoke-b,
+    in another account, grants the hub's role itself."""
     code, out, stdout, stderr = _render(fleet_project, schemas_dir, capsys,
                                         "--set", "gitops.engine=flux")
     assert code == render.EXIT_VALID, stdout + stderr
-    assert [s["stack"] for s in _plan(out)["fleet"]["spokes"]] == ["fleet-spoke-a"]
-    assert (out / "spokes" / "fleet-spoke-a" / "plan.json").is_file()
+    plan = _plan(out)
+    assert plan["validation"]["valid"] and plan["fleet"]["hub"]["engine"] == "flux"
+    for stack in SPOKES:
+        assert _plan(out / "spokes" / stack)["validation"]["valid"]
+    a, b = plan["fleet"]["spokes"]
+    # Two ConfigMaps and the add-on list, then a GitRepository and a Kustomization per app.
+    assert (a["engine"], a["error"], len(a["registered"])) == ("none", "", 5)
+    assert (b["error"], len(b["registered"])) == ("", 7)
+    chart = _mermaid(out)
+    assert '["fleet-spoke-a<br/>' in chart and '["fleet-spoke-b<br/>' in chart
+    assert "assumes a role" not in chart and "config error" not in chart
+
+
+def test_a_flux_spokes_releases_run_on_the_spoke(fleet_project, schemas_dir, capsys):
+    """The hub's add-on list for a spoke, as kustomize-controller builds it with its patches:
+    every HelmRelease it makes reaches the spoke through the spoke's kubeConfig and keeps its
+    Helm storage in its own namespace there; the objects for the cluster itself go to the spoke
+    too; and nothing is named like the hub's own."""
+    code, out, stdout, stderr = _render(fleet_project, schemas_dir, capsys,
+                                        "--set", "gitops.engine=flux")
+    assert code == render.EXIT_VALID, stdout + stderr
+    built = [doc for doc in (yaml.safe_load(p.read_text())
+                             for p in sorted((out / "cluster").glob("*.yaml")))
+             if doc.get("metadata")]
+    for stack in SPOKES:
+        name = registration_name(stack)
+        remote = {"configMapRef": {"name": f"{name}-kubeconfig"}}
+        releases = [d for d in built if d["kind"] == "HelmRelease"
+                    and d["metadata"]["name"].endswith(f"-{name}")]
+        assert releases
+        for release in releases:
+            assert release["spec"]["kubeConfig"] == remote
+            assert release["spec"]["storageNamespace"] == release["spec"]["targetNamespace"]
+        lists = [d for d in built if d["kind"] == "Kustomization"
+                 and d["metadata"]["name"].endswith(f"-{name}")]
+        assert {d["metadata"]["labels"]["groundwork.dev/target"] for d in lists} == {
+            "engine", "cluster"}
+        for inner in lists:
+            if inner["metadata"]["labels"]["groundwork.dev/target"] == "cluster":
+                assert inner["spec"]["kubeConfig"] == remote
+            else:
+                assert "kubeConfig" not in inner["spec"]
+    hub_releases = [d for d in built if d["kind"] == "HelmRelease"
+                    and "spoke-" not in d["metadata"]["name"]]
+    assert hub_releases and all("kubeConfig" not in d["spec"] for d in hub_releases)
 
 
 def test_a_spoke_running_the_hubs_engine_follows_its_override(fleet_project, schemas_dir, capsys):
@@ -141,7 +148,7 @@ def test_a_spoke_running_the_hubs_engine_follows_its_override(fleet_project, sch
     path.write_text(path.read_text().replace("engine: none", "engine: argocd"))
     code, out, stdout, stderr = _render(fleet_project, schemas_dir, capsys,
                                         "--set", "gitops.engine=flux")
-    assert code == render.EXIT_CONFIG, stdout + stderr  # fleet-spoke-b, as above
+    assert code == render.EXIT_VALID, stdout + stderr
     a, b = _plan(out)["fleet"]["spokes"]
     assert (a["engine"], a["error"], b["engine"]) == ("flux", "", "none")
     assert _plan(out / "spokes" / "fleet-spoke-a")["outputs"]["gitopsEngine"] == "flux"
@@ -239,8 +246,9 @@ def test_objects_two_applications_deploy_to_one_cluster_are_a_finding_expanded_o
     shared = [line for line in stdout.splitlines() if "SharedResourceWarning" in line]
     addons = len(list((fleet_project / "gitops/addons/argocd").glob("*.yaml")))
     assert len(shared) == addons * len(SPOKES)
-    made = [(doc["kind"], doc["metadata"]["name"]) for doc in (
-        yaml.safe_load(p.read_text()) for p in (out / "cluster").glob("*.yaml"))]
+    made = [doc["metadata"]["name"] for doc in (
+        yaml.safe_load(p.read_text()) for p in (out / "cluster").glob("*.yaml"))
+            if doc["kind"] == "ApplicationSet"]
     assert len(made) == len(set(made))
 
 
@@ -265,8 +273,8 @@ def test_the_chart_shows_what_each_spoke_gets_and_marks_other_accounts(fleet_pro
     assert "metrics-server<br/>1 Application\"" in edges[b]
     table = (out / "resources.md").read_text().split("```", 2)[-1]
     assert "| fleet-spoke-a | 123456789012 | eu-west-1 | none | aws-load-balancer-controller, " \
-           "metrics-server | 1 | 2 | hub role |" in table
-    assert "| fleet-spoke-b | 210987654321 | eu-central-1 | none | metrics-server | 1 | 1 | " \
+           "metrics-server | 4 | 2 | hub role |" in table
+    assert "| fleet-spoke-b | 210987654321 | eu-central-1 | none | metrics-server | 5 | 1 | " \
            "assumed role |" in table
 
 
@@ -280,13 +288,15 @@ def test_what_a_spoke_registers_is_validated_as_the_hubs(fleet_project, schemas_
     selected = fleet.registered
 
     def broken(run):
-        return [K8sObject({**o.body, "spec": {}}, o.resource) for o in selected(run)]
+        return [K8sObject({**o.body, "spec": {}} if o.kind == "Secret" else o.body, o.resource)
+                for o in selected(run)]
 
     monkeypatch.setattr(fleet, "registered", broken)
     code, out, stdout, _ = _render(fleet_project, schemas_dir, capsys)
     assert code == render.EXIT_INVALID
     problems = [line for line in stdout.splitlines() if ": spec: " in line]
-    registered = [f for spoke in _plan(out)["fleet"]["spokes"] for f in spoke["registered"]]
+    registered = [f for spoke in _plan(out)["fleet"]["spokes"] for f in spoke["registered"]
+                  if "-secret-" in f]
     assert len(registered) == len(SPOKES)
     assert sorted(p.split(":")[0] for p in problems) == sorted(registered)
 
@@ -300,7 +310,8 @@ def test_registered_objects_are_selected_by_the_registration_provider_alone():
         assert len(providers) == 1
         assert {o.resource.provider.rsplit("::", 1)[0] for o in spoke.registered} == providers
         # Everything else the spoke creates in Kubernetes is its own cluster's.
-        assert [o.kind for o in spoke.registered] == ["Secret"]
+        assert {o.kind for o in spoke.registered} == {"Secret", "AppProject", "Application"}
+        assert all(o.namespace == "argocd" for o in spoke.registered)
 
 
 # --- Flux: substitution from what each Kustomization names ----------------------------------------
@@ -338,13 +349,14 @@ def test_a_spokes_kustomization_substitutes_from_the_configmap_it_names(flux_fle
                     [Spoke(spoke.stack, spoke.run, registered)])
     assert [str(p) for p in result.findings] == []
     mine = [obj for generator, obj in result.objects if generator == f"Kustomization {LBC}"]
-    assert result.by_spoke == {spoke.stack: len(mine)} and mine
+    # Counted with what the spoke's own registration (its add-on list) makes.
+    assert mine and result.by_spoke[spoke.stack] > len(mine)
     [release] = [o for o in mine if o["kind"] == "HelmRelease"]
     # The spoke's variables, not the hub's cluster-vars.
     assert release["spec"]["values"]["clusterName"] == "groundwork-fleet-spoke-a"
     hub_releases = [obj for generator, obj in result.objects
-                    if obj.get("kind") == "HelmRelease" and generator != f"Kustomization {LBC}"
-                    and obj["metadata"]["name"] == release["metadata"]["name"]]
+                    if obj.get("kind") == "HelmRelease"
+                    and obj["metadata"]["name"] == "aws-load-balancer-controller"]
     assert [r["spec"]["values"]["clusterName"] for r in hub_releases] == ["groundwork-fleet-hub"]
 
 

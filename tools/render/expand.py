@@ -35,6 +35,7 @@ import json
 import re
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +67,11 @@ Obj = Mapping[str, Any]
 # document of the tree, which the pure-Python ones make the slowest part of a render.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def _object_key(doc: Obj) -> tuple[Any, ...]:
+    metadata = doc.get("metadata") or {}
+    return (doc.get("kind"), metadata.get("namespace"), metadata.get("name"))
 
 
 def _load_all(text: str) -> list[Any]:
@@ -600,22 +606,42 @@ class FluxExpander:
     def build(self, directory: Path, obj: Obj) -> list[tuple[str, dict]]:
         """What kustomize-controller builds from `directory`: its kustomization.yaml through
         kustomize, or else every manifest below it (the controller generates a kustomization
-        that lists them all)."""
+        that lists them all); then the Kustomization's `spec.patches` over the result, as the
+        controller applies them (kustomize-controller v1.8.3, internal/generator: the patches
+        go into the kustomization it builds, before post-build substitution)."""
         if (directory / "kustomization.yaml").is_file():
-            kubectl = shutil.which("kubectl")
-            if kubectl is None:
-                self.result.finding(str(directory), obj, "spec.path", "not expanded: kubectl "
-                                    "(with its built-in kustomize) is not installed")
-                return []
-            built = subprocess.run([kubectl, "kustomize", str(directory)], capture_output=True,
-                                   text=True, check=False)
-            if built.returncode:
-                self.result.finding(str(directory), obj, "spec.path",
-                                    f"kustomize build failed: {built.stderr.strip()}")
-                return []
-            return [(str(directory.relative_to(self.root)), doc)
-                    for doc in _load_all(built.stdout) if isinstance(doc, dict)]
-        return _documents(directory, self.root, recursive=True)
+            docs = self._kustomize(directory, obj, str(directory.relative_to(self.root)))
+        else:
+            docs = _documents(directory, self.root, recursive=True)
+        patches = (obj.get("spec") or {}).get("patches")
+        if not patches or not docs:
+            return docs
+        files = {_object_key(doc): file for file, doc in docs}
+        with tempfile.TemporaryDirectory() as scratch:
+            folder = Path(scratch)
+            (folder / "objects.yaml").write_text(yaml.dump_all([doc for _, doc in docs],
+                                                               Dumper=_DUMPER))
+            (folder / "kustomization.yaml").write_text(yaml.safe_dump({
+                "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
+                "resources": ["objects.yaml"], "patches": patches}))
+            patched = self._kustomize(folder, obj, "spec.patches")
+        return [(files.get(_object_key(doc), "spec.patches"), doc) for _, doc in patched]
+
+    def _kustomize(self, directory: Path, obj: Obj, file: str) -> list[tuple[str, dict]]:
+        """`kubectl kustomize directory`, each object attributed to `file`; a finding, and
+        nothing, when it fails."""
+        kubectl = shutil.which("kubectl")
+        if kubectl is None:
+            self.result.finding(str(directory), obj, "spec.path", "not expanded: kubectl "
+                                "(with its built-in kustomize) is not installed")
+            return []
+        built = subprocess.run([kubectl, "kustomize", str(directory)], capture_output=True,
+                               text=True, check=False)
+        if built.returncode:
+            self.result.finding(file, obj, "spec.path",
+                                f"kustomize build failed: {built.stderr.strip()}")
+            return []
+        return [(file, doc) for doc in _load_all(built.stdout) if isinstance(doc, dict)]
 
 
 # --- both: Helm values and identities ------------------------------------------------------------

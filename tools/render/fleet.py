@@ -6,7 +6,7 @@ A spoke is a stack whose `groundwork:fleet` has role `spoke` and a `hub` ending 
 `/<hub stack>`. It runs with its own stack file: the hub's `--set` overrides are the hub's. One
 exception keeps a what-if consistent: a spoke that runs the hub's engine (a spoke runs its hub's
 engine or none, components/config/preflight.py check_hub) follows `--set gitops.engine` to the
-hub's new engine. A spoke the hub's outputs make invalid (Flux across accounts) is a config error
+hub's new engine. A spoke the hub's outputs make invalid is a config error
 of that spoke, kept with its message.
 
 What a spoke registers in the hub is selected by provider, not by name or kind: every Kubernetes
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from components.aws.fleet import SPOKE_TYPE
 from components.config import HUB, NO_ENGINE, SPOKE, ConfigError
 from components.gitops.fleet import REGISTRATION_TYPE
 from tools import harness
@@ -28,6 +29,7 @@ from tools.harness import DEFAULT_REGION, PROJECT, Run
 from tools.render.manifests import K8sObject, kubernetes_objects
 
 K8S_PROVIDER = "pulumi:providers:kubernetes"
+ROLE = "aws:iam/role:Role"
 GITOPS, FLEET = f"{PROJECT}:gitops", f"{PROJECT}:fleet"
 # Bridge switches: a label of a cluster Secret or a key of a cluster-vars ConfigMap.
 ENABLE = "enable_"
@@ -94,6 +96,15 @@ def hub_providers(run: Run) -> set[str]:
     registrations = {r.urn for r in run.resources if r.type == REGISTRATION_TYPE}
     return {r.urn for r in run.resources
             if r.type == K8S_PROVIDER and r.parent in registrations}
+
+
+def assumes_role(run: Run | None) -> bool:
+    """Whether the hub's engine reaches the spoke through a role of the spoke's account (its
+    SpokeAccess made one: Argo CD across accounts), rather than as the hub's role itself."""
+    if run is None:
+        return False
+    access = {r.urn for r in run.resources if r.type == SPOKE_TYPE}
+    return any(r.type == ROLE and r.parent in access for r in run.resources)
 
 
 def registered(run: Run) -> list[K8sObject]:

@@ -2,8 +2,8 @@
 for what each spoke receives), a table of per-spoke counts for resources.md, the same for
 plan.json, and the summary line's part.
 
-A spoke in another account than the hub's is reached through a role of its account that the
-hub's role assumes (README, "Fleets"): its edge is dotted and says so.
+A spoke the hub's engine reaches through a role of the spoke's account that the hub's role
+assumes (Argo CD across accounts, README "Fleets") has a dotted edge that says so.
 """
 
 from __future__ import annotations
@@ -53,18 +53,17 @@ class Row:
     files: tuple[str, ...]
     expanded: int
     kustomizations: int
-    cross_account: bool
+    assumed_role: bool
 
 
 def rows(hub: Run, spokes: Sequence[Spoke], files: Mapping[str, Sequence[str]],
          by_spoke: Mapping[str, int]) -> list[Row]:
     """`files`: by spoke, the files under spokes/<stack>/ of the objects it registers."""
-    account = fleet.account(hub.config)
     return [Row(spoke=s, member=Member.of(s.stack, s.config),
                 addons=tuple(fleet.addons(list(s.registered))),
                 files=tuple(files.get(s.stack, ())), expanded=by_spoke.get(s.stack, 0),
                 kustomizations=sum(1 for o in s.registered if o.kind == "Kustomization"),
-                cross_account=fleet.account(s.config) != account)
+                assumed_role=fleet.assumes_role(s.run))
             for s in spokes]
 
 
@@ -95,9 +94,9 @@ def mermaid(hub: Run, table: Sequence[Row]) -> str:
             lines.append(f'  hub -. "config error: not rendered" .-> {node}')
             continue
         label = "<br/>".join(part for part in (
-            f"assumes a role in {m.account}" if row.cross_account else "",
+            f"assumes a role in {m.account}" if row.assumed_role else "",
             ", ".join(row.addons) or "no add-on", _receives(row, me.engine)) if part)
-        arrow = ("-.", ".->") if row.cross_account else ("--", "-->")
+        arrow = ("-.", ".->") if row.assumed_role else ("--", "-->")
         lines.append(f'  hub {arrow[0]} "{_text(label)}" {arrow[1]} {node}')
     return "\n".join(lines)
 
@@ -122,7 +121,7 @@ def markdown(hub: Run, table: Sequence[Row]) -> str:
     for row in table:
         m = row.member
         reached = ("config error: " + row.spoke.error if row.spoke.error
-                   else "assumed role" if row.cross_account else "hub role")
+                   else "assumed role" if row.assumed_role else "hub role")
         lines.append(f"| {m.stack} | {m.account} | {m.region} | {m.engine} | "
                      f"{_cell(', '.join(row.addons))} | {len(row.files)} | {row.expanded} | "
                      f"{_cell(reached)} |")
@@ -135,7 +134,7 @@ def plan(hub: Run, table: Sequence[Row]) -> dict[str, Any]:
         {**row.member.json(),
          "addons": list(row.addons), "registered": [f"{SPOKES}/{row.spoke.stack}/{f}"
                                                     for f in row.files],
-         "expanded": row.expanded, "crossAccount": row.cross_account,
+         "expanded": row.expanded, "assumedRole": row.assumed_role,
          "error": row.spoke.error} for row in table]}
 
 

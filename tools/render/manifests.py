@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from components.common.deep_merge import merge
 from tools.harness import SECRET_PLACEHOLDER, Resource, Run
 from tools.harness.graph import Graph
 from tools.harness.tree import DESCEND, Path, rebuild, spell, under, walk
@@ -123,12 +124,29 @@ def _body(resource: Resource) -> dict[str, Any]:
     return _ordered({"apiVersion": derived, "kind": kind, **plain(resource.inputs)})
 
 
+def _identity(body: Mapping[str, Any], provider: str) -> tuple[str, ...]:
+    metadata = body.get("metadata") or {}
+    return (provider.rsplit("::", 1)[0], body["apiVersion"], body["kind"],
+            metadata.get("namespace", ""), metadata.get("name", ""))
+
+
 def kubernetes_objects(run: Run) -> list[K8sObject]:
     """Every Kubernetes object of the run, in apply order: phase, then the engine's creation order
-    (a topological order of the dependency graph)."""
+    (a topological order of the dependency graph). Each as the cluster holds it once the run's
+    patches of it are applied: a patch's fields merged over the object's (server-side apply
+    keeps both managers' fields; maps merge, a patch's list replaces the object's)."""
     position = {r.urn: i for i, r in enumerate(Graph(run).topological())}
-    objects = [K8sObject(_body(r), r) for r in run.resources if _is_object(r)]
-    return sorted(objects, key=lambda o: (o.phase, position[o.resource.urn]))
+    objects = {(o := K8sObject(_body(r), r)).resource.urn: o
+               for r in run.resources if _is_object(r)}
+    targets = {_identity(o.body, o.resource.provider): urn for urn, o in objects.items()}
+    for patch in (r for r in run.resources if is_patch(r)):
+        body = _body(patch)
+        body["kind"] = body["kind"].removesuffix("Patch")
+        urn = targets.get(_identity(body, patch.provider))
+        if urn is not None:
+            objects[urn] = K8sObject(_ordered(merge(objects[urn].body, body)),
+                                     objects[urn].resource)
+    return sorted(objects.values(), key=lambda o: (o.phase, position[o.resource.urn]))
 
 
 def redacted(obj: K8sObject) -> dict[str, Any]:
