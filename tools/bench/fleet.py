@@ -155,29 +155,40 @@ def _timed(run: Callable[[], Run]) -> dict[str, float]:
 
 
 def evaluation(repeats: int) -> dict[str, Any]:
-    """The spoke's program and its SDK floor, alternately, in this process (both after a first,
-    untimed run: the SDK modules they use are loaded, as in any process that ran either)."""
+    """The spoke's program and its SDK floor, and the same stack standalone and its floor, in
+    turn, in this process (all after a first, untimed run: the SDK modules they use are loaded,
+    as in any process that ran either). What being a spoke adds (the spoke's run less the
+    standalone one) is set against what its resources add to the floor."""
     hub = harness.run(HUB)
     cloud = harness.Cloud(stacks={fleet.hub_reference(SPOKE, ROOT): {
         name: output.value for name, output in hub.outputs.items()}})
+    standalone = {"fleet": {"role": "standalone"}}
     resources = floor.spec(harness.run(SPOKE, cloud=cloud))
-
-    def program() -> Run:
-        return harness.run(SPOKE, cloud=cloud)
-
-    def bare() -> Run:
-        return harness.run(SPOKE, cloud=cloud, program=lambda: floor.register(resources))
-
-    bare()
-    samples: dict[str, list[dict[str, float]]] = {"spoke": [], "floor": []}
+    alone = floor.spec(harness.run(SPOKE, standalone))
+    runs: dict[str, Callable[[], Run]] = {
+        "spoke": lambda: harness.run(SPOKE, cloud=cloud),
+        "floor": lambda: harness.run(SPOKE, cloud=cloud,
+                                     program=lambda: floor.register(resources)),
+        "standalone": lambda: harness.run(SPOKE, standalone),
+        "standalone_floor": lambda: harness.run(SPOKE, standalone,
+                                                program=lambda: floor.register(alone)),
+    }
+    for run in runs.values():
+        run()
+    samples: dict[str, list[dict[str, float]]] = {label: [] for label in runs}
     for _ in range(repeats):
-        samples["spoke"].append(_timed(program))
-        samples["floor"].append(_timed(bare))
+        for label, run in runs.items():
+            samples[label].append(_timed(run))
     medians = {label: {key: statistics.median(s[key] for s in found)
                        for key in ("cpu_s", "wall_s", "resources")} | {"runs": len(found)}
                for label, found in samples.items()}
+    added = medians["spoke"]["cpu_s"] - medians["standalone"]["cpu_s"]
+    added_floor = medians["floor"]["cpu_s"] - medians["standalone_floor"]["cpu_s"]
     return {**medians, "ratio": medians["spoke"]["cpu_s"] / medians["floor"]["cpu_s"],
-            "wall_ratio": medians["spoke"]["wall_s"] / medians["floor"]["wall_s"]}
+            "wall_ratio": medians["spoke"]["wall_s"] / medians["floor"]["wall_s"],
+            "added_resources": medians["spoke"]["resources"] - medians["standalone"]["resources"],
+            "added_cpu_s": added, "added_floor_cpu_s": added_floor,
+            "added_ratio": added / added_floor if added_floor > 0 else float("nan")}
 
 
 def measure(quick: bool, schemas: Path | None) -> dict[str, Any]:
@@ -224,7 +235,13 @@ def report(figure: Mapping[str, Any]) -> list[str]:
         _table(("run", "CPU", "wall", "resources", "samples"),
                [(label, f"{m['cpu_s']:.3f} s", f"{m['wall_s']:.3f} s", m["resources"], m["runs"])
                 for label, m in (("spoke program", spoke["spoke"]),
-                                 ("SDK floor", spoke["floor"]))]),
+                                 ("SDK floor", spoke["floor"]),
+                                 ("the same stack standalone", spoke["standalone"]),
+                                 ("its SDK floor", spoke["standalone_floor"]))]),
         f"Spoke evaluation: {spoke['ratio']:.2f}x the SDK floor (CPU; wall "
-        f"{spoke['wall_ratio']:.2f}x).",
+        f"{spoke['wall_ratio']:.2f}x), the whole cluster program. What being a spoke adds to "
+        f"the stack ({spoke['added_resources']} resources: the access, the registration and the "
+        f"hub's apps for it): {1000 * spoke['added_cpu_s']:.1f} ms against "
+        f"{1000 * spoke['added_floor_cpu_s']:.1f} ms for the floor, "
+        f"{spoke['added_ratio']:.2f}x.",
     ]
