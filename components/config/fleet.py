@@ -45,6 +45,12 @@ def fleet(reader: Reader, value: Any, cluster: ClusterSettings, gitops: GitopsSe
             path = f"fleet.registrars[{i}]"
             reader.problem(path, f"{reader.show(path, arn)} already has an access entry through "
                                  "cluster.adminRoleArns or viewerRoleArns; list it in one place")
+    if role == SPOKE and cluster.compute == "karpenter":
+        # Karpenter would come from the hub and its NodePool from the spoke's own program; a
+        # destroy would remove Karpenter before the NodePool, and with it the nodes' cleanup.
+        reader.problem("cluster.compute", "'karpenter' is not supported on a spoke yet: its hub "
+                       "delivers Karpenter, which a destroy would remove before the spoke's "
+                       "NodePool; use 'nodeGroups' or 'autoMode'")
     if role in (HUB, SPOKE) and cluster.provider != "eks":
         reader.problem("fleet.role", f"{role!r} needs cluster.provider 'eks': the hub's engine "
                        "reaches spokes as an IAM role, which spokes grant EKS access entries")
