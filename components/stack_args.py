@@ -20,6 +20,7 @@ from components.aws.workload_identity import WorkloadIdentityArgs
 from components.common.catalog import EKS_ADDONS
 from components.common.fleet_roles import SPOKE
 from components.common.gitops_model import GitCredentials
+from components.common.ordering import after
 from components.config import Settings
 from components.config.settings import NodeGroupSettings
 from components.gitops.bootstrap import (
@@ -362,9 +363,13 @@ def spoke_apps(settings: Settings, exported: Mapping[str, Any] | None) -> FleetA
 def spoke_registration(settings: Settings, engine: str, hub_kubeconfig: pulumi.Input[str],
                        bridge_args: ClusterBridgeArgs, cluster: EksCluster,
                        access: SpokeAccess, apps: FleetAppsArgs | None,
-                       identity_namespace: pulumi.Input[str] | None) -> SpokeRegistrationArgs:
+                       identity_namespace: pulumi.Input[str] | None,
+                       wait_for: Sequence[pulumi.Input[str]]) -> SpokeRegistrationArgs:
     """The spoke's registration in its hub, whose engine is `engine`, with the hub's `apps` for
-    it; `identity_namespace`: the spoke's own `flux-system`, where its own Flux made one."""
+    it; `identity_namespace`: the spoke's own `flux-system`, where its own Flux made one. It
+    waits for the spoke's access and, as an engine of the spoke's own does, for the nodes and
+    the default StorageClass (`wait_for`): a destroy keeps them until the hub's engine has
+    removed what it runs there, load balancers and volumes included."""
     source = settings.gitops.source
     name = registration_name(settings.stack)
     args = SpokeRegistrationArgs(
@@ -372,7 +377,8 @@ def spoke_registration(settings: Settings, engine: str, hub_kubeconfig: pulumi.I
         bridge=ClusterBridgeArgs(**{**bridge_args, "fleet_name": name}),
         repo_url=source.repo_url, revision=source.revision,
         cluster_arn=cluster.cluster_arn, endpoint=cluster.endpoint,
-        ca_data=cluster.certificate_authority, access=access.principal_arn,
+        ca_data=cluster.certificate_authority,
+        access=after(access.principal_arn, list(wait_for)),
         assumed_role_arn=access.assumed_role_arn)
     if (where := system_placement(settings)) is not None:
         args["placement"] = where

@@ -184,15 +184,21 @@ class SpokeRegistration(pulumi.ComponentResource):
         else:
             needs += self._identities(name, args, [app for app, _ in apps])
             objects = manifests.flux_apps(args["name"], apps, sync, fleet_apps["interval"])
-        source: list[pulumi.Resource] = []
+        # An app waits for its project (Argo CD), or for its GitRepository and the account it is
+        # checked against (Flux): the objects before it of every app, or of its own name.
+        shared: list[pulumi.Resource] = []
+        own: dict[str, list[pulumi.Resource]] = {}
         for manifest in objects:
-            made = self._create(f"{name}-{manifest['metadata']['name']}-{manifest['kind'].lower()}",
-                                manifest, manifest["metadata"],
-                                pulumi.ResourceOptions(parent=self, provider=hub,
-                                                       depends_on=[*needs, *source]),
+            title = manifest["metadata"]["name"]
+            made = self._create(f"{name}-{title}-{manifest['kind'].lower()}", manifest,
+                                manifest["metadata"],
+                                pulumi.ResourceOptions(parent=self, provider=hub, depends_on=[
+                                    *needs, *shared, *own.get(title, [])]),
                                 budgets.APP)
-            if manifest["kind"] in ("AppProject", "GitRepository"):
-                source = [made]
+            if manifest["kind"] == "AppProject":
+                shared.append(made)
+            elif manifest["kind"] in ("GitRepository", "ServiceAccount"):
+                own.setdefault(title, []).append(made)
 
     def _identities(self, name: str, args: SpokeRegistrationArgs,
                     apps: list[SeedApp]) -> list[pulumi.Resource]:
@@ -206,7 +212,7 @@ class SpokeRegistration(pulumi.ComponentResource):
                 f"{name}-flux-system", metadata={"name": flux_manifests.NAMESPACE},
                 opts=pulumi.ResourceOptions(parent=self))
             namespace, made = home.metadata.name, [home]
-        for doc in manifests.spoke_identities(apps):
+        for doc in manifests.spoke_identities(args["name"], apps):
             metadata: Any = dict(doc["metadata"])
             if doc["kind"] == "ServiceAccount":
                 metadata["namespace"] = after(metadata["namespace"], namespace)
@@ -232,6 +238,8 @@ class SpokeRegistration(pulumi.ComponentResource):
         if kind == "ConfigMap":
             return k8s.core.v1.ConfigMap(name, metadata=metadata, data=manifest["data"],
                                          opts=opts)
+        if kind == "ServiceAccount":
+            return k8s.core.v1.ServiceAccount(name, metadata=metadata, opts=opts)
         # The engine's finalizer holds an AppProject, Application or Kustomization until what it
         # stands for is gone from the spoke (within `engine_wait`); Pulumi waits a little more.
         return k8s.apiextensions.CustomResource(

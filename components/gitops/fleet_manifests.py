@@ -50,7 +50,8 @@ REGISTRAR_ROLE = "groundwork-fleet-registrar"
 # the resources: (API group, resource). A registrar may touch these and nothing else.
 REGISTRATION_RESOURCES: Mapping[str, tuple[tuple[str, str], ...]] = {
     "argocd": (("", "secrets"), ("argoproj.io", "appprojects"), ("argoproj.io", "applications")),
-    "flux": (("", "configmaps"), ("kustomize.toolkit.fluxcd.io", "kustomizations"),
+    "flux": (("", "configmaps"), ("", "serviceaccounts"),
+             ("kustomize.toolkit.fluxcd.io", "kustomizations"),
              ("source.toolkit.fluxcd.io", "gitrepositories")),
 }
 # Server-side apply creates and changes with patch; Pulumi reads an object back (get) after apply,
@@ -303,30 +304,37 @@ def argocd_apps(name: str, server: pulumi.Input[str], apps: Sequence[SeedApp],
 def flux_apps(name: str, apps: Sequence[tuple[SeedApp, bool]], sync: SyncPolicy,
               interval: str) -> list[dict]:
     """The spoke's apps from its hub: per app (with whether its repository takes the hub's
-    credentials) a GitRepository and a Kustomization that applies to the spoke through its
-    kubeConfig, impersonating there the app's own identity (`spoke_identities`), as the hub's
-    seed apps do on the hub."""
+    credentials) a GitRepository, a ServiceAccount with no rights, and a Kustomization that
+    applies to the spoke through its kubeConfig, impersonating there the app's own identity
+    (`spoke_identities`), as the hub's seed apps do on the hub. All three share the name
+    `<spoke>-<app>`. The ServiceAccount on the hub is the same identity's name and nothing more:
+    before it deletes, kustomize-controller checks that the account it impersonates exists with
+    its own client, the hub's, and without it skips pruning and orphans the app on the spoke
+    (kustomize-controller v1.8.3 finalize, fluxcd/pkg runtime client/impersonator.go
+    CanImpersonate)."""
     objects: list[dict] = []
     for app, credentials in apps:
-        source = app_name(name, app)
+        own = app_name(name, app)
         objects.append(flux_manifests.git_repository(
-            source, app.source.repo_url, app.source.revision, interval,
+            own, app.source.repo_url, app.source.revision, interval,
             flux_manifests.CREDENTIALS if credentials else None))
-        kustomization = flux_manifests.app_kustomization(app, source, sync, interval,
-                                                         ())
-        kustomization["metadata"]["name"] = app_name(name, app)
+        objects.append(flux_manifests.app_service_account(app, own))
+        kustomization = flux_manifests.app_kustomization(app, own, sync, interval, ())
+        kustomization["metadata"]["name"] = own
+        kustomization["spec"]["serviceAccountName"] = own
         kustomization["spec"]["kubeConfig"] = {"configMapRef": {"name": kubeconfig_name(name)}}
         objects.append(kustomization)
     return objects
 
 
-def spoke_identities(apps: Sequence[SeedApp]) -> list[dict]:
-    """What a hub's Flux impersonates on the spoke for each app (flux_manifests.app_identity):
-    its Namespace, its ServiceAccount in `flux-system` (the hub's Kustomization's namespace,
-    where kustomize-controller looks it up on the remote cluster) and its RoleBinding to
-    `admin` in the app's namespace."""
+def spoke_identities(name: str, apps: Sequence[SeedApp]) -> list[dict]:
+    """What a hub's Flux impersonates on the spoke `name` for each app (`<spoke>-<app>`, apart
+    from any app of the spoke's own Flux): its Namespace, its ServiceAccount in `flux-system`
+    (the hub's Kustomization's namespace, where kustomize-controller impersonates it on the
+    remote cluster) and its RoleBinding to `admin` in the app's namespace."""
     namespaces = {app.namespace: flux_manifests.app_namespace(app) for app in apps
                   if app.namespace not in flux_manifests.EXISTING_NAMESPACES}
     return [*namespaces.values(),
-            *(doc for app in apps for doc in (flux_manifests.app_service_account(app),
-                                             flux_manifests.app_role_binding(app)))]
+            *(doc for app in apps for doc in (
+                flux_manifests.app_service_account(app, app_name(name, app)),
+                flux_manifests.app_role_binding(app, app_name(name, app))))]

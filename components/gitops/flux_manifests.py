@@ -394,22 +394,23 @@ def app_identity(app: SeedApp) -> str:
     return f"app-{app.name}"
 
 
-def app_service_account(app: SeedApp) -> dict:
+def app_service_account(app: SeedApp, identity: str | None = None) -> dict:
+    """The app's ServiceAccount: `app_identity`, or another `identity` (a fleet spoke's)."""
     return {"apiVersion": "v1", "kind": "ServiceAccount",
-            "metadata": {"name": app_identity(app), "namespace": NAMESPACE}}
+            "metadata": {"name": identity or app_identity(app), "namespace": NAMESPACE}}
 
 
-def app_role_binding(app: SeedApp) -> dict:
+def app_role_binding(app: SeedApp, identity: str | None = None) -> dict:
     """`admin` bound in the app's namespace: everything there (RoleBindings included, within
     admin's own rights), nothing cluster-scoped, nothing elsewhere."""
+    account = identity or app_identity(app)
     return {
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "RoleBinding",
-        "metadata": {"name": f"flux-{app_identity(app)}", "namespace": app.namespace},
+        "metadata": {"name": f"flux-{account}", "namespace": app.namespace},
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
                     "name": APP_ROLE},
-        "subjects": [{"kind": "ServiceAccount", "name": app_identity(app),
-                      "namespace": NAMESPACE}],
+        "subjects": [{"kind": "ServiceAccount", "name": account, "namespace": NAMESPACE}],
     }
 
 

@@ -228,8 +228,9 @@ def test_registration_objects_validate_strictly(schemas_dir, stack, engine):
     assert kinds == sorted({"argocd": ["AppProject", "Secret", "AppProject",
                                        *["Application"] * apps],
                             "flux": ["ConfigMap", "ConfigMap", "Kustomization", "Namespace",
-                                     *["GitRepository", "Kustomization", "Namespace",
-                                       "ServiceAccount", "RoleBinding"] * apps]}[engine])
+                                     *["GitRepository", "ServiceAccount", "Kustomization",
+                                       "Namespace", "ServiceAccount", "RoleBinding"] * apps]
+                            }[engine])
     # Argo CD's bridge is a patch of the cluster Secret: valid merged into it.
     patches = [r for r in registered if r.type == SECRET_PATCH]
     assert len(patches) == (engine == "argocd")
@@ -329,8 +330,14 @@ def test_destroy_removes_the_registration_then_the_access_then_the_cluster(stack
         assert graph.waits_for(entry, cluster)
     registrations = _registrations(run)
     assert registrations
+    # And after the nodes and the default StorageClass, as a spoke's own engine would be: the
+    # hub's engine removes load balancers and volumes while their controllers can still run.
+    platform = [r for r in run.resources if r.type in (
+        "aws:eks/nodeGroup:NodeGroup", "kubernetes:storage.k8s.io/v1:StorageClass")]
+    assert len(platform) >= 2
     for registration in registrations:
         assert all(graph.waits_for(registration, entry) for entry in access)
+        assert all(graph.waits_for(registration, needed) for needed in platform)
     # Within the registration, the object that holds the destroy until the engine has removed
     # the spoke's add-ons (Argo CD: the project; Flux: the add-on list) goes before what lets
     # the engine reach the spoke, and after what stops the delivery (Argo CD: the bridge).
@@ -398,6 +405,12 @@ def test_flux_spoke_apps_apply_to_the_spoke_as_their_own_identity_there(stack):
         assert spec["sourceRef"] == {"kind": "GitRepository", "name": f"{name}-{app}"}
         account = identities[("ServiceAccount", spec["serviceAccountName"])]
         assert account.inputs["metadata"]["namespace"] == "flux-system"
+        # Its name in the hub too, with no binding there: kustomize-controller checks it exists
+        # (with its own client) before it prunes the app from the spoke.
+        [checked] = [r for r in registered if r.inputs.get("kind") == "ServiceAccount"
+                     and r.inputs["metadata"]["name"] == spec["serviceAccountName"]]
+        assert graph.waits_for(kustomization, checked)
+        assert not [r for r in registered if r.inputs.get("kind") == "RoleBinding"]
         binding = identities[("RoleBinding", f"flux-{spec['serviceAccountName']}")]
         assert binding.inputs["metadata"]["namespace"] == spec["targetNamespace"]
         # Deleted while the identity it impersonates on the spoke still exists.
@@ -437,6 +450,9 @@ def _spoke_destroy(run: harness.Run, engine: str, order: list[harness.Resource])
             if r.type in (APPLICATION, KUSTOMIZATION) and urn != holder.urn}
     identities = {r.inputs["metadata"]["name"]: r.urn for r in _identities(run)
                   if r.type == "kubernetes:core/v1:ServiceAccount"}
+    # The same name in the hub, which kustomize-controller checks before it prunes.
+    checked = {r.inputs["metadata"]["name"]: r.urn for r in registered.values()
+               if r.type == "kubernetes:core/v1:ServiceAccount"}
 
     def reachable() -> bool:  # the engine can still reach the spoke
         return access <= live and all(urn in live for urn, r in registered.items()
@@ -446,7 +462,8 @@ def _spoke_destroy(run: harness.Run, engine: str, order: list[harness.Resource])
     for resource in order:
         if resource.urn in apps:
             identity = resource.inputs.get("spec", {}).get("serviceAccountName")
-            if not reachable() or (identity and identities[identity] not in live):
+            if not reachable() or (identity and not {identities[identity],
+                                                     checked[identity]} <= live):
                 return "orphaned"  # no cluster, or nobody to impersonate: skipped
         elif engine == "argocd" and resource.type == SECRET_PATCH:
             selected = False  # the ApplicationSets delete the spoke's add-on Applications

@@ -23,6 +23,7 @@ _ENV = celpy.Environment()
 
 def _request(obj: dict, operation: str = "CREATE", group: str = REGISTRAR_GROUP) -> dict:
     plural = {"Secret": "secrets", "ConfigMap": "configmaps", "AppProject": "appprojects",
+              "ServiceAccount": "serviceaccounts",
               "Application": "applications", "Kustomization": "kustomizations",
               "GitRepository": "gitrepositories"}[obj["kind"]]
     return {"operation": operation, "resource": {"resource": plural},
