@@ -314,7 +314,8 @@ def fleet_hub(settings: Settings, cluster: EksCluster, partition: str) -> FleetH
 
 
 def fleet_registrars(settings: Settings, namespace: pulumi.Input[str]) -> FleetRegistrarsArgs:
-    return FleetRegistrarsArgs(engine=settings.gitops.engine, namespace=namespace)
+    return FleetRegistrarsArgs(engine=settings.gitops.engine, namespace=namespace,
+                               repo_url=settings.gitops.source.repo_url)
 
 
 def spoke_access(settings: Settings, cluster: EksCluster, hub_role_arn: str, hub_engine: str,

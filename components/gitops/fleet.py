@@ -35,6 +35,9 @@ class FleetRegistrarsArgs(TypedDict):
     """The hub's engine, `argocd` or `flux`: which kinds a registration is made of."""
     namespace: pulumi.Input[str]
     """The engine's namespace, once it exists (the engine's `namespace` output)."""
+    repo_url: str
+    """The hub's root repository, the only one a registration may read with the hub's Git
+    credentials."""
 
 
 class FleetRegistrars(pulumi.ComponentResource):
@@ -52,7 +55,7 @@ class FleetRegistrars(pulumi.ComponentResource):
                                                       args["namespace"])
         # What RBAC cannot say (names, what a registration may reach) first, so no registrar
         # request goes unchecked.
-        policy, policy_binding = manifests.registrar_policy(engine)
+        policy, policy_binding = manifests.registrar_policy(engine, args["repo_url"])
         checks = k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
             f"{name}-registrar", metadata=policy["metadata"], spec=policy["spec"],
             opts=pulumi.ResourceOptions(parent=self))

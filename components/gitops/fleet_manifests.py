@@ -130,17 +130,27 @@ def _remote(server: str) -> str:
 # spoke-named objects that reach spokes only, so it cannot aim the hub's engine at the hub.
 REGISTRAR_RULES: Mapping[str, tuple[tuple[str, str], ...]] = {
     "argocd": (
-        ("a cluster Secret's `server` must be a spoke's, not the hub's in-cluster address, and "
-         "its add-ons project must be its own (`addons_project` equal to its name)",
+        ("a cluster Secret's `server` must be a spoke's, not the hub's in-cluster address, its "
+         "`config` may not run a command (execProviderConfig), and its add-ons project must be "
+         "its own (`addons_project` equal to its name)",
          f"!({_WRITE} && {_is('secrets')}) || ("
          f"has(object.metadata.labels) && '{argocd_manifests.SECRET_TYPE}' in "
          f"object.metadata.labels && "
          f"object.metadata.labels['{argocd_manifests.SECRET_TYPE}'] == 'cluster' && "
          f"(!has(object.data) || !('server' in object.data) || "
          f"{_remote('string(object.data.server)')}) && "
+         "(!has(object.data) || !('config' in object.data) || "
+         "!string(object.data.config).contains('execProviderConfig')) && "
          "(!has(object.metadata.annotations) || "
          "!('addons_project' in object.metadata.annotations) || "
          "object.metadata.annotations['addons_project'] == object.metadata.name))"),
+        ("a cluster Secret that carries a bridge is a spoke's (`fleet_role: spoke`), which the "
+         "hub's own trees (cluster-addons, Argo CD's self-management) never select",
+         f"!({_WRITE} && {_is('secrets')}) || !has(object.metadata.labels) || ("
+         f"!('{argocd_manifests.SELF_MANAGED_LABEL}' in object.metadata.labels) && "
+         "(!('environment' in object.metadata.labels) || "
+         "('fleet_role' in object.metadata.labels && "
+         "object.metadata.labels['fleet_role'] == 'spoke')))"),
         ("an AppProject may name spoke servers only (no in-cluster, no name, no pattern), no "
          "repository pattern and no roles",
          f"!({_WRITE} && {_is('appprojects')}) || ("
@@ -160,14 +170,30 @@ REGISTRAR_RULES: Mapping[str, tuple[tuple[str, str], ...]] = {
          f"object.spec.path == './{ADDONS_BASEPATH}flux' && "
          f"object.spec.sourceRef.name == '{flux_manifests.ROOT}' && "
          "!has(object.spec.sourceRef.namespace) && !has(object.spec.serviceAccountName))"),
+        ("a spoke's variables must name their own ConfigMap and a spoke's suffix, so the hub's "
+         "objects for it never take the names of the hub's own",
+         f"!({_WRITE} && {_is('configmaps')}) || !has(object.data) || "
+         "!('cluster_vars' in object.data || 'fleet_suffix' in object.data) || ("
+         "'cluster_vars' in object.data && object.data.cluster_vars == object.metadata.name && "
+         f"'fleet_suffix' in object.data && object.data.fleet_suffix.startsWith('-{_PREFIX}') "
+         "&& 'fleet_role' in object.data && object.data.fleet_role == 'spoke')"),
     ),
 }
+# A GitRepository may use the hub's Git credentials only for the hub's own repository.
+_CREDENTIALS_RULE = ("a GitRepository may use the hub's Git credentials only for the hub's own "
+                     "repository")
 
 
-def registrar_policy(engine: str) -> tuple[dict, dict]:
+def _credentials_rule(repo_url: str) -> str:
+    return (f"!({_WRITE} && {_is('gitrepositories')}) || !has(object.spec.secretRef) || "
+            f"object.spec.url == '{flux_manifests.git_url(repo_url)}'")
+
+
+def registrar_policy(engine: str, repo_url: str) -> tuple[dict, dict]:
     """The ValidatingAdmissionPolicy (Kubernetes 1.30+) for registrars' requests, and its binding
     to the engine's namespace: every object a registrar creates, changes or deletes is named
-    `spoke-...`, and REGISTRAR_RULES hold."""
+    `spoke-...`, and REGISTRAR_RULES hold (under Flux, with `repo_url`, the hub's root
+    repository, the only one its credentials may serve)."""
     namespace = ENGINE_NAMESPACES[engine]
     rules = [{"apiGroups": [group], "apiVersions": ["*"],
               "operations": ["CREATE", "UPDATE", "DELETE"], "resources": [resource]}
@@ -176,6 +202,9 @@ def registrar_policy(engine: str) -> tuple[dict, dict]:
                     "message": f"a registrar may only touch objects named {_PREFIX}<stack>"},
                    *({"expression": expression, "message": message}
                      for message, expression in REGISTRAR_RULES[engine])]
+    if engine == "flux":
+        validations.append({"expression": _credentials_rule(repo_url),
+                            "message": _CREDENTIALS_RULE})
     policy = {"apiVersion": ADMISSION_API, "kind": "ValidatingAdmissionPolicy",
               "metadata": {"name": REGISTRAR_POLICY},
               "spec": {"failurePolicy": "Fail",

