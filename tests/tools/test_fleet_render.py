@@ -99,9 +99,10 @@ def test_a_flux_hub_renders_every_spoke_valid(fleet_project, schemas_dir, capsys
     for stack in SPOKES:
         assert _plan(out / "spokes" / stack)["validation"]["valid"]
     a, b = plan["fleet"]["spokes"]
-    # Two ConfigMaps and the add-on list, then a GitRepository and a Kustomization per app.
-    assert (a["engine"], a["error"], len(a["registered"])) == ("none", "", 5)
-    assert (b["error"], len(b["registered"])) == ("", 7)
+    # Two ConfigMaps and the add-on list, then per app a GitRepository, the name of the account
+    # it impersonates on the spoke, and a Kustomization.
+    assert (a["engine"], a["error"], len(a["registered"])) == ("none", "", 6)
+    assert (b["error"], len(b["registered"])) == ("", 9)
     chart = _mermaid(out)
     assert '["fleet-spoke-a<br/>' in chart and '["fleet-spoke-b<br/>' in chart
     assert "assumes a role" not in chart and "config error" not in chart
