@@ -32,6 +32,7 @@ after the one before it):
 import base64
 import json
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pulumi
 
@@ -125,60 +126,96 @@ def _remote(server: str) -> str:
     return (f"{server} != '{argocd_manifests.IN_CLUSTER}' && !{server}.contains('*')")
 
 
+# A spoke's add-on list may set these and no other field (the rest could rename, retarget or
+# reshape what the list applies in the hub); `force` is the CRD's default.
+_ADDON_LIST_KEYS = ("interval", "path", "prune", "wait", "deletionPolicy", "timeout", "sourceRef",
+                    "postBuild", "patches", "force", "suspend", "retryInterval")
+# Stands for the spoke's name in what spoke_addons writes, for the policy to compare against: no
+# name has an `@`, and JSON leaves it as it is.
+_NAME = "@spoke@"
+
+
+def _cel(value: Any) -> str:
+    """`value` as a CEL literal; the spoke's name (_NAME) in a string becomes the object's."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_cel(k)}: {_cel(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_cel(item) for item in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    quoted = ("'" + part.replace("\\", "\\\\").replace("'", "\\'") + "'"
+              for part in str(value).split(_NAME))
+    return " + object.metadata.name + ".join(quoted)
+
+
+def _spoke_addons_patches() -> list[dict]:
+    """The patches of a spoke's add-on list, with _NAME where the spoke's name goes."""
+    return list(spoke_addons(_NAME)["spec"]["patches"])
+
+
 # What RBAC cannot say about a registrar's writes (CEL, Kubernetes ValidatingAdmissionPolicy):
 # (message, expression) per engine. RBAC grants kinds in a namespace; these keep a registrar to
 # spoke-named objects that reach spokes only, so it cannot aim the hub's engine at the hub.
-REGISTRAR_RULES: Mapping[str, tuple[tuple[str, str], ...]] = {
-    "argocd": (
-        ("a cluster Secret's `server` must be a spoke's, not the hub's in-cluster address, its "
-         "`config` may not run a command (execProviderConfig), and its add-ons project must be "
-         "its own (`addons_project` equal to its name)",
-         f"!({_WRITE} && {_is('secrets')}) || ("
-         f"has(object.metadata.labels) && '{argocd_manifests.SECRET_TYPE}' in "
-         f"object.metadata.labels && "
-         f"object.metadata.labels['{argocd_manifests.SECRET_TYPE}'] == 'cluster' && "
-         f"(!has(object.data) || !('server' in object.data) || "
-         f"{_remote('string(object.data.server)')}) && "
-         "(!has(object.data) || !('config' in object.data) || "
-         "!string(object.data.config).contains('execProviderConfig')) && "
-         "(!has(object.metadata.annotations) || "
-         "!('addons_project' in object.metadata.annotations) || "
-         "object.metadata.annotations['addons_project'] == object.metadata.name))"),
-        ("a cluster Secret that carries a bridge is a spoke's (`fleet_role: spoke`), which the "
-         "hub's own trees (cluster-addons, Argo CD's self-management) never select",
-         f"!({_WRITE} && {_is('secrets')}) || !has(object.metadata.labels) || ("
-         f"!('{argocd_manifests.SELF_MANAGED_LABEL}' in object.metadata.labels) && "
-         "(!('environment' in object.metadata.labels) || "
-         "('fleet_role' in object.metadata.labels && "
-         "object.metadata.labels['fleet_role'] == 'spoke')))"),
-        ("an AppProject may name spoke servers only (no in-cluster, no name, no pattern), no "
-         "repository pattern and no roles",
-         f"!({_WRITE} && {_is('appprojects')}) || ("
-         "object.spec.destinations.all(d, has(d.server) && !has(d.name) && "
-         f"{_remote('d.server')}) && "
-         "object.spec.sourceRepos.all(r, !r.contains('*')) && !has(object.spec.roles))"),
-        ("an Application must use a spoke's project and target a spoke server",
-         f"!({_WRITE} && {_is('applications')}) || ("
-         "object.spec.project.startsWith('spoke-') && "
-         "has(object.spec.destination.server) && !has(object.spec.destination.name) && "
-         f"{_remote('object.spec.destination.server')})"),
-    ),
-    "flux": (
-        ("a Kustomization must apply to a spoke (spec.kubeConfig), or be a spoke's add-on list "
-         "(the add-ons tree, through the hub's own GitRepository)",
-         f"!({_WRITE} && {_is('kustomizations')}) || has(object.spec.kubeConfig) || ("
-         f"object.spec.path == './{ADDONS_BASEPATH}flux' && "
-         f"object.spec.sourceRef.name == '{flux_manifests.ROOT}' && "
-         "!has(object.spec.sourceRef.namespace) && !has(object.spec.serviceAccountName))"),
-        ("a spoke's variables must name their own ConfigMap and a spoke's suffix, so the hub's "
-         "objects for it never take the names of the hub's own",
-         f"!({_WRITE} && {_is('configmaps')}) || !has(object.data) || "
-         "!('cluster_vars' in object.data || 'fleet_suffix' in object.data) || ("
-         "'cluster_vars' in object.data && object.data.cluster_vars == object.metadata.name && "
-         f"'fleet_suffix' in object.data && object.data.fleet_suffix.startsWith('-{_PREFIX}') "
-         "&& 'fleet_role' in object.data && object.data.fleet_role == 'spoke')"),
-    ),
-}
+def registrar_rules() -> Mapping[str, tuple[tuple[str, str], ...]]:
+    """(message, expression) per engine (see above)."""
+    return {
+        "argocd": (
+            ("a cluster Secret's `server` must be a spoke's, not the hub's in-cluster address, its "
+             "`config` may not run a command (execProviderConfig), and its add-ons project must be "
+             "its own (`addons_project` equal to its name)",
+             f"!({_WRITE} && {_is('secrets')}) || ("
+             f"has(object.metadata.labels) && '{argocd_manifests.SECRET_TYPE}' in "
+             f"object.metadata.labels && "
+             f"object.metadata.labels['{argocd_manifests.SECRET_TYPE}'] == 'cluster' && "
+             f"(!has(object.data) || !('server' in object.data) || "
+             f"{_remote('string(object.data.server)')}) && "
+             "(!has(object.data) || !('config' in object.data) || "
+             "!string(object.data.config).contains('execProviderConfig')) && "
+             "(!has(object.metadata.annotations) || "
+             "!('addons_project' in object.metadata.annotations) || "
+             "object.metadata.annotations['addons_project'] == object.metadata.name))"),
+            ("a cluster Secret that carries a bridge is a spoke's (`fleet_role: spoke`), which the "
+             "hub's own trees (cluster-addons, Argo CD's self-management) never select",
+             f"!({_WRITE} && {_is('secrets')}) || !has(object.metadata.labels) || ("
+             f"!('{argocd_manifests.SELF_MANAGED_LABEL}' in object.metadata.labels) && "
+             "(!('environment' in object.metadata.labels) || "
+             "('fleet_role' in object.metadata.labels && "
+             "object.metadata.labels['fleet_role'] == 'spoke')))"),
+            ("an AppProject may name spoke servers only (no in-cluster, no name, no pattern), no "
+             "repository pattern and no roles",
+             f"!({_WRITE} && {_is('appprojects')}) || ("
+             "object.spec.destinations.all(d, has(d.server) && !has(d.name) && "
+             f"{_remote('d.server')}) && "
+             "object.spec.sourceRepos.all(r, !r.contains('*')) && !has(object.spec.roles))"),
+            ("an Application must use a spoke's project and target a spoke server",
+             f"!({_WRITE} && {_is('applications')}) || ("
+             "object.spec.project.startsWith('spoke-') && "
+             "has(object.spec.destination.server) && !has(object.spec.destination.name) && "
+             f"{_remote('object.spec.destination.server')})"),
+        ),
+        "flux": (
+            ("a Kustomization must apply to a spoke (spec.kubeConfig), or be a spoke's add-on list "
+             "exactly as groundwork writes it for that spoke (its name's variables and kubeConfig)",
+             f"!({_WRITE} && {_is('kustomizations')}) || has(object.spec.kubeConfig) || ("
+             f"object.spec.all(key, key in {_cel(list(_ADDON_LIST_KEYS))}) && "
+             f"object.spec.path == './{ADDONS_BASEPATH}flux' && "
+             f"object.spec.sourceRef.name == '{flux_manifests.ROOT}' && "
+             "!has(object.spec.sourceRef.namespace) && "
+             "!has(object.spec.postBuild.substitute) && "
+             "object.spec.postBuild.substituteFrom.size() == 1 && "
+             "object.spec.postBuild.substituteFrom[0].kind == 'ConfigMap' && "
+             "object.spec.postBuild.substituteFrom[0].name == "
+             f"object.metadata.name + '-{CLUSTER_VARS}' && "
+             f"object.spec.patches == {_cel(_spoke_addons_patches())})"),
+            ("a spoke's variables must name their own ConfigMap and a spoke's suffix, so the hub's "
+             "objects for it never take the names of the hub's own",
+             f"!({_WRITE} && {_is('configmaps')}) || !has(object.data) || "
+             "!('cluster_vars' in object.data || 'fleet_suffix' in object.data) || ("
+             "'cluster_vars' in object.data && object.data.cluster_vars == object.metadata.name && "
+             f"'fleet_suffix' in object.data && object.data.fleet_suffix.startsWith('-{_PREFIX}') "
+             "&& 'fleet_role' in object.data && object.data.fleet_role == 'spoke')"),
+        ),
+    }
 # A GitRepository may use the hub's Git credentials only for the hub's own repository.
 _CREDENTIALS_RULE = ("a GitRepository may use the hub's Git credentials only for the hub's own "
                      "repository")
@@ -192,7 +229,7 @@ def _credentials_rule(repo_url: str) -> str:
 def registrar_policy(engine: str, repo_url: str) -> tuple[dict, dict]:
     """The ValidatingAdmissionPolicy (Kubernetes 1.30+) for registrars' requests, and its binding
     to the engine's namespace: every object a registrar creates, changes or deletes is named
-    `spoke-...`, and REGISTRAR_RULES hold (under Flux, with `repo_url`, the hub's root
+    `spoke-...`, and registrar_rules hold (under Flux, with `repo_url`, the hub's root
     repository, the only one its credentials may serve)."""
     namespace = ENGINE_NAMESPACES[engine]
     rules = [{"apiGroups": [group], "apiVersions": ["*"],
@@ -201,7 +238,7 @@ def registrar_policy(engine: str, repo_url: str) -> tuple[dict, dict]:
     validations = [{"expression": f"{_OBJECT}.metadata.name.startsWith('{_PREFIX}')",
                     "message": f"a registrar may only touch objects named {_PREFIX}<stack>"},
                    *({"expression": expression, "message": message}
-                     for message, expression in REGISTRAR_RULES[engine])]
+                     for message, expression in registrar_rules()[engine])]
     if engine == "flux":
         validations.append({"expression": _credentials_rule(repo_url),
                             "message": _CREDENTIALS_RULE})
@@ -256,17 +293,14 @@ def cluster_vars_name(name: str) -> str:
     return f"{name}-{CLUSTER_VARS}"
 
 
-def addons_name(name: str) -> str:
-    return f"{name}-addons"
-
-
 def _json_patch(*operations: dict) -> str:
     """A JSON 6902 patch as Kustomization `spec.patches[].patch` takes it (a YAML string)."""
     return json.dumps(list(operations))
 
 
 def spoke_addons(name: str) -> dict:
-    """The hub's Kustomization of the spoke's add-on list: the tree's list with the spoke's
+    """The hub's Kustomization of the spoke's add-on list, named as the spoke is in the hub (so
+    the admission policy can tie every name in it to its own): the tree's list with the spoke's
     variables (`${cluster_vars}` and `${fleet_suffix}` name the spoke's objects apart from the
     hub's), its `cluster` Kustomizations applying to the spoke, and its `engine` ones giving
     each HelmRelease the spoke's kubeConfig and a storage namespace there: helm-controller keeps
@@ -278,7 +312,7 @@ def spoke_addons(name: str) -> dict:
                           {"op": "copy", "from": "/spec/targetNamespace",
                            "path": "/spec/storageNamespace"})
     return flux_manifests.kustomization(
-        addons_name(name), ADDONS_BASEPATH + "flux", flux_manifests.ROOT, SyncPolicy(), "10m",
+        name, ADDONS_BASEPATH + "flux", flux_manifests.ROOT, SyncPolicy(), "10m",
         budgets.ADDONS,
         postBuild={"substituteFrom": [{"kind": "ConfigMap", "name": cluster_vars_name(name)}]},
         patches=[

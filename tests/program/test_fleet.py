@@ -28,7 +28,6 @@ from components.gitops.fleet_manifests import (
     ENGINE_SERVICE_ACCOUNTS,
     REGISTRAR_GROUP,
     REGISTRATION_RESOURCES,
-    addons_name,
     kubeconfig_name,
     registration_name,
 )
@@ -489,7 +488,7 @@ def _addons_holder(run: harness.Run) -> harness.Resource:
     under Argo CD the spoke's add-ons project, under Flux its add-on list."""
     name = registration_name(run.stack)
     [holder] = [r for r in _registrations(run)
-                if r.inputs["metadata"]["name"] in (name, addons_name(name))
+                if r.inputs["metadata"]["name"] == name
                 and r.type in (PROJECT, KUSTOMIZATION)]
     return holder
 

@@ -13,7 +13,7 @@ import celpy
 import pytest
 
 from components.common.deep_merge import merge
-from components.gitops.fleet_manifests import REGISTRAR_GROUP, registrar_policy
+from components.gitops.fleet_manifests import REGISTRAR_GROUP, registrar_policy, spoke_addons
 from tests.conftest import ENGINES
 from tests.program.test_fleet import SPOKES, _registrations, spoke
 from tools.render.manifests import plain
@@ -141,6 +141,12 @@ ARGO_ATTACKS = {
         "spec": {"project": "spoke-x-apps", "source": {"repoURL": "https://x/y.git"},
                  "destination": {"name": "in-cluster", "namespace": "a"}}},
 }
+def _addon_list(name: str, **spec) -> dict:
+    """A spoke's add-on list as groundwork writes it, with `spec` changed."""
+    obj = spoke_addons(name)
+    return {**obj, "spec": {**obj["spec"], **spec}}
+
+
 FLUX_ATTACKS = {
     "the hub's variables": {"apiVersion": "v1", "kind": "ConfigMap",
                             "metadata": {"name": "cluster-vars", "namespace": "flux-system"},
@@ -160,13 +166,24 @@ FLUX_ATTACKS = {
         "metadata": {"name": "spoke-x-web", "namespace": "flux-system"},
         "spec": {"path": "./evil", "sourceRef": {"kind": "GitRepository", "name": "spoke-x-web"},
                  "interval": "5m", "prune": True}},
+    "the add-on list without its patches": _addon_list("spoke-x", patches=[]),
+    "the add-on list with another spoke's kubeConfig": _addon_list(
+        "spoke-x", patches=spoke_addons("spoke-y")["spec"]["patches"]),
+    "the add-on list renamed into the hub": _addon_list("spoke-x", targetNamespace="kube-system"),
+    "the add-on list with another spoke's variables": _addon_list(
+        "spoke-x", postBuild={"substituteFrom": [{"kind": "ConfigMap",
+                                                  "name": "spoke-y-cluster-vars"}]}),
     "the add-on list as another identity": {
         "apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
-        "metadata": {"name": "spoke-x-addons", "namespace": "flux-system"},
+        "metadata": {"name": "spoke-x", "namespace": "flux-system"},
         "spec": {"path": "./gitops/addons/flux", "interval": "5m", "prune": True,
                  "sourceRef": {"kind": "GitRepository", "name": "flux-system"},
                  "serviceAccountName": "kustomize-controller"}},
 }
+
+
+def test_the_add_on_list_as_written_is_admitted():
+    assert denials("flux", _addon_list("spoke-x")) == []
 
 
 @pytest.mark.parametrize("engine,case", [("argocd", c) for c in ARGO_ATTACKS]
