@@ -126,7 +126,7 @@ if settings.fleet.role == config.SPOKE:
     SpokeRegistration("fleet", stack_args.spoke_registration(
         settings, hub_engine, hub.get_output("kubeconfig"), bridge, cluster, access,
         stack_args.spoke_apps(settings, hub_outputs[config.HUB_APPS]),
-        namespace if engine == "flux" else None, wait_for),
+        namespace if settings.gitops.engine == "flux" else None, wait_for),
         opts=pulumi.ResourceOptions(providers=[provider]))
 
 pulumi.export("clusterName", cluster.cluster_name)

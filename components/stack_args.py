@@ -387,4 +387,5 @@ def spoke_registration(settings: Settings, engine: str, hub_kubeconfig: pulumi.I
         args["apps"] = apps
     if identity_namespace is not None:
         args["identity_namespace"] = identity_namespace
+        args["own_namespaces"] = sorted({app.namespace for app in settings.gitops.apps})
     return args

@@ -136,6 +136,9 @@ class SpokeRegistrationArgs(TypedDict):
     identity_namespace: NotRequired[pulumi.Input[str]]
     """Flux: the spoke's `flux-system` namespace where its own Flux created it; without it the
     registration creates the namespace on the spoke for the apps' identities."""
+    own_namespaces: NotRequired[list[str]]
+    """Flux: the namespaces the spoke's own Flux creates for its own apps, which the hub's apps
+    may share; the registration does not create them again."""
 
 
 class SpokeRegistration(pulumi.ComponentResource):
@@ -215,7 +218,8 @@ class SpokeRegistration(pulumi.ComponentResource):
                 f"{name}-flux-system", metadata={"name": flux_manifests.NAMESPACE},
                 opts=pulumi.ResourceOptions(parent=self))
             namespace, made = home.metadata.name, [home]
-        for doc in manifests.spoke_identities(args["name"], apps):
+        for doc in manifests.spoke_identities(args["name"], apps,
+                                              args.get("own_namespaces") or []):
             metadata: Any = dict(doc["metadata"])
             if doc["kind"] == "ServiceAccount":
                 metadata["namespace"] = after(metadata["namespace"], namespace)

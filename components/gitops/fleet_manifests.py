@@ -390,13 +390,15 @@ def flux_apps(name: str, apps: Sequence[tuple[SeedApp, bool]], sync: SyncPolicy,
     return objects
 
 
-def spoke_identities(name: str, apps: Sequence[SeedApp]) -> list[dict]:
+def spoke_identities(name: str, apps: Sequence[SeedApp],
+                     existing: Sequence[str] = ()) -> list[dict]:
     """What a hub's Flux impersonates on the spoke `name` for each app (`<spoke>-<app>`, apart
     from any app of the spoke's own Flux): its Namespace, its ServiceAccount in `flux-system`
     (the hub's Kustomization's namespace, where kustomize-controller impersonates it on the
-    remote cluster) and its RoleBinding to `admin` in the app's namespace."""
+    remote cluster) and its RoleBinding to `admin` in the app's namespace. Namespaces in
+    `existing` (the spoke's own Flux makes them for its own apps) are not made again."""
     namespaces = {app.namespace: flux_manifests.app_namespace(app) for app in apps
-                  if app.namespace not in flux_manifests.EXISTING_NAMESPACES}
+                  if app.namespace not in {*flux_manifests.EXISTING_NAMESPACES, *existing}}
     return [*namespaces.values(),
             *(doc for app in apps for doc in (
                 flux_manifests.app_service_account(app, app_name(name, app)),

@@ -420,6 +420,20 @@ def test_flux_spoke_apps_apply_to_the_spoke_as_their_own_identity_there(stack):
     assert identities and all(r.provider.startswith(own.urn) for r in identities.values())
 
 
+def test_a_flux_spoke_running_flux_shares_a_namespace_with_the_hubs_app_once():
+    """A spoke's own Flux makes the Namespaces of its own apps; a hub app in one of them gets its
+    identity there without a second Namespace object (two would fight over one namespace)."""
+    run = harness.run(SPOKES[0], {"gitops.engine": "flux", "gitops.apps": [
+        {"name": "own", "path": "gitops/apps/podinfo", "namespace": "podinfo"}]},
+        caller_arn=_caller(SPOKES[0]), cloud=hub_cloud("flux"))
+    namespaces = [r.inputs["metadata"]["name"] for r in run.resources
+                  if r.type == "kubernetes:core/v1:Namespace"]
+    assert namespaces.count("podinfo") == 1
+    assert namespaces.count("flux-system") == 1
+    binding = [r for r in _identities(run) if r.inputs.get("kind") == "RoleBinding"]
+    assert [b.inputs["metadata"]["namespace"] for b in binding] == ["podinfo"]
+
+
 # --- the engine's cleanup when a spoke goes (modeled) -----------------------------------------
 #
 # What Pulumi's destroy order hands the hub's engine, modeled from the engines' source:
