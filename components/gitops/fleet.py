@@ -223,14 +223,9 @@ class SpokeRegistration(pulumi.ComponentResource):
             metadata: Any = dict(doc["metadata"])
             if doc["kind"] == "ServiceAccount":
                 metadata["namespace"] = after(metadata["namespace"], namespace)
-            opts = pulumi.ResourceOptions(parent=self, depends_on=list(made))
-            title = f"{name}-{doc['kind'].lower()}-{metadata['name']}"
-            if doc["kind"] == "Namespace":
-                made.append(k8s.core.v1.Namespace(title, metadata=metadata, opts=opts))
-            elif doc["kind"] == "ServiceAccount":
-                made.append(k8s.core.v1.ServiceAccount(title, metadata=metadata, opts=opts))
-            else:
-                made.append(RoleBinding(title, doc, opts))
+            made.append(self._create(f"{name}-{doc['kind'].lower()}-{doc['metadata']['name']}",
+                                     doc, metadata,
+                                     pulumi.ResourceOptions(parent=self, depends_on=list(made))))
         return made
 
     @staticmethod
@@ -247,6 +242,10 @@ class SpokeRegistration(pulumi.ComponentResource):
                                          opts=opts)
         if kind == "ServiceAccount":
             return k8s.core.v1.ServiceAccount(name, metadata=metadata, opts=opts)
+        if kind == "Namespace":
+            return k8s.core.v1.Namespace(name, metadata=metadata, opts=opts)
+        if kind == "RoleBinding":
+            return RoleBinding(name, {**manifest, "metadata": metadata}, opts)
         # The engine's finalizer holds an AppProject, Application or Kustomization until what it
         # stands for is gone from the spoke (within `engine_wait`); Pulumi waits a little more.
         return k8s.apiextensions.CustomResource(

@@ -15,7 +15,7 @@ import pytest
 from components.common.deep_merge import merge
 from components.gitops.fleet_manifests import REGISTRAR_GROUP, registrar_policy, spoke_addons
 from tests.conftest import ENGINES
-from tests.program.test_fleet import SPOKES, _registrations, spoke
+from tests.program.test_fleet import SPOKES, _plural, _registrations, spoke
 from tools.render.manifests import plain
 
 _ENV = celpy.Environment()
@@ -24,11 +24,7 @@ HUB_REPO = "https://github.com/groundwork-dev/groundwork.git"
 
 
 def _request(obj: dict, operation: str = "CREATE", group: str = REGISTRAR_GROUP) -> dict:
-    plural = {"Secret": "secrets", "ConfigMap": "configmaps", "AppProject": "appprojects",
-              "ServiceAccount": "serviceaccounts",
-              "Application": "applications", "Kustomization": "kustomizations",
-              "GitRepository": "gitrepositories"}[obj["kind"]]
-    return {"operation": operation, "resource": {"resource": plural},
+    return {"operation": operation, "resource": {"resource": _plural(obj["kind"])},
             "userInfo": {"username": "arn:aws:sts::1:assumed-role/deployer/x",
                          "groups": [group, "system:authenticated"]}}
 
