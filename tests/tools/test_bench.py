@@ -199,11 +199,13 @@ def test_scaling_compares_cpu_slopes_with_the_floors():
     s = bench.scaling(
         {2000: _point(21.0, 400.0, 8010), 100: _point(1.0, 120.0, 410), 1000: _point(10.0, 250.0,
                                                                                       4010)},
-        {100: _point(0.5), 1000: _point(9.5), 2000: _point(19.5)})
+        {100: _point(0.5), 1000: _point(9.5), 2000: _point(19.5)},
+        {100: _point(0.5), 1000: _point(5.5), 2000: _point(10.0)})
     assert s.resources_per_app == 4
     assert s.ms_per_app == pytest.approx(20_000 / 1900)
     assert s.floor_ms_per_app == pytest.approx(19_000 / 1900)
     assert s.ratio == pytest.approx(20 / 19)
+    assert s.core_ratio == pytest.approx(20 / 9.5)
     assert (s.early_ms_per_app, s.late_ms_per_app) == (pytest.approx(10), pytest.approx(11))
     assert s.late_over_early == pytest.approx(1.1) and s.growth == "linear"
     assert s.floor_late_over_early == pytest.approx(1.0)
@@ -218,27 +220,67 @@ def test_each_mode_sample_comes_right_before_its_floors_and_the_first_writes_its
         for count, repeats in bench.SCALING_REPEATS.items():
             request, samples = plan[f"{mode} {count}"]
             floor, floor_samples = plan[f"{mode} {count} {bench.FLOOR}"]
-            assert labels.index(f"{mode} {count} {bench.FLOOR}") == (
-                labels.index(f"{mode} {count}") + 1)
-            assert request["dump_floor"] == floor["floor"] and samples == floor_samples == repeats
+            core, core_samples = plan[f"{mode} {count} {bench.CORE_FLOOR}"]
+            at = labels.index(f"{mode} {count}")
+            assert labels.index(f"{mode} {count} {bench.FLOOR}") == at + 1
+            assert labels.index(f"{mode} {count} {bench.CORE_FLOOR}") == at + 2
+            assert request["dump_floor"] == floor["floor"] == core["floor"]
+            assert floor["classes"] is True and "classes" not in core
+            assert samples == floor_samples == core_samples == repeats
             assert len(request["overrides"]["gitops.apps"]) == count
     assert all(repeats >= 5 for count, repeats in bench.SCALING_REPEATS.items() if count < 2000)
     assert all(plan[f"{bench.RENDER} {n}"][1] >= 5 for n in bench.RENDER_REPEATS)
     assert {samples for _, samples in bench.scaling_plan(tmp_path, quick=True).values()} == {1}
 
 
-def test_the_floor_registers_the_same_resources_with_plain_inputs(run_stack):
-    run = run_stack("local", gitops__engine="flux", gitops__ownership="pulumi",
-                    gitops__apps=bench.seed_apps(6, 2))
-    spec = json.loads(json.dumps(floor.spec(run)))
-    again = harness.run("local", program=lambda: floor.register(spec))
+def _floors(stack: str, overrides: dict, cloud: harness.Cloud | None = None):
+    with floor.sdk_classes() as classes:
+        run = harness.run(stack, overrides, cloud=cloud)
+    spec = json.loads(json.dumps(floor.spec(run, classes)))
+    return run, spec, {name: harness.run(stack, overrides, cloud=cloud,
+                                         program=lambda c=c: floor.register(spec, classes=c))
+                       for name, c in (("core", False), ("sdk", True))}
 
-    def shape(r):
-        return (r.type, r.name, r.custom, r.parent, sorted(r.dependencies), r.provider, r.protect,
-                r.ignore_changes, r.custom_timeouts, r.inputs)
 
-    assert sorted(map(shape, again.resources)) == sorted(map(shape, run.resources))
+def _shape(run: harness.Run) -> list[tuple]:
+    # Dependencies on what the run read rather than registered (a StackReference) are not the
+    # floor's: it registers what the engine saw registered.
+    urns = {r.urn for r in run.resources}
+    return sorted((r.type, r.name, r.custom, r.parent, sorted(set(r.dependencies) & urns),
+                   r.provider, r.protect, r.ignore_changes, r.custom_timeouts,
+                   json.dumps(r.inputs, sort_keys=True)) for r in run.resources)
+
+
+def test_both_floors_register_the_same_resources_with_plain_inputs():
+    run, spec, floors = _floors("local", {"gitops.engine": "flux", "gitops.ownership": "pulumi",
+                                          "gitops.apps": bench.seed_apps(6, 2)})
+    assert _shape(floors["core"]) == _shape(floors["sdk"]) == _shape(run)
     assert len(run.resources) == 9 + 4 * 6 + 1
+    classes = {item["type"]: item["class"] for item in spec if item["class"]}
+    # Each through the class the program used: the typed Namespace, the generic CustomResource
+    # for a CRD's Kustomization, and not the SDK's RoleBinding (the program registers its own).
+    assert classes["kubernetes:core/v1:Namespace"] == (
+        "pulumi_kubernetes.core.v1.Namespace:Namespace")
+    assert classes["kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization"] == (
+        "pulumi_kubernetes.apiextensions.CustomResource:CustomResource")
+    assert classes["pulumi:providers:kubernetes"] == "pulumi_kubernetes.provider:Provider"
+    assert "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding" not in classes
+
+
+@pytest.mark.parametrize("stack", ["prod", "fleet-spoke-a"])
+def test_the_sdk_floor_registers_every_kind_of_resource_a_stack_has(stack):
+    run, spec, floors = _floors(stack, {}, harness.hub_cloud(stack))
+    assert _shape(floors["sdk"]) == _shape(run)
+    assert sum(1 for item in spec if item["class"]) > len(spec) * 3 // 4
+
+
+def test_the_sdk_floor_refuses_an_input_its_class_does_not_take():
+    [item] = [{"type": "kubernetes:core/v1:Namespace", "name": "n", "custom": True, "parent": -1,
+               "provider": -1, "dependencies": [], "protect": False, "ignore_changes": [],
+               "custom_timeouts": {}, "inputs": {"metadata": {}, "colour": "blue"},
+               "class": "pulumi_kubernetes.core.v1.Namespace:Namespace"}]
+    with pytest.raises(TypeError, match="takes no colour"):
+        harness.run("local", program=lambda: floor.register([item], classes=True))
 
 
 def test_seed_apps_are_unique_and_spread_over_waves():
@@ -260,8 +302,11 @@ def test_targets_compare_rounded_values_with_their_limits():
                   "prod": summary}
     by_compute = {"a": {"nodeGroups": on_floor, "autoMode": on_floor},
                   "b": {"nodeGroups": detour, "autoMode": on_floor}}
+    fleet_figure = {"render": {"late_over_early": 1.3}, "evaluation": {"ratio": 1.149}}
     found = {t["target"]: t for t in bench.targets({"a": on_floor, "b": detour}, by_compute,
-                                                   evaluation, {})}
+                                                   evaluation, {}, fleet_figure)}
+    assert found["fleet: hub render per spoke, last slope / first slope"]["met"] is False
+    assert found["fleet: a spoke's evaluation / SDK floor"]["met"] is True
     assert found["a: critical path / floor"]["met"] is False
     assert found["a: critical path / (prerequisites + floor + follow-ups)"]["met"] is True
     assert found["b: critical path / (prerequisites + floor + follow-ups)"]["met"] is False

@@ -111,11 +111,14 @@ def _figure() -> dict:
             "render": bench_fleet.render_figure(_points({1: 0.1, 10: 0.19, 50: 0.59, 100: 1.09,
                                                          200: 2.09})),
             "evaluation": {"spoke": timing, "floor": {**timing, "cpu_s": 0.1}, "ratio": 2.0,
-                           "wall_ratio": 2.0,
+                           "core_floor": {**timing, "cpu_s": 0.08}, "core_ratio": 2.5,
+                           "wall_ratio": 2.0, "standalone_ratio": 1.9,
                            "standalone": {**timing, "cpu_s": 0.18, "resources": 49},
                            "standalone_floor": {**timing, "cpu_s": 0.09, "resources": 49},
+                           "standalone_core_floor": {**timing, "cpu_s": 0.07, "resources": 49},
                            "added_resources": 8, "added_cpu_s": 0.02,
-                           "added_floor_cpu_s": 0.01, "added_ratio": 2.0}}
+                           "added_floor_cpu_s": 0.01, "added_core_floor_cpu_s": 0.008,
+                           "added_ratio": 2.0}}
 
 
 def test_the_report_reads_the_figure_back_from_json():
@@ -123,6 +126,8 @@ def test_the_report_reads_the_figure_back_from_json():
     assert "| 200 | 2.090 s |" in text and "10.0 ms per spoke (1 → 200)" in text
     assert "linear" in text and "constant, O(1)" in text and "2.00x the SDK floor" in text
     assert "adds to the stack (8 resources" in text and "20.0 ms against 10.0 ms" in text
+    assert "2.50x the core floor" in text and "standalone 1.90x" in text
+    assert "| core SDK floor | 0.080 s |" in text
 
 
 def test_only_fleet_replaces_its_figure_and_keeps_the_others(tmp_path, monkeypatch, capsys):

@@ -17,10 +17,11 @@ benchmark, not a test: it asserts nothing and exits 0 whether or not a target is
   the machine spreads over every label. The SDK import alone is measured the same way.
 - Scaling: 100, 1,000 and 2,000 generated seed apps in each mode (Argo CD Applications, the
   ApplicationSet option, Flux in one wave and in four, the Flux ResourceSet option), each beside
-  its SDK floor
-  (tools/bench/floor.py): a minimal program registering the same resources with the same inputs
-  under the same mocks, sampled in turn with the mode. The cost per app is the CPU-time slope,
-  compared with the floor's; growth is linear when the last slope is within 1.2x of the first.
+  its SDK floor and its core floor (tools/bench/floor.py): minimal programs registering the same
+  resources with the same inputs under the same mocks, through the provider SDK classes the
+  program used and through one generic class, sampled in turn with the mode. The cost per app is
+  the CPU-time slope, compared with the floors'; the targets hold it against the SDK floor.
+  Growth is linear when the last slope is within 1.2x of the first.
   The render (tools/render) of Argo CD Applications is timed the same way.
 - Fleet (tools/bench/fleet.py): a hub's render with 1 to 200 spokes' registrations, ms per spoke
   and whether it grows linearly; one spoke's program against the SDK floor of its resources; the
@@ -429,6 +430,7 @@ SCALING_REPEATS = {100: 5, 1000: 5, 2000: 3}
 RENDER_MODE = "argocd-applications"
 RENDER_REPEATS = {100: 5, 1000: 5}
 FLOOR = "SDK floor"
+CORE_FLOOR = "core SDK floor"
 RENDER = "render"
 
 
@@ -449,9 +451,11 @@ class Scaling:
 
     points: dict[int, Summary]
     floor: dict[int, Summary]
+    core_floor: dict[int, Summary]
     resources_per_app: float
     ms_per_app: float
     floor_ms_per_app: float
+    core_floor_ms_per_app: float
     # Slopes of the first and the last interval, and their ratio.
     early_ms_per_app: float
     late_ms_per_app: float
@@ -462,6 +466,12 @@ class Scaling:
     def ratio(self) -> float:
         """Cost per app over the floor's, for the same resources and inputs."""
         return self.ms_per_app / self.floor_ms_per_app if self.floor_ms_per_app > 0 else math.nan
+
+    @property
+    def core_ratio(self) -> float:
+        """The same against the core floor: what the provider SDK classes add is in the ratio."""
+        return (self.ms_per_app / self.core_floor_ms_per_app if self.core_floor_ms_per_app > 0
+                else math.nan)
 
     @property
     def late_over_early(self) -> float:
@@ -481,7 +491,8 @@ def _cpu(points: Mapping[int, Summary], n: int) -> tuple[int, float]:
     return n, points[n].cpu_s
 
 
-def scaling(points: Mapping[int, Summary], floor: Mapping[int, Summary]) -> Scaling:
+def scaling(points: Mapping[int, Summary], floor: Mapping[int, Summary],
+            core_floor: Mapping[int, Summary]) -> Scaling:
     sizes = sorted(points)
     small, large = sizes[0], sizes[-1]
     early = 1000 * slope(_cpu(points, sizes[0]), _cpu(points, sizes[1]))
@@ -489,10 +500,12 @@ def scaling(points: Mapping[int, Summary], floor: Mapping[int, Summary]) -> Scal
     return Scaling(
         points=dict(sorted(points.items())),
         floor=dict(sorted(floor.items())),
+        core_floor=dict(sorted(core_floor.items())),
         resources_per_app=slope((small, points[small].resources),
                                 (large, points[large].resources)),
         ms_per_app=1000 * slope(_cpu(points, small), _cpu(points, large)),
         floor_ms_per_app=1000 * slope(_cpu(floor, small), _cpu(floor, large)),
+        core_floor_ms_per_app=1000 * slope(_cpu(core_floor, small), _cpu(core_floor, large)),
         early_ms_per_app=early,
         late_ms_per_app=late,
         kib_per_app=1024 * slope((small, points[small].rss_mib), (large, points[large].rss_mib)),
@@ -501,9 +514,9 @@ def scaling(points: Mapping[int, Summary], floor: Mapping[int, Summary]) -> Scal
 
 
 def scaling_plan(scratch: Path, quick: bool) -> dict[str, tuple[Mapping[str, Any], int]]:
-    """Label -> (probe request, samples) for every mode and its floor at every size, and the
-    render. Each mode sample is followed by its floor's, so load from other processes falls on
-    both; a mode's first sample writes the spec its floor registers."""
+    """Label -> (probe request, samples) for every mode and its floors at every size, and the
+    render. Each mode sample is followed by its floors', so load from other processes falls on
+    all three; a mode's first sample writes the spec its floors register."""
     plan: dict[str, tuple[Mapping[str, Any], int]] = {}
     for count, repeats in SCALING_REPEATS.items():
         for name, mode in MODES.items():
@@ -512,7 +525,10 @@ def scaling_plan(scratch: Path, quick: bool) -> dict[str, tuple[Mapping[str, Any
             samples = 1 if quick else repeats
             plan[f"{name} {count}"] = ({"stack": SCALING_STACK, "overrides": overrides,
                                         "dump_floor": spec}, samples)
-            plan[f"{name} {count} {FLOOR}"] = ({"stack": SCALING_STACK, "floor": spec}, samples)
+            plan[f"{name} {count} {FLOOR}"] = ({"stack": SCALING_STACK, "floor": spec,
+                                                "classes": True}, samples)
+            plan[f"{name} {count} {CORE_FLOOR}"] = ({"stack": SCALING_STACK, "floor": spec},
+                                                    samples)
     for count, repeats in RENDER_REPEATS.items():
         plan[f"{RENDER} {count}"] = ({"render": render_args(count)}, 1 if quick else repeats)
     return plan
@@ -570,8 +586,8 @@ WAVES_MODE = "flux-waves"
 
 
 def targets(models: Mapping[str, Model], by_compute: Mapping[str, Mapping[str, Model]],
-            evaluation: Mapping[str, Summary],
-            scaled: Mapping[str, Scaling]) -> list[dict[str, Any]]:
+            evaluation: Mapping[str, Summary], scaled: Mapping[str, Scaling],
+            fleet_figure: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     found = []
 
     def target(name: str, value: float, limit: float, unit: str = "",
@@ -605,6 +621,11 @@ def targets(models: Mapping[str, Model], by_compute: Mapping[str, Mapping[str, M
         last = max(scaled[WAVES_MODE].points)
         target(f"{WAVES_MODE}: peak RSS at {last} apps", scaled[WAVES_MODE].points[last].rss_mib,
                TARGET_WAVES_MIB, "MiB")
+    if fleet_figure:
+        target("fleet: hub render per spoke, last slope / first slope",
+               fleet_figure["render"]["late_over_early"], LINEAR_TOLERANCE, "x")
+        target("fleet: a spoke's evaluation / SDK floor", fleet_figure["evaluation"]["ratio"],
+               TARGET_FLOOR_RATIO, "x")
     return found
 
 
@@ -630,19 +651,22 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 def _scaling_report(results: Mapping[str, Any]) -> list[str]:
     scaled, rendered = results["scaling"], results["render"]
     sections = [f"### Scaling with seed apps against the SDK floor ({SCALING_STACK} stack)", _table(
-        ("mode", "apps", "resources", "CPU", "SDK floor CPU", "wall", "peak RSS",
-         "SDK floor peak RSS", "samples"),
+        ("mode", "apps", "resources", "CPU", "SDK floor CPU", "core floor CPU", "wall",
+         "peak RSS", "SDK floor peak RSS", "samples"),
         ((mode, n, p["resources"], f"{p['cpu_s']:.2f} s", f"{s['floor'][n]['cpu_s']:.2f} s",
-          f"{p['total_s']:.2f} s", f"{p['rss_mib']:.0f} MiB",
+          f"{s['core_floor'][n]['cpu_s']:.2f} s", f"{p['total_s']:.2f} s",
+          f"{p['rss_mib']:.0f} MiB",
           f"{s['floor'][n]['rss_mib']:.0f} MiB", p["runs"])
          for mode, s in scaled.items() for n, p in s["points"].items()))]
     first, *_, last = results["settings"]["scaling_repeats"]
     sections.append(_table(
         ("mode", "resources per app", f"ms per app ({first} → {last})", "SDK floor ms per app",
-         "ratio to floor", "first / last slope (ms per app)", "last / first",
-         "SDK floor last / first", "KiB per app", "growth"),
+         "ratio to SDK floor", "core floor ms per app", "ratio to core floor",
+         "first / last slope (ms per app)", "last / first", "SDK floor last / first",
+         "KiB per app", "growth"),
         ((mode, f"{s['resources_per_app']:.2f}", f"{s['ms_per_app']:.2f}",
           f"{s['floor_ms_per_app']:.2f}", f"{s['ratio']:.2f}",
+          f"{s['core_floor_ms_per_app']:.2f}", f"{s['core_ratio']:.2f}",
           f"{s['early_ms_per_app']:.2f} / {s['late_ms_per_app']:.2f}",
           f"{s['late_over_early']:.2f}", f"{s['floor_late_over_early']:.2f}",
           f"{s['kib_per_app']:.0f}", s["growth"])
@@ -730,7 +754,8 @@ def _machine() -> dict[str, Any]:
 
 
 def _scaling_json(s: Scaling) -> dict[str, Any]:
-    return {**asdict(s), "ratio": s.ratio, "late_over_early": s.late_over_early,
+    return {**asdict(s), "ratio": s.ratio, "core_ratio": s.core_ratio,
+            "late_over_early": s.late_over_early,
             "floor_late_over_early": s.floor_late_over_early}
 
 
@@ -777,8 +802,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="groundwork-bench-") as scratch:
         points = measure(scaling_plan(Path(scratch), args.quick))
-    scaled = {mode: scaling({n: points[f"{mode} {n}"] for n in SCALING_REPEATS},
-                            {n: points[f"{mode} {n} {FLOOR}"] for n in SCALING_REPEATS})
+    scaled = {mode: scaling(*({n: points[f"{mode} {n}{label}"] for n in SCALING_REPEATS}
+                              for label in ("", f" {FLOOR}", f" {CORE_FLOOR}")))
               for mode in MODES}
     rendered = render_scaling({n: points[f"{RENDER} {n}"] for n in RENDER_REPEATS},
                               {n: points[f"{RENDER_MODE} {n} {FLOOR}"] for n in RENDER_REPEATS})
@@ -810,7 +835,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "evaluation": {label: asdict(s) for label, s in evaluation.items()},
         "scaling": {mode: _scaling_json(s) for mode, s in scaled.items()},
         "render": {**asdict(rendered), "ratio": rendered.ratio},
-        "targets": targets(models, by_compute, evaluation, scaled),
+        "targets": targets(models, by_compute, evaluation, scaled, fleet_figure),
         FLEET: fleet_figure,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -10,9 +10,11 @@ the SDK floor of its resources, and that the hub's own stack does not grow with 
   medians. Clones, not N spoke programs: a spoke run takes about a second, and the hub's render
   reads only what spokes register. Not timed: the runs, and each spoke's own render under
   spokes/<stack>/ (that stack's render, the same whatever the hub).
-- Evaluation per spoke. The spoke's program against the hub's outputs and the SDK floor of the
-  resources it registered (floor.py: the same resources, inputs and options, registered bare),
-  alternately in this process after a first run of each, CPU time, the median of `repeats` each.
+- Evaluation per spoke. The spoke's program against the hub's outputs and the SDK and core floors
+  of the resources it registered (floor.py: the same resources, inputs and options, registered
+  flat through the provider SDK classes the program used, or through one generic class), and the
+  same stack standalone beside its floors, in turn in this process after a first run of each,
+  CPU time, the median of EVALUATION_REPEATS each.
   In process rather than in fresh ones (probe.py): the ratio is the program's own cost over
   the registration's, without the SDK imports and module loads both pay once per process.
 - O(1) hub: the resources the hub's render counts for the hub stack, at every N.
@@ -49,6 +51,9 @@ SPOKE_COUNTS = (1, 10, 50, 100, 200)
 # differences of in-process timings a few hundred milliseconds apart, which other load on a
 # two-core machine moves by as much; a round of every size takes about five seconds.
 REPEATS = 9
+# A round of the six evaluations takes about a second; what being a spoke adds is a difference of
+# medians about 20 ms apart, so it takes more rounds than the render to settle.
+EVALUATION_REPEATS = 21
 # The slopes compared for linear growth, as the seed apps' 100 -> 1,000 against 1,000 -> 2,000.
 EARLY, LATE = (10, 100), (100, 200)
 
@@ -154,24 +159,38 @@ def _timed(run: Callable[[], Run]) -> dict[str, float]:
             "resources": resources}
 
 
+def _runner(overrides: Mapping[str, Any] | None, cloud: harness.Cloud | None,
+            spec: floor.Spec | None = None, classes: bool = False) -> Callable[[], Run]:
+    """A run of the spoke's stack, or of a floor of `spec` under the same config and mocks."""
+    if spec is None:
+        return lambda: harness.run(SPOKE, overrides, cloud=cloud)
+    return lambda: harness.run(SPOKE, overrides, cloud=cloud,
+                               program=lambda: floor.register(spec, classes=classes))
+
+
+def _floor_spec(overrides: Mapping[str, Any] | None, cloud: harness.Cloud | None) -> floor.Spec:
+    with floor.sdk_classes() as classes:
+        run = _runner(overrides, cloud)()
+    return floor.spec(run, classes)
+
+
 def evaluation(repeats: int) -> dict[str, Any]:
-    """The spoke's program and its SDK floor, and the same stack standalone and its floor, in
+    """The spoke's program and its floors, and the same stack standalone and its floors, in
     turn, in this process (all after a first, untimed run: the SDK modules they use are loaded,
     as in any process that ran either). What being a spoke adds (the spoke's run less the
-    standalone one) is set against what its resources add to the floor."""
+    standalone one) is set against what its resources add to each floor."""
     hub = harness.run(HUB)
     cloud = harness.Cloud(stacks={fleet.hub_reference(SPOKE, ROOT): {
         name: output.value for name, output in hub.outputs.items()}})
     standalone = {"fleet": {"role": "standalone"}}
-    resources = floor.spec(harness.run(SPOKE, cloud=cloud))
-    alone = floor.spec(harness.run(SPOKE, standalone))
-    runs: dict[str, Callable[[], Run]] = {
-        "spoke": lambda: harness.run(SPOKE, cloud=cloud),
-        "floor": lambda: harness.run(SPOKE, cloud=cloud,
-                                     program=lambda: floor.register(resources)),
-        "standalone": lambda: harness.run(SPOKE, standalone),
-        "standalone_floor": lambda: harness.run(SPOKE, standalone,
-                                                program=lambda: floor.register(alone)),
+    spoke, alone = _floor_spec(None, cloud), _floor_spec(standalone, None)
+    runs = {
+        "spoke": _runner(None, cloud),
+        "floor": _runner(None, cloud, spoke, classes=True),
+        "core_floor": _runner(None, cloud, spoke),
+        "standalone": _runner(standalone, None),
+        "standalone_floor": _runner(standalone, None, alone, classes=True),
+        "standalone_core_floor": _runner(standalone, None, alone),
     }
     for run in runs.values():
         run()
@@ -182,12 +201,20 @@ def evaluation(repeats: int) -> dict[str, Any]:
     medians = {label: {key: statistics.median(s[key] for s in found)
                        for key in ("cpu_s", "wall_s", "resources")} | {"runs": len(found)}
                for label, found in samples.items()}
-    added = medians["spoke"]["cpu_s"] - medians["standalone"]["cpu_s"]
-    added_floor = medians["floor"]["cpu_s"] - medians["standalone_floor"]["cpu_s"]
-    return {**medians, "ratio": medians["spoke"]["cpu_s"] / medians["floor"]["cpu_s"],
+
+    def cpu(label: str) -> float:
+        return float(medians[label]["cpu_s"])
+
+    added = cpu("spoke") - cpu("standalone")
+    added_floor = cpu("floor") - cpu("standalone_floor")
+    added_core = cpu("core_floor") - cpu("standalone_core_floor")
+    return {**medians, "ratio": cpu("spoke") / cpu("floor"),
+            "core_ratio": cpu("spoke") / cpu("core_floor"),
             "wall_ratio": medians["spoke"]["wall_s"] / medians["floor"]["wall_s"],
+            "standalone_ratio": cpu("standalone") / cpu("standalone_floor"),
             "added_resources": medians["spoke"]["resources"] - medians["standalone"]["resources"],
             "added_cpu_s": added, "added_floor_cpu_s": added_floor,
+            "added_core_floor_cpu_s": added_core,
             "added_ratio": added / added_floor if added_floor > 0 else float("nan")}
 
 
@@ -196,11 +223,12 @@ def measure(quick: bool, schemas: Path | None) -> dict[str, Any]:
     heap: the renders of hundreds of spokes leave a large one, which every garbage collection
     then scans."""
     repeats = 1 if quick else REPEATS
-    spoke = evaluation(repeats)
+    spoke = evaluation(1 if quick else EVALUATION_REPEATS)
     return {"hub": HUB, "spoke": SPOKE, "engine": "argocd", "spoke_counts": list(SPOKE_COUNTS),
             "synthesis": f"one run of {SPOKE}, its registration in the hub cloned N times with "
                          "distinct stack names and API servers",
             "linear_tolerance": LINEAR_TOLERANCE, "repeats": repeats,
+            "evaluation_repeats": 1 if quick else EVALUATION_REPEATS,
             "render": render_figure(render_points(repeats, schemas)),
             "evaluation": spoke}
 
@@ -236,12 +264,16 @@ def report(figure: Mapping[str, Any]) -> list[str]:
                [(label, f"{m['cpu_s']:.3f} s", f"{m['wall_s']:.3f} s", m["resources"], m["runs"])
                 for label, m in (("spoke program", spoke["spoke"]),
                                  ("SDK floor", spoke["floor"]),
+                                 ("core SDK floor", spoke["core_floor"]),
                                  ("the same stack standalone", spoke["standalone"]),
-                                 ("its SDK floor", spoke["standalone_floor"]))]),
+                                 ("its SDK floor", spoke["standalone_floor"]),
+                                 ("its core SDK floor", spoke["standalone_core_floor"]))]),
         f"Spoke evaluation: {spoke['ratio']:.2f}x the SDK floor (CPU; wall "
-        f"{spoke['wall_ratio']:.2f}x), the whole cluster program. What being a spoke adds to "
-        f"the stack ({spoke['added_resources']} resources: the access, the registration and the "
-        f"hub's apps for it): {1000 * spoke['added_cpu_s']:.1f} ms against "
-        f"{1000 * spoke['added_floor_cpu_s']:.1f} ms for the floor, "
-        f"{spoke['added_ratio']:.2f}x.",
+        f"{spoke['wall_ratio']:.2f}x; {spoke['core_ratio']:.2f}x the core floor), the whole "
+        f"cluster program; standalone {spoke['standalone_ratio']:.2f}x. What being a spoke adds "
+        f"to the stack ({spoke['added_resources']} resources: the access, the registration and "
+        f"the hub's apps for it): {1000 * spoke['added_cpu_s']:.1f} ms against "
+        f"{1000 * spoke['added_floor_cpu_s']:.1f} ms for the SDK floor "
+        f"({spoke['added_ratio']:.2f}x) and {1000 * spoke['added_core_floor_cpu_s']:.1f} ms for "
+        "the core floor: differences of runs seven times as long, as noisy as those runs.",
     ]

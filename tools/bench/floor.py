@@ -15,13 +15,31 @@ them would run on a smaller heap and understate the cost.
 Each resource goes through a class with its own `__init__`, as every generated SDK class does:
 the SDK records the source position of a registration by looking for the third `__init__` on the
 stack, and a bare `pulumi.CustomResource` would skip that work and understate the floor.
+
+Two floors. The core floor registers every resource through that one generic class: what the
+Pulumi SDK's registration costs. The SDK floor (`register(..., classes=True)`) registers each
+through the provider SDK class the program registered it with (`pulumi_kubernetes.core.v1.Secret`,
+`pulumi_aws.eks.AccessEntry`, `pulumi_kubernetes.Provider`, recorded by `sdk_classes` while the
+program runs), with the same inputs as keyword arguments: what any Python program creating those
+resources pays, since a typed class declares all of its type's output properties and translates
+every input through its type's metadata (a Secret costs about half as much again through its
+class as through the generic one). A resource the program registered through a class of its own
+(components/gitops/flux.py's RoleBinding) or of the core SDK goes through the generic class in
+both floors.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import inspect
+import json
+import re
+from collections.abc import Iterator
 from typing import Any
 
 import pulumi
+import pulumi.resource
 
 from tools.harness import Run
 
@@ -33,9 +51,36 @@ def _index(urns: dict[str, int], urn: str) -> int:
     return urns.get(urn, -1)
 
 
-def spec(run: Run) -> Spec:
-    """The resources of `run` as plain data, in registration order."""
+# The provider SDKs whose classes the SDK floor uses.
+SDK_PACKAGES = ("pulumi_aws", "pulumi_kubernetes")
+Classes = dict[tuple[str, str], str]
+
+
+@contextlib.contextmanager
+def sdk_classes() -> Iterator[Classes]:
+    """While open, the provider SDK class (`module:qualname`) of each resource registered, by type
+    token and name. It wraps the SDK's registration call, so a run inside it is not one to time."""
+    seen: Classes = {}
+    register_resource = pulumi.resource.register_resource
+
+    def recording(res: pulumi.Resource, ty: str, name: str, *args: Any, **kwargs: Any) -> None:
+        made = type(res)
+        if made.__module__.split(".")[0] in SDK_PACKAGES:
+            seen[(ty, name)] = f"{made.__module__}:{made.__qualname__}"
+        register_resource(res, ty, name, *args, **kwargs)
+
+    pulumi.resource.register_resource = recording
+    try:
+        yield seen
+    finally:
+        pulumi.resource.register_resource = register_resource
+
+
+def spec(run: Run, classes: Classes | None = None) -> Spec:
+    """The resources of `run` as plain data, in registration order, with the provider SDK class
+    each was registered with where `classes` (from `sdk_classes`) knows it."""
     urns = {resource.urn: i for i, resource in enumerate(run.resources)}
+    known = classes or {}
     return [{
         "type": r.type,
         "name": r.name,
@@ -48,6 +93,7 @@ def spec(run: Run) -> Spec:
         "ignore_changes": r.ignore_changes,
         "custom_timeouts": r.custom_timeouts,
         "inputs": r.inputs,
+        "class": known.get((r.type, r.name)),
     } for r in run.resources]
 
 
@@ -75,8 +121,44 @@ class Component(pulumi.ComponentResource):
         self.register_outputs({})
 
 
-def register(resources: Spec) -> None:
-    """The floor program: register `resources` (from `spec`) in order."""
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _json_value(value: Any) -> Any:
+    """A recorded provider input as its class takes it: the value of JSON text, else as is."""
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return json.loads(value)
+    return value
+
+
+def _sdk_class(item: dict[str, Any], name: str, opts: pulumi.ResourceOptions) -> pulumi.Resource:
+    """`item` through its provider SDK class, each input as the keyword argument of its name.
+    Custom resources of CRD types take their fields other than apiVersion, kind and metadata as
+    they are (`spec`)."""
+    module, qualname = item["class"].split(":")
+    made = getattr(importlib.import_module(module), qualname)
+    inputs = dict(item["inputs"])
+    if qualname.startswith("CustomResource"):
+        return made(name, inputs.pop("apiVersion"), inputs.pop("kind"),
+                    metadata=inputs.pop("metadata", None), opts=opts, **inputs)
+    if item["type"].startswith(PROVIDER_PREFIX):
+        # The SDK sends a provider's inputs other than strings as JSON text, which is what the
+        # run recorded: the class takes the values.
+        inputs = {key: _json_value(value) for key, value in inputs.items()}
+    arguments = {_snake(key): value for key, value in inputs.items()}
+    accepted = inspect.signature(made._internal_init).parameters
+    unknown = sorted(set(arguments) - set(accepted))
+    if unknown:
+        raise TypeError(f"{item['class']} takes no {', '.join(unknown)}")
+    return made(name, opts=opts, **arguments)
+
+
+def register(resources: Spec, classes: bool = False) -> None:
+    """The floor program: register `resources` (from `spec`) in order, through the provider SDK
+    classes the program used when `classes` (the SDK floor), else through generic ones (the core
+    floor)."""
     made: list[pulumi.Resource] = []
 
     def pick(index: int) -> pulumi.Resource | None:
@@ -94,6 +176,8 @@ def register(resources: Spec) -> None:
             if item["custom_timeouts"] else None)
         if not item["custom"]:
             made.append(Component(item["type"], item["name"], opts))
+        elif classes and item["class"]:
+            made.append(_sdk_class(item, item["name"], opts))
         elif item["type"].startswith(PROVIDER_PREFIX):
             made.append(Provider(item["type"].removeprefix(PROVIDER_PREFIX), item["name"],
                                  item["inputs"], opts))

@@ -8,7 +8,8 @@ program under mocks; `"list_modules": true` adds the SDK modules the run loaded,
 `"dump_floor": PATH` writes the run's resources as an SDK floor spec (tools/bench/floor.py) once
 the clocks have stopped, unless PATH exists (the first sample of a series writes it), with the
 SDK modules the run loaded. `"floor": PATH` with `"stack"` loads those modules and runs the floor
-program of that spec instead of the stack's program, under the same config and mocks.
+program of that spec instead of the stack's program, under the same config and mocks: the core
+floor, or with `"classes": true` the SDK floor (through the provider SDK classes the run used).
 `"render": [ARGS]` runs
 `python -m tools.render ARGS` in the process, into a temporary directory, and fails unless the
 render is valid.
@@ -72,6 +73,7 @@ def main() -> None:
         # Reading the namespace makes a lazy module execute.
         vars(importlib.import_module(name))
     run = None
+    dump = False
     scratch = None
     if request.get("render"):
         from tools.render import command as render  # noqa: PLC0415 (timed, like the SDK imports)
@@ -82,9 +84,9 @@ def main() -> None:
             raise SystemExit(f"render exited {code}:\n{printed.getvalue()}")
     elif request.get("stack"):
         from tools import harness  # noqa: PLC0415 (timed, like the SDK imports)
+        from tools.bench import floor  # noqa: PLC0415
         program = None
         if request.get("floor"):
-            from tools.bench import floor  # noqa: PLC0415
             spec = json.loads(Path(request["floor"]).read_text())
             # What any program creating these resource types loads. They weigh on the run too:
             # Python's garbage collector scans them in every full collection.
@@ -92,8 +94,14 @@ def main() -> None:
                 vars(importlib.import_module(name))
 
             def program() -> None:
-                floor.register(spec["resources"])
-        run = harness.run(request["stack"], request.get("overrides"), program=program)
+                floor.register(spec["resources"], classes=bool(request.get("classes")))
+        # The first sample of a series records which provider SDK class made each resource, for
+        # the SDK floor; the others run without the wrapper that records it.
+        dump = bool(request.get("dump_floor")) and not Path(request["dump_floor"]).exists()
+        recording: contextlib.AbstractContextManager[floor.Classes] = (
+            floor.sdk_classes() if dump else contextlib.nullcontext({}))
+        with recording as classes:
+            run = harness.run(request["stack"], request.get("overrides"), program=program)
         sample["resources"] = len(run.resources)
     sample["total_s"] = time.perf_counter() - _START
     sample["cpu_s"] = time.process_time() - _START_CPU
@@ -102,10 +110,9 @@ def main() -> None:
         shutil.rmtree(scratch)
     if request.get("list_modules"):
         sample["modules"] = loaded_sdk_modules()
-    if run is not None and request.get("dump_floor") and not Path(request["dump_floor"]).exists():
-        from tools.bench import floor  # noqa: PLC0415
+    if run is not None and dump:
         Path(request["dump_floor"]).write_text(json.dumps(
-            {"modules": loaded_sdk_modules(), "resources": floor.spec(run)}))
+            {"modules": loaded_sdk_modules(), "resources": floor.spec(run, classes)}))
     print(json.dumps(sample), flush=True)
     # Without tearing the interpreter down: freeing the heap of thousands of resources takes a
     # second or more that no sample counts, only the bench's wall time.
