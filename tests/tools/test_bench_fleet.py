@@ -115,19 +115,26 @@ def _figure() -> dict:
                            "wall_ratio": 2.0, "standalone_ratio": 1.9,
                            "standalone": {**timing, "cpu_s": 0.18, "resources": 49},
                            "standalone_floor": {**timing, "cpu_s": 0.09, "resources": 49},
-                           "standalone_core_floor": {**timing, "cpu_s": 0.07, "resources": 49},
-                           "added_resources": 8, "added_cpu_s": 0.02,
-                           "added_floor_cpu_s": 0.01, "added_core_floor_cpu_s": 0.008,
-                           "added_ratio": 2.0}}
+                           "standalone_core_floor": {**timing, "cpu_s": 0.07, "resources": 49}},
+            "per_spoke": {"points": {k: {label: {**timing, "cpu_s": cpu * k, "resources": 10 * k}
+                                         for label, cpu in (("run", 0.023), ("floor", 0.02),
+                                                            ("core_floor", 0.015))}
+                                     for k in (10, 50, 100)},
+                          "resources_per_spoke": 10.0, "ms_per_spoke": 23.0,
+                          "floor_ms_per_spoke": 20.0, "core_floor_ms_per_spoke": 15.0,
+                          "ratio": 1.15, "core_ratio": 1.53, "early_ms_per_spoke": 22.0,
+                          "late_ms_per_spoke": 24.0, "late_over_early": 1.09,
+                          "floor_late_over_early": 1.1, "growth": "linear"}}
 
 
 def test_the_report_reads_the_figure_back_from_json():
     text = "\n\n".join(bench_fleet.report(json.loads(json.dumps(_figure()))))
     assert "| 200 | 2.090 s |" in text and "10.0 ms per spoke (1 → 200)" in text
     assert "linear" in text and "constant, O(1)" in text and "2.00x the SDK floor" in text
-    assert "adds to the stack (8 resources" in text and "20.0 ms against 10.0 ms" in text
     assert "2.50x the core floor" in text and "standalone 1.90x" in text
     assert "| core SDK floor | 0.080 s |" in text
+    assert "| 100 | 1000 | 2.300 s | 2.000 s | 1.500 s | 9 |" in text
+    assert "Per spoke: 23.0 ms for 10 resources, 1.15x the SDK floor (20.0 ms" in text
 
 
 def test_only_fleet_replaces_its_figure_and_keeps_the_others(tmp_path, monkeypatch, capsys):
@@ -148,3 +155,29 @@ def test_only_fleet_replaces_its_figure_and_keeps_the_others(tmp_path, monkeypat
     assert "### Fleet: the hub's render per spoke" in printed
     assert "Modeled deploy critical path" not in printed
     assert not math.isnan(results[bench.FLEET]["evaluation"]["ratio"])
+
+
+def _held(run: harness.Run, component: str) -> list[tuple[str, str]]:
+    """Type and inputs of the spoke's access and registration named `component`, and of
+    everything they hold."""
+    held = {r.urn for r in run.resources if r.name == component
+            and r.type in ("groundwork:index:SpokeAccess", "groundwork:index:SpokeRegistration")}
+    while grown := {r.urn for r in run.resources if r.parent in held} - held:
+        held |= grown
+    return sorted((r.type, json.dumps(r.inputs, sort_keys=True))
+                  for r in run.resources if r.urn in held)
+
+
+def test_the_per_spoke_program_registers_what_a_spoke_adds_once_per_spoke():
+    cloud = bench_fleet._hub_cloud()
+    access, registration = bench_fleet.registration_args(cloud)
+    spoke = harness.run(bench_fleet.SPOKE, cloud=cloud)
+    made = harness.run(bench_fleet.SPOKE, cloud=cloud,
+                       program=lambda: bench_fleet.registrations(access, registration, 2))
+    once = _held(spoke, "fleet")
+    assert len(once) >= 8
+    for i in range(2):
+        suffix = f"-{i:04d}"
+        copy = [(kind, inputs.replace(registration["name"] + suffix, registration["name"]))
+                for kind, inputs in _held(made, "fleet" + suffix)]
+        assert copy == once

@@ -17,11 +17,18 @@ the SDK floor of its resources, and that the hub's own stack does not grow with 
   CPU time, the median of EVALUATION_REPEATS each.
   In process rather than in fresh ones (probe.py): the ratio is the program's own cost over
   the registration's, without the SDK imports and module loads both pay once per process.
+- Cost per spoke. What being a spoke adds to a stack (its access for the hub and its
+  registration in the hub, about ten resources) is a few hundredths of a second beside the rest
+  of the cluster program, less than that program's run-to-run spread, so it is measured like a
+  seed app: SpokeAccess and SpokeRegistration, with the arguments the spoke's program gives
+  them, K times in one program under distinct names, for K in REGISTRATION_COUNTS, beside that
+  program's SDK and core floors, in rotation; the cost per spoke is the CPU-time slope.
 - O(1) hub: the resources the hub's render counts for the hub stack, at every N.
 """
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import json
@@ -31,10 +38,14 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
+from unittest import mock
 
+import pulumi
 import yaml
 
+from components.aws.fleet import SpokeAccess, SpokeAccessArgs
+from components.gitops.fleet import SpokeRegistration, SpokeRegistrationArgs
 from tools import harness
 from tools.bench import floor
 from tools.bench.slopes import LINEAR_TOLERANCE, growth, slope
@@ -56,6 +67,10 @@ REPEATS = 9
 EVALUATION_REPEATS = 21
 # The slopes compared for linear growth, as the seed apps' 100 -> 1,000 against 1,000 -> 2,000.
 EARLY, LATE = (10, 100), (100, 200)
+# Spokes' registrations in one program, for the cost per spoke: about 20 ms each, so a round of
+# the three sizes, the program and its two floors takes about ten seconds.
+REGISTRATION_COUNTS = (10, 50, 100)
+REGISTRATION_REPEATS = 7
 
 
 def _server(run: Run) -> str:
@@ -159,39 +174,26 @@ def _timed(run: Callable[[], Run]) -> dict[str, float]:
             "resources": resources}
 
 
-def _runner(overrides: Mapping[str, Any] | None, cloud: harness.Cloud | None,
-            spec: floor.Spec | None = None, classes: bool = False) -> Callable[[], Run]:
-    """A run of the spoke's stack, or of a floor of `spec` under the same config and mocks."""
-    if spec is None:
-        return lambda: harness.run(SPOKE, overrides, cloud=cloud)
-    return lambda: harness.run(SPOKE, overrides, cloud=cloud,
-                               program=lambda: floor.register(spec, classes=classes))
+def _with_floors(overrides: Mapping[str, Any] | None, cloud: harness.Cloud | None,
+                 program: Callable[[], None] | None = None) -> dict[str, Callable[[], Run]]:
+    """A run of the spoke's stack (of `program` instead of its own where given) under
+    `overrides` and `cloud`, and of its SDK and core floors: "run", "floor", "core_floor"."""
+    def run() -> Run:
+        return harness.run(SPOKE, overrides, cloud=cloud, program=program)
 
-
-def _floor_spec(overrides: Mapping[str, Any] | None, cloud: harness.Cloud | None) -> floor.Spec:
     with floor.sdk_classes() as classes:
-        run = _runner(overrides, cloud)()
-    return floor.spec(run, classes)
+        spec = floor.spec(run(), classes)
+
+    def registered(sdk: bool) -> Callable[[], Run]:
+        return lambda: harness.run(SPOKE, overrides, cloud=cloud,
+                                   program=lambda: floor.register(spec, classes=sdk))
+
+    return {"run": run, "floor": registered(True), "core_floor": registered(False)}
 
 
-def evaluation(repeats: int) -> dict[str, Any]:
-    """The spoke's program and its floors, and the same stack standalone and its floors, in
-    turn, in this process (all after a first, untimed run: the SDK modules they use are loaded,
-    as in any process that ran either). What being a spoke adds (the spoke's run less the
-    standalone one) is set against what its resources add to each floor."""
-    hub = harness.run(HUB)
-    cloud = harness.Cloud(stacks={fleet.hub_reference(SPOKE, ROOT): {
-        name: output.value for name, output in hub.outputs.items()}})
-    standalone = {"fleet": {"role": "standalone"}}
-    spoke, alone = _floor_spec(None, cloud), _floor_spec(standalone, None)
-    runs = {
-        "spoke": _runner(None, cloud),
-        "floor": _runner(None, cloud, spoke, classes=True),
-        "core_floor": _runner(None, cloud, spoke),
-        "standalone": _runner(standalone, None),
-        "standalone_floor": _runner(standalone, None, alone, classes=True),
-        "standalone_core_floor": _runner(standalone, None, alone),
-    }
+def _medians(runs: Mapping[str, Callable[[], Run]], repeats: int) -> dict[str, dict[str, float]]:
+    """Median CPU and wall seconds and resources of each run, taken in rotation after a first,
+    untimed run of each (the SDK modules they use are loaded, as in any process that ran one)."""
     for run in runs.values():
         run()
     samples: dict[str, list[dict[str, float]]] = {label: [] for label in runs}
@@ -202,24 +204,102 @@ def evaluation(repeats: int) -> dict[str, Any]:
         for label, run in runs.items():
             samples[label].append(_timed(run))
     gc.unfreeze()
-    medians = {label: {key: statistics.median(s[key] for s in found)
-                       for key in ("cpu_s", "wall_s", "resources")} | {"runs": len(found)}
-               for label, found in samples.items()}
+    return {label: {key: statistics.median(s[key] for s in found)
+                    for key in ("cpu_s", "wall_s", "resources")} | {"runs": len(found)}
+            for label, found in samples.items()}
+
+
+def _hub_cloud() -> harness.Cloud:
+    hub = harness.run(HUB)
+    return harness.Cloud(stacks={fleet.hub_reference(SPOKE, ROOT): {
+        name: output.value for name, output in hub.outputs.items()}})
+
+
+def evaluation(repeats: int) -> dict[str, Any]:
+    """The spoke's program and its floors, and the same stack standalone and its floors."""
+    cloud = _hub_cloud()
+    spoke = _with_floors(None, cloud)
+    alone = _with_floors({"fleet": {"role": "standalone"}}, None)
+    medians = _medians({"spoke": spoke["run"], "floor": spoke["floor"],
+                        "core_floor": spoke["core_floor"], "standalone": alone["run"],
+                        "standalone_floor": alone["floor"],
+                        "standalone_core_floor": alone["core_floor"]}, repeats)
 
     def cpu(label: str) -> float:
         return float(medians[label]["cpu_s"])
 
-    added = cpu("spoke") - cpu("standalone")
-    added_floor = cpu("floor") - cpu("standalone_floor")
-    added_core = cpu("core_floor") - cpu("standalone_core_floor")
     return {**medians, "ratio": cpu("spoke") / cpu("floor"),
             "core_ratio": cpu("spoke") / cpu("core_floor"),
             "wall_ratio": medians["spoke"]["wall_s"] / medians["floor"]["wall_s"],
-            "standalone_ratio": cpu("standalone") / cpu("standalone_floor"),
-            "added_resources": medians["spoke"]["resources"] - medians["standalone"]["resources"],
-            "added_cpu_s": added, "added_floor_cpu_s": added_floor,
-            "added_core_floor_cpu_s": added_core,
-            "added_ratio": added / added_floor if added_floor > 0 else float("nan")}
+            "standalone_ratio": cpu("standalone") / cpu("standalone_floor")}
+
+
+def registration_args(cloud: harness.Cloud) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The arguments the spoke's program gives SpokeAccess and SpokeRegistration, as plain values
+    (its cluster's and the hub's outputs as the mocks resolve them)."""
+    captured: dict[str, dict[str, Any]] = {}
+
+    def capture(component: type) -> Any:
+        init = vars(component)["__init__"]
+
+        def capturing(self: Any, name: str, args: Mapping[str, Any],
+                      opts: pulumi.ResourceOptions | None = None) -> None:
+            pulumi.Output.from_input(dict(args)).apply(
+                lambda plain: captured.__setitem__(component.__name__, plain))
+            init(self, name, args, opts)
+
+        return mock.patch.object(component, "__init__", capturing)
+
+    with capture(SpokeAccess), capture(SpokeRegistration):
+        harness.run(SPOKE, cloud=cloud)
+    return captured[SpokeAccess.__name__], captured[SpokeRegistration.__name__]
+
+
+def registrations(access: Mapping[str, Any], registration: Mapping[str, Any],
+                  count: int) -> None:
+    """`count` spokes' access and registration, under distinct names, each registration after
+    its own access as in the spoke's program."""
+    for i in range(count):
+        name = f"fleet-{i:04d}"
+        granted = SpokeAccess(name, cast(SpokeAccessArgs, dict(access)))
+        SpokeRegistration(name, cast(SpokeRegistrationArgs, {
+            **registration, "name": f"{registration['name']}-{i:04d}",
+            "access": granted.principal_arn}))
+
+
+def per_spoke(repeats: int) -> dict[str, Any]:
+    """ms per spoke of SpokeAccess and SpokeRegistration and of their floors, from the CPU-time
+    slope over REGISTRATION_COUNTS."""
+    cloud = _hub_cloud()
+    access, registration = registration_args(cloud)
+    runs = {f"{label} {count}": run for count in REGISTRATION_COUNTS
+            for label, run in _with_floors(None, cloud, functools.partial(
+                registrations, access, registration, count)).items()}
+    medians = _medians(runs, repeats)
+
+    def ms(label: str, counts: Sequence[int]) -> float:
+        first, last = counts[0], counts[-1]
+        return 1000 * slope((first, medians[f"{label} {first}"]["cpu_s"]),
+                            (last, medians[f"{label} {last}"]["cpu_s"]))
+
+    counts = REGISTRATION_COUNTS
+    early, late = ms("run", counts[:2]), ms("run", counts[-2:])
+    floor_early, floor_late = ms("floor", counts[:2]), ms("floor", counts[-2:])
+    figure = {label: ms(label, counts) for label in ("run", "floor", "core_floor")}
+    first, last = counts[0], counts[-1]
+    return {"points": {count: {label: medians[f"{label} {count}"]
+                               for label in ("run", "floor", "core_floor")} for count in counts},
+            "resources_per_spoke": (medians[f"run {last}"]["resources"]
+                                    - medians[f"run {first}"]["resources"]) / (last - first),
+            "ms_per_spoke": figure["run"], "floor_ms_per_spoke": figure["floor"],
+            "core_floor_ms_per_spoke": figure["core_floor"],
+            "ratio": figure["run"] / figure["floor"],
+            "core_ratio": figure["run"] / figure["core_floor"],
+            "early_ms_per_spoke": early, "late_ms_per_spoke": late,
+            "late_over_early": late / early if early > 0 else float("nan"),
+            "floor_late_over_early": (floor_late / floor_early if floor_early > 0
+                                      else float("nan")),
+            "growth": growth(early, late)}
 
 
 def measure(quick: bool, schemas: Path | None) -> dict[str, Any]:
@@ -228,13 +308,15 @@ def measure(quick: bool, schemas: Path | None) -> dict[str, Any]:
     then scans."""
     repeats = 1 if quick else REPEATS
     spoke = evaluation(1 if quick else EVALUATION_REPEATS)
+    each = per_spoke(1 if quick else REGISTRATION_REPEATS)
     return {"hub": HUB, "spoke": SPOKE, "engine": "argocd", "spoke_counts": list(SPOKE_COUNTS),
             "synthesis": f"one run of {SPOKE}, its registration in the hub cloned N times with "
                          "distinct stack names and API servers",
             "linear_tolerance": LINEAR_TOLERANCE, "repeats": repeats,
             "evaluation_repeats": 1 if quick else EVALUATION_REPEATS,
+            "registration_repeats": 1 if quick else REGISTRATION_REPEATS,
             "render": render_figure(render_points(repeats, schemas)),
-            "evaluation": spoke}
+            "evaluation": spoke, "per_spoke": each}
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -244,7 +326,7 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 def report(figure: Mapping[str, Any]) -> list[str]:
     """The fleet's sections of the printed report."""
-    rendered, spoke = figure["render"], figure["evaluation"]
+    rendered, spoke, each = figure["render"], figure["evaluation"], figure["per_spoke"]
     points = rendered["points"]
     first, last = min(points, key=int), max(points, key=int)
     return [
@@ -274,10 +356,18 @@ def report(figure: Mapping[str, Any]) -> list[str]:
                                  ("its core SDK floor", spoke["standalone_core_floor"]))]),
         f"Spoke evaluation: {spoke['ratio']:.2f}x the SDK floor (CPU; wall "
         f"{spoke['wall_ratio']:.2f}x; {spoke['core_ratio']:.2f}x the core floor), the whole "
-        f"cluster program; standalone {spoke['standalone_ratio']:.2f}x. What being a spoke adds "
-        f"to the stack ({spoke['added_resources']} resources: the access, the registration and "
-        f"the hub's apps for it): {1000 * spoke['added_cpu_s']:.1f} ms against "
-        f"{1000 * spoke['added_floor_cpu_s']:.1f} ms for the SDK floor "
-        f"({spoke['added_ratio']:.2f}x) and {1000 * spoke['added_core_floor_cpu_s']:.1f} ms for "
-        "the core floor: differences of runs seven times as long, as noisy as those runs.",
+        f"cluster program; the same stack standalone {spoke['standalone_ratio']:.2f}x its own.",
+        "### Fleet: cost per spoke (SpokeAccess and SpokeRegistration with the spoke's "
+        "arguments, K times in one program, median)",
+        _table(("spokes", "resources", "CPU", "SDK floor CPU", "core floor CPU", "samples"),
+               [(k, p["run"]["resources"], f"{p['run']['cpu_s']:.3f} s",
+                 f"{p['floor']['cpu_s']:.3f} s", f"{p['core_floor']['cpu_s']:.3f} s",
+                 p["run"]["runs"]) for k, p in each["points"].items()]),
+        f"Per spoke: {each['ms_per_spoke']:.1f} ms for {each['resources_per_spoke']:.0f} "
+        f"resources, {each['ratio']:.2f}x the SDK floor ({each['floor_ms_per_spoke']:.1f} ms; "
+        f"{each['core_ratio']:.2f}x the core floor, {each['core_floor_ms_per_spoke']:.1f} ms); "
+        f"slopes {each['early_ms_per_spoke']:.1f} / {each['late_ms_per_spoke']:.1f} ms, last / "
+        f"first {each['late_over_early']:.2f} ({each['growth']}; the SDK floor's "
+        f"{each['floor_late_over_early']:.2f}: K spokes in one process, where each has a process "
+        "of its own, grow the heap every garbage collection scans).",
     ]
