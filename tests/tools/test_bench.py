@@ -302,11 +302,11 @@ def test_targets_compare_rounded_values_with_their_limits():
                   "prod": summary}
     by_compute = {"a": {"nodeGroups": on_floor, "autoMode": on_floor},
                   "b": {"nodeGroups": detour, "autoMode": on_floor}}
-    fleet_figure = {"render": {"late_over_early": 1.3}, "evaluation": {"ratio": 1.149}}
+    fleet_figure = {"render": {"late_over_early": 1.3}, "per_spoke": {"ratio": 1.149}}
     found = {t["target"]: t for t in bench.targets({"a": on_floor, "b": detour}, by_compute,
                                                    evaluation, {}, fleet_figure)}
     assert found["fleet: hub render per spoke, last slope / first slope"]["met"] is False
-    assert found["fleet: a spoke's evaluation / SDK floor"]["met"] is True
+    assert found["fleet: cost per spoke / SDK floor"]["met"] is True
     assert found["a: critical path / floor"]["met"] is False
     assert found["a: critical path / (prerequisites + floor + follow-ups)"]["met"] is True
     assert found["b: critical path / (prerequisites + floor + follow-ups)"]["met"] is False

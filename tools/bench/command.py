@@ -624,7 +624,7 @@ def targets(models: Mapping[str, Model], by_compute: Mapping[str, Mapping[str, M
     if fleet_figure:
         target("fleet: hub render per spoke, last slope / first slope",
                fleet_figure["render"]["late_over_early"], LINEAR_TOLERANCE, "x")
-        target("fleet: a spoke's evaluation / SDK floor", fleet_figure["evaluation"]["ratio"],
+        target("fleet: cost per spoke / SDK floor", fleet_figure["per_spoke"]["ratio"],
                TARGET_FLOOR_RATIO, "x")
     return found
 
