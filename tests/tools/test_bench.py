@@ -217,7 +217,8 @@ def test_each_mode_sample_comes_right_before_its_floors_and_the_first_writes_its
     plan = bench.scaling_plan(tmp_path, quick=False)
     labels = list(plan)
     for mode in bench.MODES:
-        for count, repeats in bench.SCALING_REPEATS.items():
+        for count in bench.SCALING_REPEATS:
+            repeats = bench.repeats(mode, count)
             request, samples = plan[f"{mode} {count}"]
             floor, floor_samples = plan[f"{mode} {count} {bench.FLOOR}"]
             core, core_samples = plan[f"{mode} {count} {bench.CORE_FLOOR}"]
@@ -229,6 +230,8 @@ def test_each_mode_sample_comes_right_before_its_floors_and_the_first_writes_its
             assert samples == floor_samples == core_samples == repeats
             assert len(request["overrides"]["gitops.apps"]) == count
     assert all(repeats >= 5 for count, repeats in bench.SCALING_REPEATS.items() if count < 2000)
+    assert {bench.repeats(mode, n) for mode in bench.ONE_RESOURCE_MODES
+            for n in bench.SCALING_REPEATS} == {bench.ONE_RESOURCE_REPEATS}
     assert all(plan[f"{bench.RENDER} {n}"][1] >= 5 for n in bench.RENDER_REPEATS)
     assert {samples for _, samples in bench.scaling_plan(tmp_path, quick=True).values()} == {1}
 

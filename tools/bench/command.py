@@ -426,6 +426,18 @@ SCALING_STACK = "local"
 # Apps -> samples. 2,000 apps take longest (about 20 s a sample for Flux), so fewer samples there
 # keep the whole bench near 10 minutes on two cores.
 SCALING_REPEATS = {100: 5, 1000: 5, 2000: 3}
+# The modes that register O(1) resources cost a tenth of a millisecond per app, so their slopes are
+# differences of a few tenths of a second between samples of about two seconds, most of it the
+# SDK import: more samples, which are short, settle them.
+ONE_RESOURCE_MODES = ("argocd-applicationset", "flux-resourceset")
+ONE_RESOURCE_REPEATS = 9
+
+
+def repeats(mode: str, count: int) -> int:
+    """Samples of `mode` and of its floors at `count` apps."""
+    return ONE_RESOURCE_REPEATS if mode in ONE_RESOURCE_MODES else SCALING_REPEATS[count]
+
+
 # The render (tools/render) of the default engine's mode, one object per app.
 RENDER_MODE = "argocd-applications"
 RENDER_REPEATS = {100: 5, 1000: 5}
@@ -518,19 +530,19 @@ def scaling_plan(scratch: Path, quick: bool) -> dict[str, tuple[Mapping[str, Any
     render. Each mode sample is followed by its floors', so load from other processes falls on
     all three; a mode's first sample writes the spec its floors register."""
     plan: dict[str, tuple[Mapping[str, Any], int]] = {}
-    for count, repeats in SCALING_REPEATS.items():
+    for count in SCALING_REPEATS:
         for name, mode in MODES.items():
             overrides = {**mode.overrides, "gitops.apps": seed_apps(count, mode.waves)}
             spec = str(scratch / f"{name}-{count}.json")
-            samples = 1 if quick else repeats
+            samples = 1 if quick else repeats(name, count)
             plan[f"{name} {count}"] = ({"stack": SCALING_STACK, "overrides": overrides,
                                         "dump_floor": spec}, samples)
             plan[f"{name} {count} {FLOOR}"] = ({"stack": SCALING_STACK, "floor": spec,
                                                 "classes": True}, samples)
             plan[f"{name} {count} {CORE_FLOOR}"] = ({"stack": SCALING_STACK, "floor": spec},
                                                     samples)
-    for count, repeats in RENDER_REPEATS.items():
-        plan[f"{RENDER} {count}"] = ({"render": render_args(count)}, 1 if quick else repeats)
+    for count, samples in RENDER_REPEATS.items():
+        plan[f"{RENDER} {count}"] = ({"render": render_args(count)}, 1 if quick else samples)
     return plan
 
 
@@ -580,7 +592,6 @@ TARGET_EVAL_MIB = 250.0
 # the Flux ResourceSet, O(1) resources like the ApplicationSet, under the same 0.5 ms.
 TARGET_FLOOR_RATIO = 1.15
 TARGET_ONE_RESOURCE_MS = 0.5
-ONE_RESOURCE_MODES = ("argocd-applicationset", "flux-resourceset")
 TARGET_WAVES_MIB = 500.0
 WAVES_MODE = "flux-waves"
 
@@ -818,6 +829,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "settings": {"evaluation_repeats": repeats,
                      "scaling_repeats": {n: 1 if args.quick else r
                                          for n, r in SCALING_REPEATS.items()},
+                     "one_resource_repeats": 1 if args.quick else ONE_RESOURCE_REPEATS,
                      "render_repeats": {n: 1 if args.quick else r
                                         for n, r in RENDER_REPEATS.items()},
                      "scaling_stack": SCALING_STACK, "render_mode": RENDER_MODE,
