@@ -423,9 +423,9 @@ MODES: Mapping[str, Mode] = {
 # The smallest stack: what it adds is the same at every app count, so the slopes leave it out, and
 # a small base keeps the whole run short.
 SCALING_STACK = "local"
-# Apps -> samples. 2,000 apps take longest (about 20 s a sample for Flux), so fewer samples there
-# keep the whole bench near 10 minutes on two cores.
-SCALING_REPEATS = {100: 5, 1000: 5, 2000: 3}
+# Apps -> samples: at least five everywhere. At 2,000 apps a full garbage collection more or less
+# moves one sample by a fifth of its time, which a median of three does not outvote.
+SCALING_REPEATS = {100: 5, 1000: 5, 2000: 5}
 # The modes that register O(1) resources cost a tenth of a millisecond per app, so their slopes are
 # differences of a few tenths of a second between samples of about two seconds, most of it the
 # SDK import: more samples, which are short, settle them.

@@ -68,9 +68,9 @@ EVALUATION_REPEATS = 21
 # The slopes compared for linear growth, as the seed apps' 100 -> 1,000 against 1,000 -> 2,000.
 EARLY, LATE = (10, 100), (100, 200)
 # Spokes' registrations in one program, for the cost per spoke: about 20 ms each, so a round of
-# the three sizes, the program and its two floors takes about ten seconds.
+# the three sizes, the program and its two floors takes about eight seconds.
 REGISTRATION_COUNTS = (10, 50, 100)
-REGISTRATION_REPEATS = 7
+REGISTRATION_REPEATS = 9
 
 
 def _server(run: Run) -> str:
