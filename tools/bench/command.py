@@ -24,8 +24,9 @@ benchmark, not a test: it asserts nothing and exits 0 whether or not a target is
   Growth is linear when the last slope is within 1.2x of the first.
   The render (tools/render) of Argo CD Applications is timed the same way.
 - Fleet (tools/bench/fleet.py): a hub's render with 1 to 200 spokes' registrations, ms per spoke
-  and whether it grows linearly; one spoke's program against the SDK floor of its resources; the
-  hub's own resources at every size. `--only fleet` measures this alone and replaces it in the
+  and whether it grows linearly; the cost per spoke (a spoke's access and registration, K times
+  in one program) against its floors; one spoke's whole program against its floors; the hub's own
+  resources at every size. `--only fleet` measures this alone and replaces it in the
   JSON, keeping the other figures.
 """
 
