@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import math
 
+import pulumi
+import pulumi_kubernetes as k8s
 import pytest
 
 from tools import harness
@@ -275,6 +277,33 @@ def test_the_sdk_floor_registers_every_kind_of_resource_a_stack_has(stack):
     run, spec, floors = _floors(stack, {}, harness.hub_cloud(stack))
     assert _shape(floors["sdk"]) == _shape(run)
     assert sum(1 for item in spec if item["class"]) > len(spec) * 3 // 4
+
+
+def test_the_sdk_floor_takes_a_crd_definition_through_its_typed_class():
+    # A CustomResourceDefinition is a typed class like a Namespace, not a custom resource of a
+    # CRD's type (apiextensions.CustomResource), whose arguments differ.
+    inputs = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+              "metadata": {"name": "widgets.example.com"},
+              "spec": {"group": "example.com", "scope": "Namespaced",
+                       "names": {"kind": "Widget", "plural": "widgets"}, "versions": []}}
+    item = {"type": "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition", "name": "crd",
+            "custom": True, "parent": -1, "provider": -1, "dependencies": [], "protect": False,
+            "ignore_changes": [], "custom_timeouts": {}, "inputs": inputs,
+            "class": "pulumi_kubernetes.apiextensions.v1.CustomResourceDefinition:"
+                     "CustomResourceDefinition"}
+    [made] = harness.run("local", program=lambda: floor.register([item], classes=True)).resources
+    assert (made.type, made.inputs) == (item["type"], inputs)
+
+
+def test_one_type_and_name_through_two_classes_is_refused():
+    def program() -> None:
+        parent = floor.Component("groundwork:index:Holder", "holder", pulumi.ResourceOptions())
+        k8s.core.v1.Namespace("same", metadata={"name": "a"})
+        floor.Custom("kubernetes:core/v1:Namespace", "same", {"metadata": {"name": "b"}},
+                     pulumi.ResourceOptions(parent=parent))
+
+    with floor.sdk_classes(), pytest.raises(ValueError, match="two classes"):
+        harness.run("local", program=program)
 
 
 def test_the_sdk_floor_refuses_an_input_its_class_does_not_take():

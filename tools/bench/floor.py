@@ -31,6 +31,7 @@ both floors.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import inspect
 import json
@@ -53,20 +54,26 @@ def _index(urns: dict[str, int], urn: str) -> int:
 
 # The provider SDKs whose classes the SDK floor uses.
 SDK_PACKAGES = ("pulumi_aws", "pulumi_kubernetes")
-Classes = dict[tuple[str, str], str]
+# (type token, name) -> the provider SDK class, None for any other.
+Classes = dict[tuple[str, str], str | None]
 
 
 @contextlib.contextmanager
 def sdk_classes() -> Iterator[Classes]:
-    """While open, the provider SDK class (`module:qualname`) of each resource registered, by type
-    token and name. It wraps the SDK's registration call, so a run inside it is not one to time."""
+    """While open, the provider SDK class (`module:qualname`, or None) of each resource
+    registered, by type token and name. It wraps the SDK's registration call: a dictionary entry
+    and a call more per resource, about a microsecond against the registration's milliseconds.
+    Raises where one type and name were registered through two classes (under two parents),
+    which the spec could not tell apart."""
     seen: Classes = {}
     register_resource = pulumi.resource.register_resource
 
     def recording(res: pulumi.Resource, ty: str, name: str, *args: Any, **kwargs: Any) -> None:
         made = type(res)
-        if made.__module__.split(".")[0] in SDK_PACKAGES:
-            seen[(ty, name)] = f"{made.__module__}:{made.__qualname__}"
+        found = (f"{made.__module__}:{made.__qualname__}"
+                 if made.__module__.split(".")[0] in SDK_PACKAGES else None)
+        if seen.setdefault((ty, name), found) != found:
+            raise ValueError(f"{ty} {name} is registered through two classes")
         register_resource(res, ty, name, *args, **kwargs)
 
     pulumi.resource.register_resource = recording
@@ -121,8 +128,23 @@ class Component(pulumi.ComponentResource):
         self.register_outputs({})
 
 
+# The classes of custom resources of CRD types, which take apiVersion, kind and metadata as
+# arguments of their own and every other field (`spec`) as it is.
+CRD_CLASSES = ("pulumi_kubernetes.apiextensions.CustomResource:CustomResource",
+               "pulumi_kubernetes.apiextensions.CustomResourcePatch:CustomResourcePatch")
+
+
+@functools.cache
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+@functools.cache
+def _class(name: str) -> tuple[type, frozenset[str]]:
+    """The class `module:qualname` and the keyword arguments it takes, looked up once."""
+    module, qualname = name.split(":")
+    made = getattr(importlib.import_module(module), qualname)
+    return made, frozenset(inspect.signature(made._internal_init).parameters)
 
 
 def _json_value(value: Any) -> Any:
@@ -135,12 +157,11 @@ def _json_value(value: Any) -> Any:
 
 def _sdk_class(item: dict[str, Any], name: str, opts: pulumi.ResourceOptions) -> pulumi.Resource:
     """`item` through its provider SDK class, each input as the keyword argument of its name.
-    Custom resources of CRD types take their fields other than apiVersion, kind and metadata as
-    they are (`spec`)."""
-    module, qualname = item["class"].split(":")
-    made = getattr(importlib.import_module(module), qualname)
+    The lookups are cached per class and per input name, so the floor pays for little beyond
+    the registration itself (a few microseconds a resource)."""
+    made, accepted = _class(item["class"])
     inputs = dict(item["inputs"])
-    if qualname.startswith("CustomResource"):
+    if item["class"] in CRD_CLASSES:
         return made(name, inputs.pop("apiVersion"), inputs.pop("kind"),
                     metadata=inputs.pop("metadata", None), opts=opts, **inputs)
     if item["type"].startswith(PROVIDER_PREFIX):
@@ -148,9 +169,8 @@ def _sdk_class(item: dict[str, Any], name: str, opts: pulumi.ResourceOptions) ->
         # run recorded: the class takes the values.
         inputs = {key: _json_value(value) for key, value in inputs.items()}
     arguments = {_snake(key): value for key, value in inputs.items()}
-    accepted = inspect.signature(made._internal_init).parameters
-    unknown = sorted(set(arguments) - set(accepted))
-    if unknown:
+    if not accepted.issuperset(arguments):
+        unknown = sorted(set(arguments) - accepted)
         raise TypeError(f"{item['class']} takes no {', '.join(unknown)}")
     return made(name, opts=opts, **arguments)
 
