@@ -139,7 +139,10 @@ def test_the_report_reads_the_figure_back_from_json():
 
 def test_only_fleet_replaces_its_figure_and_keeps_the_others(tmp_path, monkeypatch, capsys):
     out = tmp_path / "results.json"
-    out.write_text(json.dumps({"scaling": {"kept": True}, bench.FLEET: {"old": True}}))
+    stale = {"target": "fleet: cost per spoke / SDK floor", "value": 9.0, "met": False}
+    kept = {"target": "prod evaluation peak RSS", "value": 100.0, "met": True}
+    out.write_text(json.dumps({"scaling": {"kept": True}, bench.FLEET: {"old": True},
+                               "targets": [kept, stale]}))
     calls = []
 
     def measure(quick, schemas):
@@ -151,33 +154,61 @@ def test_only_fleet_replaces_its_figure_and_keeps_the_others(tmp_path, monkeypat
     results = json.loads(out.read_text())
     assert results["scaling"] == {"kept": True} and "old" not in results[bench.FLEET]
     assert results[bench.FLEET]["render"]["growth"] == "linear" and calls == [True]
+    # The fleet's targets are the new figure's; the others stay.
+    found = {t["target"]: t for t in results["targets"]}
+    assert found["prod evaluation peak RSS"] == kept
+    assert found["fleet: cost per spoke / SDK floor"]["value"] == 1.15
+    assert len(found) == len(results["targets"]) == 3
     printed = capsys.readouterr().out
     assert "### Fleet: the hub's render per spoke" in printed
     assert "Modeled deploy critical path" not in printed
     assert not math.isnan(results[bench.FLEET]["evaluation"]["ratio"])
 
 
-def _held(run: harness.Run, component: str) -> list[tuple[str, str]]:
-    """Type and inputs of the spoke's access and registration named `component`, and of
-    everything they hold."""
+def _held(run: harness.Run, component: str, registered: str) -> list[tuple]:
+    """The spoke's access and registration named `component`, and everything they hold: type,
+    name, parent, provider, the dependencies among them and inputs, with `component` and the
+    registration's name `registered` spelled as the spoke's program spells them."""
+    def plain(text: str) -> str:
+        return text.replace(registered, REGISTERED).replace(component, "fleet")
+
+    by_urn = {r.urn: r for r in run.resources}
     held = {r.urn for r in run.resources if r.name == component
             and r.type in ("groundwork:index:SpokeAccess", "groundwork:index:SpokeRegistration")}
     while grown := {r.urn for r in run.resources if r.parent in held} - held:
         held |= grown
-    return sorted((r.type, json.dumps(r.inputs, sort_keys=True))
+
+    def named(urn: str) -> str:
+        urn = urn.rsplit("::", 1)[0] if urn.count("::") > 3 else urn  # a provider: `<urn>::<id>`
+        found = by_urn.get(urn)
+        return plain(f"{found.type} {found.name}") if found else urn.rsplit("::", 1)[-1]
+
+    return sorted((r.type, plain(r.name), named(r.parent), named(r.provider) if r.provider else "",
+                   sorted(named(d) for d in r.dependencies if d in held),
+                   plain(json.dumps(r.inputs, sort_keys=True)))
                   for r in run.resources if r.urn in held)
+
+
+REGISTERED = "spoke-fleet-spoke-a"
 
 
 def test_the_per_spoke_program_registers_what_a_spoke_adds_once_per_spoke():
     cloud = bench_fleet._hub_cloud()
     access, registration = bench_fleet.registration_args(cloud)
+    assert registration.plain["name"] == REGISTERED
+    # The program gives the registration its cluster's and the hub's values as Outputs.
+    assert registration.outputs["hub_kubeconfig"] is True
+    assert registration.outputs["endpoint"] is True
     spoke = harness.run(bench_fleet.SPOKE, cloud=cloud)
     made = harness.run(bench_fleet.SPOKE, cloud=cloud,
                        program=lambda: bench_fleet.registrations(access, registration, 2))
-    once = _held(spoke, "fleet")
+    once = _held(spoke, "fleet", REGISTERED)
     assert len(once) >= 8
+    assert any(dependencies for *_, dependencies, _ in once)
+    assert any(provider == "pulumi:providers:kubernetes fleet-hub" for *_, provider, _, _ in once)
     for i in range(2):
-        suffix = f"-{i:04d}"
-        copy = [(kind, inputs.replace(registration["name"] + suffix, registration["name"]))
-                for kind, inputs in _held(made, "fleet" + suffix)]
-        assert copy == once
+        assert _held(made, f"fleet-{i:04d}", f"{REGISTERED}-{i:04d}") == once
+    # Each copy names its own registration everywhere, the bridge's fleet_name included.
+    text = json.dumps([r.inputs for r in made.resources])
+    assert text.count(REGISTERED) == text.count(f"{REGISTERED}-0000") + text.count(
+        f"{REGISTERED}-0001") > 0

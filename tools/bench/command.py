@@ -597,6 +597,25 @@ TARGET_WAVES_MIB = 500.0
 WAVES_MODE = "flux-waves"
 
 
+FLEET_TARGETS = "fleet: "
+
+
+def _target(name: str, value: float, limit: float, unit: str = "",
+            strict: bool = False) -> dict[str, Any]:
+    shown = round(value, 2)
+    return {"target": name, "value": round(value, 4), "limit": limit, "unit": unit,
+            "strict": strict, "met": shown < limit if strict else shown <= limit}
+
+
+def fleet_targets(fleet_figure: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The fleet figure's targets, named FLEET_TARGETS...: the hub's render linear, the cost per
+    spoke within TARGET_FLOOR_RATIO of its SDK floor."""
+    return [_target(f"{FLEET_TARGETS}hub render per spoke, last slope / first slope",
+                    fleet_figure["render"]["late_over_early"], LINEAR_TOLERANCE, "x"),
+            _target(f"{FLEET_TARGETS}cost per spoke / SDK floor",
+                    fleet_figure["per_spoke"]["ratio"], TARGET_FLOOR_RATIO, "x")]
+
+
 def targets(models: Mapping[str, Model], by_compute: Mapping[str, Mapping[str, Model]],
             evaluation: Mapping[str, Summary], scaled: Mapping[str, Scaling],
             fleet_figure: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -604,9 +623,7 @@ def targets(models: Mapping[str, Model], by_compute: Mapping[str, Mapping[str, M
 
     def target(name: str, value: float, limit: float, unit: str = "",
                strict: bool = False) -> None:
-        shown = round(value, 2)
-        found.append({"target": name, "value": round(value, 4), "limit": limit, "unit": unit,
-                      "strict": strict, "met": shown < limit if strict else shown <= limit})
+        found.append(_target(name, value, limit, unit, strict))
 
     for stack, m in models.items():
         target(f"{stack}: critical path / floor", m.ratio, TARGET_RATIO)
@@ -633,12 +650,7 @@ def targets(models: Mapping[str, Model], by_compute: Mapping[str, Mapping[str, M
         last = max(scaled[WAVES_MODE].points)
         target(f"{WAVES_MODE}: peak RSS at {last} apps", scaled[WAVES_MODE].points[last].rss_mib,
                TARGET_WAVES_MIB, "MiB")
-    if fleet_figure:
-        target("fleet: hub render per spoke, last slope / first slope",
-               fleet_figure["render"]["late_over_early"], LINEAR_TOLERANCE, "x")
-        target("fleet: cost per spoke / SDK floor", fleet_figure["per_spoke"]["ratio"],
-               TARGET_FLOOR_RATIO, "x")
-    return found
+    return found + (fleet_targets(fleet_figure) if fleet_figure else [])
 
 
 def _kind(resource_type: str) -> str:
@@ -778,6 +790,9 @@ def _fleet_only(out: Path, quick: bool) -> int:
     results[FLEET] = {**fleet.measure(quick, render_schemas()),
                       "generated": datetime.datetime.now(datetime.UTC).isoformat(
                           timespec="seconds"), "machine": _machine()}
+    results["targets"] = [t for t in results.get("targets", ())
+                          if not t["target"].startswith(FLEET_TARGETS)]
+    results["targets"] += fleet_targets(results[FLEET])
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
     print("\n\n".join(fleet.report(json.loads(out.read_text())[FLEET])) + "\n")

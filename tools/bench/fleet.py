@@ -36,15 +36,17 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
 from unittest import mock
 
 import pulumi
+import pulumi_kubernetes as k8s
 import yaml
 
 from components.aws.fleet import SpokeAccess, SpokeAccessArgs
+from components.common.kubernetes_provider import PROVIDER_SETTINGS
 from components.gitops.fleet import SpokeRegistration, SpokeRegistrationArgs
 from tools import harness
 from tools.bench import floor
@@ -234,18 +236,53 @@ def evaluation(repeats: int) -> dict[str, Any]:
             "standalone_ratio": cpu("standalone") / cpu("standalone_floor")}
 
 
-def registration_args(cloud: harness.Cloud) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The arguments the spoke's program gives SpokeAccess and SpokeRegistration, as plain values
-    (its cluster's and the hub's outputs as the mocks resolve them)."""
-    captured: dict[str, dict[str, Any]] = {}
+@dataclass(frozen=True)
+class Arguments:
+    """What the spoke's program gives a component: its arguments as plain values (its cluster's
+    and the hub's outputs as the mocks resolve them), and where they were Outputs (`outputs`:
+    True for an Output, a dict or list of the same for a dict or list holding some)."""
+
+    plain: dict[str, Any]
+    outputs: Any
+
+    def given(self, changes: Mapping[str, Any] | None = None, **outputs: Any) -> Any:
+        """The arguments with the plain values `changes`, each value an Output where the
+        program's was one, and with `outputs` as they are."""
+        return {**_as_given({**self.plain, **(changes or {})}, self.outputs), **outputs}
+
+
+def _outputs(value: Any) -> Any:
+    if isinstance(value, pulumi.Output):
+        return True
+    if isinstance(value, Mapping):
+        return {key: _outputs(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_outputs(item) for item in value]
+    return False
+
+
+def _as_given(plain: Any, outputs: Any) -> Any:
+    if outputs is True:
+        return pulumi.Output.from_input(plain)
+    if isinstance(outputs, dict):
+        return {key: _as_given(plain[key], outputs.get(key, False)) for key in plain}
+    if isinstance(outputs, list):
+        return [_as_given(item, mask) for item, mask in zip(plain, outputs, strict=True)]
+    return plain
+
+
+def registration_args(cloud: harness.Cloud) -> tuple[Arguments, Arguments]:
+    """What the spoke's program gives SpokeAccess and SpokeRegistration."""
+    captured: dict[str, Arguments] = {}
 
     def capture(component: type) -> Any:
         init = vars(component)["__init__"]
 
         def capturing(self: Any, name: str, args: Mapping[str, Any],
                       opts: pulumi.ResourceOptions | None = None) -> None:
-            pulumi.Output.from_input(dict(args)).apply(
-                lambda plain: captured.__setitem__(component.__name__, plain))
+            outputs = _outputs(dict(args))
+            pulumi.Output.from_input(dict(args)).apply(lambda plain: captured.__setitem__(
+                component.__name__, Arguments(plain, outputs)))
             init(self, name, args, opts)
 
         return mock.patch.object(component, "__init__", capturing)
@@ -255,16 +292,21 @@ def registration_args(cloud: harness.Cloud) -> tuple[dict[str, Any], dict[str, A
     return captured[SpokeAccess.__name__], captured[SpokeRegistration.__name__]
 
 
-def registrations(access: Mapping[str, Any], registration: Mapping[str, Any],
-                  count: int) -> None:
-    """`count` spokes' access and registration, under distinct names, each registration after
-    its own access as in the spoke's program."""
+def registrations(access: Arguments, registration: Arguments, count: int) -> None:
+    """`count` spokes' access and registration under distinct names, as the spoke's program makes
+    them: the same arguments, Outputs where its were, each registration after its own access,
+    through the spoke cluster's Kubernetes provider (for what the registration creates there)."""
+    cluster = k8s.Provider("cluster-k8s", kubeconfig=registration.plain["hub_kubeconfig"],
+                           **PROVIDER_SETTINGS)
     for i in range(count):
-        name = f"fleet-{i:04d}"
-        granted = SpokeAccess(name, cast(SpokeAccessArgs, dict(access)))
-        SpokeRegistration(name, cast(SpokeRegistrationArgs, {
-            **registration, "name": f"{registration['name']}-{i:04d}",
-            "access": granted.principal_arn}))
+        name, suffix = f"fleet-{i:04d}", f"-{i:04d}"
+        registered = registration.plain["name"] + suffix
+        granted = SpokeAccess(name, cast(SpokeAccessArgs, access.given()))
+        changes = {"name": registered,
+                   "bridge": {**registration.plain["bridge"], "fleet_name": registered}}
+        SpokeRegistration(name, cast(SpokeRegistrationArgs, registration.given(
+            changes, access=granted.principal_arn, assumed_role_arn=granted.assumed_role_arn)),
+            opts=pulumi.ResourceOptions(providers=[cluster]))
 
 
 def per_spoke(repeats: int) -> dict[str, Any]:
