@@ -185,6 +185,13 @@ def test_measure_samples_labels_in_rotation(monkeypatch):
     assert found["a"].total_s == 4
 
 
+def test_round_ratios_pair_the_samples_taken_side_by_side():
+    # Round 1: the run grew 2.0 where the floor grew 1.0; round 2: 3.0 against 2.0; round 3's
+    # floor did not grow, which says nothing of a ratio.
+    assert bench.round_ratios(([1.0, 1.0, 1.0], [3.0, 4.0, 2.0]),
+                              ([1.0, 1.0, 1.0], [2.0, 3.0, 1.0])) == [2.0, 1.5]
+
+
 def test_slope_and_growth():
     assert bench.slope((100, 1.0), (1000, 2.8)) == pytest.approx(0.002)
     assert bench.growth(1.0, 1.15) == "linear"
@@ -193,21 +200,24 @@ def test_slope_and_growth():
     assert bench.growth(-0.1, 1.0) == "unclear"
 
 
-def _point(cpu: float, mib: float = 100.0, resources: int = 0) -> bench.Summary:
-    return bench.Summary(cpu + 0.1, 0.2, cpu, mib, resources, 5, ())
+def _point(cpu: float, mib: float = 100.0, resources: int = 0,
+           rounds: tuple[float, ...] = ()) -> bench.Summary:
+    return bench.Summary(cpu + 0.1, 0.2, cpu, mib, resources, 5, (), rounds)
 
 
 def test_scaling_compares_cpu_slopes_with_the_floors():
     s = bench.scaling(
-        {2000: _point(21.0, 400.0, 8010), 100: _point(1.0, 120.0, 410), 1000: _point(10.0, 250.0,
-                                                                                      4010)},
-        {100: _point(0.5), 1000: _point(9.5), 2000: _point(19.5)},
+        {2000: _point(21.0, 400.0, 8010, (21.0, 23.0)), 100: _point(1.0, 120.0, 410, (1.0, 1.0)),
+         1000: _point(10.0, 250.0, 4010)},
+        {100: _point(0.5, rounds=(0.5, 1.0)), 1000: _point(9.5), 2000: _point(19.5, rounds=(19.5,
+                                                                                        21.0))},
         {100: _point(0.5), 1000: _point(5.5), 2000: _point(10.0)})
     assert s.resources_per_app == 4
     assert s.ms_per_app == pytest.approx(20_000 / 1900)
     assert s.floor_ms_per_app == pytest.approx(19_000 / 1900)
     assert s.ratio == pytest.approx(20 / 19)
     assert s.core_ratio == pytest.approx(20 / 9.5)
+    assert s.round_ratios == (pytest.approx(20 / 19), pytest.approx(22 / 20))
     assert (s.early_ms_per_app, s.late_ms_per_app) == (pytest.approx(10), pytest.approx(11))
     assert s.late_over_early == pytest.approx(1.1) and s.growth == "linear"
     assert s.floor_late_over_early == pytest.approx(1.0)
@@ -339,6 +349,7 @@ def test_targets_compare_rounded_values_with_their_limits():
                                                    evaluation, {}, fleet_figure)}
     assert found["fleet: hub render per spoke, last slope / first slope"]["met"] is False
     assert found["fleet: cost per spoke / SDK floor"]["met"] is True
+    assert "rounds" not in found["prod evaluation peak RSS"]
     assert found["a: critical path / floor"]["met"] is False
     assert found["a: critical path / (prerequisites + floor + follow-ups)"]["met"] is True
     assert found["b: critical path / (prerequisites + floor + follow-ups)"]["met"] is False

@@ -123,6 +123,7 @@ def _figure() -> dict:
                           "resources_per_spoke": 10.0, "ms_per_spoke": 23.0,
                           "floor_ms_per_spoke": 20.0, "core_floor_ms_per_spoke": 15.0,
                           "ratio": 1.15, "core_ratio": 1.53, "early_ms_per_spoke": 22.0,
+                          "round_ratios": [1.05, 1.12, 1.3],
                           "late_ms_per_spoke": 24.0, "late_over_early": 1.09,
                           "floor_late_over_early": 1.1, "growth": "linear"}}
 
@@ -135,6 +136,7 @@ def test_the_report_reads_the_figure_back_from_json():
     assert "| core SDK floor | 0.080 s |" in text
     assert "| 100 | 1000 | 2.300 s | 2.000 s | 1.500 s | 9 |" in text
     assert "Per spoke: 23.0 ms for 10 resources, 1.15x the SDK floor (20.0 ms" in text
+    assert "1.05x to 1.30x round by round" in text
 
 
 def test_only_fleet_replaces_its_figure_and_keeps_the_others(tmp_path, monkeypatch, capsys):
@@ -158,6 +160,7 @@ def test_only_fleet_replaces_its_figure_and_keeps_the_others(tmp_path, monkeypat
     found = {t["target"]: t for t in results["targets"]}
     assert found["prod evaluation peak RSS"] == kept
     assert found["fleet: cost per spoke / SDK floor"]["value"] == 1.15
+    assert found["fleet: cost per spoke / SDK floor"]["rounds"] == [1.05, 1.3]
     assert len(found) == len(results["targets"]) == 3
     printed = capsys.readouterr().out
     assert "### Fleet: the hub's render per spoke" in printed

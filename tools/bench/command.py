@@ -55,7 +55,7 @@ from components.common.catalog import listable
 from components.config.keys import COMPUTE_MODES
 from tools import harness
 from tools.bench import fleet
-from tools.bench.slopes import LINEAR_TOLERANCE, growth, slope
+from tools.bench.slopes import LINEAR_TOLERANCE, growth, round_ratios, slope
 from tools.harness import ROOT, Resource, Run
 from tools.harness.graph import Graph
 
@@ -378,6 +378,8 @@ class Summary:
     resources: int
     runs: int
     samples_s: tuple[float, ...]
+    # CPU seconds of each sample, in the order taken (one per round of `measure`).
+    samples_cpu_s: tuple[float, ...] = ()
 
 
 def summarize(samples: Sequence[Mapping[str, Any]]) -> Summary:
@@ -389,6 +391,7 @@ def summarize(samples: Sequence[Mapping[str, Any]]) -> Summary:
         resources=samples[0].get("resources", 0),
         runs=len(samples),
         samples_s=tuple(round(s["total_s"], 4) for s in samples),
+        samples_cpu_s=tuple(round(s["cpu_s"], 4) for s in samples),
     )
 
 
@@ -474,6 +477,8 @@ class Scaling:
     late_ms_per_app: float
     kib_per_app: float
     growth: str
+    # The ratio to the SDK floor in each round of samples (slopes.round_ratios), lowest first.
+    round_ratios: tuple[float, ...] = ()
 
     @property
     def ratio(self) -> float:
@@ -523,6 +528,9 @@ def scaling(points: Mapping[int, Summary], floor: Mapping[int, Summary],
         late_ms_per_app=late,
         kib_per_app=1024 * slope((small, points[small].rss_mib), (large, points[large].rss_mib)),
         growth=growth(early, late),
+        round_ratios=tuple(sorted(round_ratios(
+            (points[small].samples_cpu_s, points[large].samples_cpu_s),
+            (floor[small].samples_cpu_s, floor[large].samples_cpu_s)))),
     )
 
 
@@ -600,11 +608,14 @@ WAVES_MODE = "flux-waves"
 FLEET_TARGETS = "fleet: "
 
 
-def _target(name: str, value: float, limit: float, unit: str = "",
-            strict: bool = False) -> dict[str, Any]:
+def _target(name: str, value: float, limit: float, unit: str = "", strict: bool = False,
+            rounds: Sequence[float] = ()) -> dict[str, Any]:
+    """One target; `rounds`, where given, the value in each round of samples, whose lowest and
+    highest the table shows beside the median."""
     shown = round(value, 2)
     return {"target": name, "value": round(value, 4), "limit": limit, "unit": unit,
-            "strict": strict, "met": shown < limit if strict else shown <= limit}
+            "strict": strict, "met": shown < limit if strict else shown <= limit,
+            **({"rounds": [round(min(rounds), 4), round(max(rounds), 4)]} if rounds else {})}
 
 
 def fleet_targets(fleet_figure: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -613,7 +624,8 @@ def fleet_targets(fleet_figure: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [_target(f"{FLEET_TARGETS}hub render per spoke, last slope / first slope",
                     fleet_figure["render"]["late_over_early"], LINEAR_TOLERANCE, "x"),
             _target(f"{FLEET_TARGETS}cost per spoke / SDK floor",
-                    fleet_figure["per_spoke"]["ratio"], TARGET_FLOOR_RATIO, "x")]
+                    fleet_figure["per_spoke"]["ratio"], TARGET_FLOOR_RATIO, "x",
+                    rounds=fleet_figure["per_spoke"].get("round_ratios", ()))]
 
 
 def targets(models: Mapping[str, Model], by_compute: Mapping[str, Mapping[str, Model]],
@@ -621,9 +633,9 @@ def targets(models: Mapping[str, Model], by_compute: Mapping[str, Mapping[str, M
             fleet_figure: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     found = []
 
-    def target(name: str, value: float, limit: float, unit: str = "",
-               strict: bool = False) -> None:
-        found.append(_target(name, value, limit, unit, strict))
+    def target(name: str, value: float, limit: float, unit: str = "", strict: bool = False,
+               rounds: Sequence[float] = ()) -> None:
+        found.append(_target(name, value, limit, unit, strict, rounds))
 
     for stack, m in models.items():
         target(f"{stack}: critical path / floor", m.ratio, TARGET_RATIO)
@@ -644,7 +656,8 @@ def targets(models: Mapping[str, Model], by_compute: Mapping[str, Mapping[str, M
         if mode in ONE_RESOURCE_MODES:
             target(f"{mode}: CPU time per app ({first} -> {last})", s.ms_per_app,
                    TARGET_ONE_RESOURCE_MS, "ms")
-        target(f"{mode}: time per app / SDK floor", s.ratio, TARGET_FLOOR_RATIO, "x")
+        target(f"{mode}: time per app / SDK floor", s.ratio, TARGET_FLOOR_RATIO, "x",
+               rounds=s.round_ratios)
         target(f"{mode}: last slope / first slope", s.late_over_early, LINEAR_TOLERANCE, "x")
     if WAVES_MODE in scaled:
         last = max(scaled[WAVES_MODE].points)
@@ -672,6 +685,10 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
+def _lowest_highest(values: Sequence[float]) -> str:
+    return f"{min(values):.2f} – {max(values):.2f}" if values else ""
+
+
 def _scaling_report(results: Mapping[str, Any]) -> list[str]:
     scaled, rendered = results["scaling"], results["render"]
     sections = [f"### Scaling with seed apps against the SDK floor ({SCALING_STACK} stack)", _table(
@@ -685,11 +702,13 @@ def _scaling_report(results: Mapping[str, Any]) -> list[str]:
     first, *_, last = results["settings"]["scaling_repeats"]
     sections.append(_table(
         ("mode", "resources per app", f"ms per app ({first} → {last})", "SDK floor ms per app",
-         "ratio to SDK floor", "core floor ms per app", "ratio to core floor",
+         "ratio to SDK floor", "lowest and highest round", "core floor ms per app",
+         "ratio to core floor",
          "first / last slope (ms per app)", "last / first", "SDK floor last / first",
          "KiB per app", "growth"),
         ((mode, f"{s['resources_per_app']:.2f}", f"{s['ms_per_app']:.2f}",
           f"{s['floor_ms_per_app']:.2f}", f"{s['ratio']:.2f}",
+          _lowest_highest(s["round_ratios"]),
           f"{s['core_floor_ms_per_app']:.2f}", f"{s['core_ratio']:.2f}",
           f"{s['early_ms_per_app']:.2f} / {s['late_ms_per_app']:.2f}",
           f"{s['late_over_early']:.2f}", f"{s['floor_late_over_early']:.2f}",
@@ -754,8 +773,9 @@ def report(results: Mapping[str, Any]) -> str:
     if FLEET in results:
         sections += fleet.report(results[FLEET])
     sections += ["### Targets", _table(
-        ("target", "value", "limit", "met"),
+        ("target", "value", "lowest and highest round", "limit", "met"),
         ((t["target"], f"{t['value']:.2f} {t['unit']}".strip(),
+          _lowest_highest(t.get("rounds", ())),
           f"{'< ' if t['strict'] else ''}{t['limit']:.2f} {t['unit']}".strip(),
           "yes" if t["met"] else "**no**")
          for t in results["targets"]))]

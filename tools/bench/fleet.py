@@ -19,10 +19,12 @@ the SDK floor of its resources, and that the hub's own stack does not grow with 
   the registration's, without the SDK imports and module loads both pay once per process.
 - Cost per spoke. What being a spoke adds to a stack (its access for the hub and its
   registration in the hub, about ten resources) is a few hundredths of a second beside the rest
-  of the cluster program, less than that program's run-to-run spread, so it is measured like a
-  seed app: SpokeAccess and SpokeRegistration, with the arguments the spoke's program gives
-  them, K times in one program under distinct names, for K in REGISTRATION_COUNTS, beside that
-  program's SDK and core floors, in rotation; the cost per spoke is the CPU-time slope.
+  of the cluster program, less than that program's run-to-run spread, so the two components are
+  measured like a seed app: SpokeAccess and SpokeRegistration, with the arguments the spoke's
+  program gives them (Outputs where its were), K times in one program under distinct names, for
+  K in REGISTRATION_COUNTS, beside that program's SDK and core floors, in rotation; the cost per
+  spoke is the CPU-time slope, and each round's ratio is kept beside the medians'. Building their
+  arguments from the hub's outputs (stack_args) is left out.
 - O(1) hub: the resources the hub's render counts for the hub stack, at every N.
 """
 
@@ -50,7 +52,7 @@ from components.common.kubernetes_provider import PROVIDER_SETTINGS
 from components.gitops.fleet import SpokeRegistration, SpokeRegistrationArgs
 from tools import harness
 from tools.bench import floor
-from tools.bench.slopes import LINEAR_TOLERANCE, growth, slope
+from tools.bench.slopes import LINEAR_TOLERANCE, growth, round_ratios, slope
 from tools.harness import ROOT, Run
 from tools.harness.tree import DESCEND, rebuild
 from tools.render import command as render
@@ -193,9 +195,10 @@ def _with_floors(overrides: Mapping[str, Any] | None, cloud: harness.Cloud | Non
     return {"run": run, "floor": registered(True), "core_floor": registered(False)}
 
 
-def _medians(runs: Mapping[str, Callable[[], Run]], repeats: int) -> dict[str, dict[str, float]]:
-    """Median CPU and wall seconds and resources of each run, taken in rotation after a first,
-    untimed run of each (the SDK modules they use are loaded, as in any process that ran one)."""
+def _medians(runs: Mapping[str, Callable[[], Run]], repeats: int) -> dict[str, dict[str, Any]]:
+    """Median CPU and wall seconds and resources of each run, and its CPU seconds in each round,
+    taken in rotation after a first, untimed run of each (the SDK modules they use are loaded,
+    as in any process that ran one)."""
     for run in runs.values():
         run()
     samples: dict[str, list[dict[str, float]]] = {label: [] for label in runs}
@@ -207,7 +210,8 @@ def _medians(runs: Mapping[str, Callable[[], Run]], repeats: int) -> dict[str, d
             samples[label].append(_timed(run))
     gc.unfreeze()
     return {label: {key: statistics.median(s[key] for s in found)
-                    for key in ("cpu_s", "wall_s", "resources")} | {"runs": len(found)}
+                    for key in ("cpu_s", "wall_s", "resources")}
+            | {"runs": len(found), "samples_cpu_s": [round(s["cpu_s"], 4) for s in found]}
             for label, found in samples.items()}
 
 
@@ -329,6 +333,11 @@ def per_spoke(repeats: int) -> dict[str, Any]:
     floor_early, floor_late = ms("floor", counts[:2]), ms("floor", counts[-2:])
     figure = {label: ms(label, counts) for label in ("run", "floor", "core_floor")}
     first, last = counts[0], counts[-1]
+
+    def rounds(label: str) -> tuple[list[float], list[float]]:
+        return medians[f"{label} {first}"]["samples_cpu_s"], medians[f"{label} {last}"][
+            "samples_cpu_s"]
+
     return {"points": {count: {label: medians[f"{label} {count}"]
                                for label in ("run", "floor", "core_floor")} for count in counts},
             "resources_per_spoke": (medians[f"run {last}"]["resources"]
@@ -336,6 +345,7 @@ def per_spoke(repeats: int) -> dict[str, Any]:
             "ms_per_spoke": figure["run"], "floor_ms_per_spoke": figure["floor"],
             "core_floor_ms_per_spoke": figure["core_floor"],
             "ratio": figure["run"] / figure["floor"],
+            "round_ratios": sorted(round_ratios(rounds("run"), rounds("floor"))),
             "core_ratio": figure["run"] / figure["core_floor"],
             "early_ms_per_spoke": early, "late_ms_per_spoke": late,
             "late_over_early": late / early if early > 0 else float("nan"),
@@ -407,6 +417,7 @@ def report(figure: Mapping[str, Any]) -> list[str]:
                  p["run"]["runs"]) for k, p in each["points"].items()]),
         f"Per spoke: {each['ms_per_spoke']:.1f} ms for {each['resources_per_spoke']:.0f} "
         f"resources, {each['ratio']:.2f}x the SDK floor ({each['floor_ms_per_spoke']:.1f} ms; "
+        f"{min(each['round_ratios']):.2f}x to {max(each['round_ratios']):.2f}x round by round; "
         f"{each['core_ratio']:.2f}x the core floor, {each['core_floor_ms_per_spoke']:.1f} ms); "
         f"slopes {each['early_ms_per_spoke']:.1f} / {each['late_ms_per_spoke']:.1f} ms, last / "
         f"first {each['late_over_early']:.2f} ({each['growth']}; the SDK floor's "

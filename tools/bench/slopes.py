@@ -1,6 +1,8 @@
 """Cost per added item between two measured points, and whether it grows linearly: shared by the
 seed-app scaling (command.py) and the fleet figure (fleet.py)."""
 
+from collections.abc import Sequence
+
 # The later slope may be this many times the earlier one, either way, and still be linear.
 LINEAR_TOLERANCE = 1.2
 
@@ -19,3 +21,16 @@ def growth(early: float, late: float, tolerance: float = LINEAR_TOLERANCE) -> st
     if ratio > tolerance:
         return "superlinear"
     return "linear" if ratio >= 1 / tolerance else "sublinear"
+
+
+def round_ratios(run: tuple[Sequence[float], Sequence[float]],
+                 floor: tuple[Sequence[float], Sequence[float]]) -> list[float]:
+    """Per round of samples, the run's cost between its two sizes over the floor's: `run` and
+    `floor` hold the samples at the smaller and at the larger size, in the order taken, so the
+    i-th of each were taken in the same round, beside each other. Their spread says how far one
+    round's ratio is from another's, which the ratio of medians does not show."""
+    ratios = []
+    for low, high, floor_low, floor_high in zip(*run, *floor, strict=False):
+        if floor_high > floor_low:
+            ratios.append((high - low) / (floor_high - floor_low))
+    return ratios
