@@ -37,7 +37,6 @@ import datetime
 import importlib.metadata
 import itertools
 import json
-import math
 import os
 import platform
 import statistics
@@ -55,7 +54,14 @@ from components.common.catalog import listable
 from components.config.keys import COMPUTE_MODES
 from tools import harness
 from tools.bench import fleet
-from tools.bench.slopes import LINEAR_TOLERANCE, growth, round_ratios, slope
+from tools.bench.slopes import (
+    LINEAR_TOLERANCE,
+    early_and_late,
+    growth,
+    over,
+    round_ratios,
+    slope,
+)
 from tools.harness import ROOT, Resource, Run
 from tools.harness.graph import Graph
 
@@ -483,26 +489,22 @@ class Scaling:
     @property
     def ratio(self) -> float:
         """Cost per app over the floor's, for the same resources and inputs."""
-        return self.ms_per_app / self.floor_ms_per_app if self.floor_ms_per_app > 0 else math.nan
+        return over(self.ms_per_app, self.floor_ms_per_app)
 
     @property
     def core_ratio(self) -> float:
         """The same against the core floor: what the provider SDK classes add is in the ratio."""
-        return (self.ms_per_app / self.core_floor_ms_per_app if self.core_floor_ms_per_app > 0
-                else math.nan)
+        return over(self.ms_per_app, self.core_floor_ms_per_app)
 
     @property
     def late_over_early(self) -> float:
-        return (self.late_ms_per_app / self.early_ms_per_app if self.early_ms_per_app > 0
-                else math.nan)
+        return over(self.late_ms_per_app, self.early_ms_per_app)
 
     @property
     def floor_late_over_early(self) -> float:
         """The same for the floor: how far from linear the SDK itself is over these sizes."""
-        sizes = list(self.floor)
-        early = slope(_cpu(self.floor, sizes[0]), _cpu(self.floor, sizes[1]))
-        late = slope(_cpu(self.floor, sizes[-2]), _cpu(self.floor, sizes[-1]))
-        return late / early if early > 0 else math.nan
+        early, late = early_and_late({n: s.cpu_s for n, s in self.floor.items()})
+        return over(late, early)
 
 
 def _cpu(points: Mapping[int, Summary], n: int) -> tuple[int, float]:
@@ -513,8 +515,7 @@ def scaling(points: Mapping[int, Summary], floor: Mapping[int, Summary],
             core_floor: Mapping[int, Summary]) -> Scaling:
     sizes = sorted(points)
     small, large = sizes[0], sizes[-1]
-    early = 1000 * slope(_cpu(points, sizes[0]), _cpu(points, sizes[1]))
-    late = 1000 * slope(_cpu(points, sizes[-2]), _cpu(points, sizes[-1]))
+    early, late = (1000 * s for s in early_and_late({n: p.cpu_s for n, p in points.items()}))
     return Scaling(
         points=dict(sorted(points.items())),
         floor=dict(sorted(floor.items())),
@@ -581,7 +582,7 @@ class Render:
 
     @property
     def ratio(self) -> float:
-        return self.ms_per_app / self.floor_ms_per_app if self.floor_ms_per_app > 0 else math.nan
+        return over(self.ms_per_app, self.floor_ms_per_app)
 
 
 def render_scaling(points: Mapping[int, Summary], floor: Mapping[int, Summary]) -> Render:

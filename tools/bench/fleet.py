@@ -52,7 +52,7 @@ from components.common.kubernetes_provider import PROVIDER_SETTINGS
 from components.gitops.fleet import SpokeRegistration, SpokeRegistrationArgs
 from tools import harness
 from tools.bench import floor
-from tools.bench.slopes import LINEAR_TOLERANCE, growth, round_ratios, slope
+from tools.bench.slopes import LINEAR_TOLERANCE, early_and_late, growth, over, round_ratios, slope
 from tools.harness import ROOT, Run
 from tools.harness.tree import DESCEND, rebuild
 from tools.render import command as render
@@ -164,7 +164,7 @@ def render_figure(points: Mapping[int, Mapping[str, Any]]) -> dict[str, Any]:
         "ms_per_spoke": 1000 * slope(cpu(min(points)), cpu(max(points))),
         "early_ms_per_spoke": early,
         "late_ms_per_spoke": late,
-        "late_over_early": late / early if early > 0 else float("nan"),
+        "late_over_early": over(late, early),
         "growth": growth(early, late),
         "hub_resources_constant": len(hub) == 1,
     }
@@ -323,16 +323,16 @@ def per_spoke(repeats: int) -> dict[str, Any]:
                 registrations, access, registration, count)).items()}
     medians = _medians(runs, repeats)
 
-    def ms(label: str, counts: Sequence[int]) -> float:
-        first, last = counts[0], counts[-1]
-        return 1000 * slope((first, medians[f"{label} {first}"]["cpu_s"]),
-                            (last, medians[f"{label} {last}"]["cpu_s"]))
-
     counts = REGISTRATION_COUNTS
-    early, late = ms("run", counts[:2]), ms("run", counts[-2:])
-    floor_early, floor_late = ms("floor", counts[:2]), ms("floor", counts[-2:])
-    figure = {label: ms(label, counts) for label in ("run", "floor", "core_floor")}
     first, last = counts[0], counts[-1]
+
+    def cpu(label: str) -> dict[int, float]:
+        return {count: medians[f"{label} {count}"]["cpu_s"] for count in counts}
+
+    figure = {label: 1000 * slope((first, cpu(label)[first]), (last, cpu(label)[last]))
+              for label in ("run", "floor", "core_floor")}
+    early, late = (1000 * s for s in early_and_late(cpu("run")))
+    floor_early, floor_late = early_and_late(cpu("floor"))
 
     def rounds(label: str) -> tuple[list[float], list[float]]:
         return medians[f"{label} {first}"]["samples_cpu_s"], medians[f"{label} {last}"][
@@ -344,13 +344,12 @@ def per_spoke(repeats: int) -> dict[str, Any]:
                                     - medians[f"run {first}"]["resources"]) / (last - first),
             "ms_per_spoke": figure["run"], "floor_ms_per_spoke": figure["floor"],
             "core_floor_ms_per_spoke": figure["core_floor"],
-            "ratio": figure["run"] / figure["floor"],
+            "ratio": over(figure["run"], figure["floor"]),
             "round_ratios": sorted(round_ratios(rounds("run"), rounds("floor"))),
-            "core_ratio": figure["run"] / figure["core_floor"],
+            "core_ratio": over(figure["run"], figure["core_floor"]),
             "early_ms_per_spoke": early, "late_ms_per_spoke": late,
-            "late_over_early": late / early if early > 0 else float("nan"),
-            "floor_late_over_early": (floor_late / floor_early if floor_early > 0
-                                      else float("nan")),
+            "late_over_early": over(late, early),
+            "floor_late_over_early": over(floor_late, floor_early),
             "growth": growth(early, late)}
 
 

@@ -155,14 +155,14 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def _sdk_class(item: dict[str, Any], name: str, opts: pulumi.ResourceOptions) -> pulumi.Resource:
+def _sdk_class(item: dict[str, Any], opts: pulumi.ResourceOptions) -> pulumi.Resource:
     """`item` through its provider SDK class, each input as the keyword argument of its name.
     The lookups are cached per class and per input name, so the floor pays for little beyond
     the registration itself (a few microseconds a resource)."""
     made, accepted = _class(item["class"])
     inputs = dict(item["inputs"])
     if item["class"] in CRD_CLASSES:
-        return made(name, inputs.pop("apiVersion"), inputs.pop("kind"),
+        return made(item["name"], inputs.pop("apiVersion"), inputs.pop("kind"),
                     metadata=inputs.pop("metadata", None), opts=opts, **inputs)
     if item["type"].startswith(PROVIDER_PREFIX):
         # The SDK sends a provider's inputs other than strings as JSON text, which is what the
@@ -172,7 +172,7 @@ def _sdk_class(item: dict[str, Any], name: str, opts: pulumi.ResourceOptions) ->
     if not accepted.issuperset(arguments):
         unknown = sorted(set(arguments) - accepted)
         raise TypeError(f"{item['class']} takes no {', '.join(unknown)}")
-    return made(name, opts=opts, **arguments)
+    return made(item["name"], opts=opts, **arguments)
 
 
 def register(resources: Spec, classes: bool = False) -> None:
@@ -197,7 +197,7 @@ def register(resources: Spec, classes: bool = False) -> None:
         if not item["custom"]:
             made.append(Component(item["type"], item["name"], opts))
         elif classes and item["class"]:
-            made.append(_sdk_class(item, item["name"], opts))
+            made.append(_sdk_class(item, opts))
         elif item["type"].startswith(PROVIDER_PREFIX):
             made.append(Provider(item["type"].removeprefix(PROVIDER_PREFIX), item["name"],
                                  item["inputs"], opts))

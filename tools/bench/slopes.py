@@ -1,7 +1,8 @@
 """Cost per added item between two measured points, and whether it grows linearly: shared by the
 seed-app scaling (command.py) and the fleet figure (fleet.py)."""
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 
 # The later slope may be this many times the earlier one, either way, and still be linear.
 LINEAR_TOLERANCE = 1.2
@@ -10,6 +11,18 @@ LINEAR_TOLERANCE = 1.2
 def slope(low: tuple[int, float], high: tuple[int, float]) -> float:
     """Cost per added item between two (items, cost) points."""
     return (high[1] - low[1]) / (high[0] - low[0])
+
+
+def over(value: float, base: float) -> float:
+    """`value / base`; NaN where `base` is not positive, a slope lost in measurement noise."""
+    return value / base if base > 0 else math.nan
+
+
+def early_and_late(cost: Mapping[int, float]) -> tuple[float, float]:
+    """The slopes of `cost` (size -> cost) over its first two and over its last two sizes."""
+    sizes = sorted(cost)
+    return (slope((sizes[0], cost[sizes[0]]), (sizes[1], cost[sizes[1]])),
+            slope((sizes[-2], cost[sizes[-2]]), (sizes[-1], cost[sizes[-1]])))
 
 
 def growth(early: float, late: float, tolerance: float = LINEAR_TOLERANCE) -> str:
